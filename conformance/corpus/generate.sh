@@ -68,6 +68,8 @@ iptables-save 2>/dev/null | grep -q NETAVARK && NETAVARK_BEFORE=1
 CG_PARENTS="libpod_parent $PREFIX $CTR_NS"
 CG_BEFORE=$(for n in $CG_PARENTS; do ls -d /sys/fs/cgroup/*/"$n" 2>/dev/null; done)
 NETNS=$PREFIX-netns
+RUNNETNS_MOUNTED_BEFORE=0
+mountpoint -q /run/netns 2>/dev/null && RUNNETNS_MOUNTED_BEFORE=1
 
 export CONTAINERS_CONF=$WORK/containers.conf
 PODMAN_GLOBAL=(--runtime runc --cgroup-manager cgroupfs --events-backend file)
@@ -113,6 +115,11 @@ cleanup() {
     rmdir "$RUNC_ROOT" 2>/dev/null
   fi
   ip netns del "$NETNS" 2>/dev/null
+  # `ip netns add` and netavark turn /run/netns into a shared bind mount
+  if [ "$RUNNETNS_MOUNTED_BEFORE" = 0 ] && mountpoint -q /run/netns 2>/dev/null &&
+     [ -z "$(ls -A /run/netns 2>/dev/null)" ]; then
+    umount /run/netns 2>/dev/null
+  fi
   # parent cgroups this run created (each is empty once its containers are gone)
   for n in $CG_PARENTS; do
     for d in /sys/fs/cgroup/*/"$n"; do
@@ -484,11 +491,31 @@ class Fixer:
             return self.s(o)
         return o
 
+def podman_order(obj):
+    """podman builds process.env from a map and sorts mounts only by path depth
+    (sort.Sort, not stable), so both orders change from run to run.  Give them
+    a canonical order that podman itself could have produced: env sorted, and
+    mounts of equal depth sorted by destination.  Mount depth order is kept."""
+    proc = obj.get('process') or {}
+    if isinstance(proc.get('env'), list):
+        proc['env'] = sorted(proc['env'])
+    mounts = obj.get('mounts')
+    if isinstance(mounts, list):
+        depth = lambda m: len([p for p in os.path.normpath(m['destination']).split('/') if p])
+        depths = [depth(m) for m in mounts]
+        if depths == sorted(depths):
+            obj['mounts'] = sorted(mounts, key=lambda m: (depth(m), m['destination']))
+        else:
+            print(f'note: mounts of {stem} are not depth-sorted; order kept', file=sys.stderr)
+    return obj
+
 if mode == 'json':
     src, dst = sys.argv[6:8]
     stem = os.path.basename(dst)[:-5]
     with open(src) as f:
         obj = json.load(f)
+    if stem.startswith('podman-'):
+        obj = podman_order(obj)
     fx = Fixer(stem, json.dumps(obj))
     out = json.dumps(fx.walk(obj), indent=2, ensure_ascii=False) + '\n'
     for bad in filter(None, [work, '/work/', '/root/']):
