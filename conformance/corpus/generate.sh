@@ -461,7 +461,9 @@ class Fixer:
             if m.group(0) not in self.uuids:
                 h = standin(stem, 'uuid', len(self.uuids), 32)
                 self.uuids[m.group(0)] = f'{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}'
-        self.short = [(re.compile(r'(?<![0-9a-f])' + k[:12] + r'(?![0-9a-f])'), v[:12]) for k, v in self.ids.items()]
+        # podman also uses the first 32 (container_uuid) and 12 (hostname) hex digits
+        self.short = [(re.compile(r'(?<![0-9a-f])' + k[:n] + r'(?![0-9a-f])'), v[:n])
+                      for n in (32, 12) for k, v in self.ids.items()]
 
     def s(self, x):
         if work:
