@@ -496,11 +496,15 @@ class Fixer:
 def podman_order(obj):
     """podman builds process.env from a map and sorts mounts only by path depth
     (sort.Sort, not stable), so both orders change from run to run.  Give them
-    a canonical order that podman itself could have produced: env sorted, and
-    mounts of equal depth sorted by destination.  Mount depth order is kept."""
+    a canonical order that podman itself could have produced: env and
+    additionalGids sorted, mounts of equal depth sorted by destination.  Mount
+    depth order is kept."""
     proc = obj.get('process') or {}
     if isinstance(proc.get('env'), list):
         proc['env'] = sorted(proc['env'])
+    user = proc.get('user') or {}
+    if isinstance(user.get('additionalGids'), list):   # also built from a map
+        user['additionalGids'] = sorted(user['additionalGids'])
     mounts = obj.get('mounts')
     if isinstance(mounts, list):
         depth = lambda m: len([p for p in os.path.normpath(m['destination']).split('/') if p])
