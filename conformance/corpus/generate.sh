@@ -227,10 +227,17 @@ spec crun-spec-rootless-uid1000.json "$V_CRUN" 1000 crun spec --rootless
 
 # ---------------------------------------------------------------- podman
 log "podman"
-# Settings podman needs on a host without systemd.  This host's processes may
-# lack CAP_SYS_RESOURCE in their bounding set, in which case podman's rootful
-# default rlimits (nofile/nproc 1048576) cannot be applied by runc; use the
-# limits podman itself ends up with instead.
+# CONTAINERS_CONF replaces the distribution's containers.conf, so start from
+# that file (its default_capabilities and default_sysctls shape every config)
+# and add only what podman needs on this host:
+#  - no systemd: cgroupfs manager, file events, k8s-file logs;
+#  - this host's processes may lack CAP_SYS_RESOURCE in their bounding set,
+#    and then runc cannot apply podman's rootful default rlimits (nofile and
+#    nproc 1048576): use the limits podman itself ends up with instead;
+#  - `--runtime runc` resolves to a wrapper that only adds `--root $RUNC_ROOT`,
+#    so this run's runc state stays out of the shared default /run/runc.
+BASE_CONF=/usr/share/containers/containers.conf
+[ -f /etc/containers/containers.conf ] && BASE_CONF=/etc/containers/containers.conf
 {
   echo '[containers]'
   echo 'log_driver = "k8s-file"'
@@ -244,15 +251,34 @@ log "podman"
   echo 'cgroup_manager = "cgroupfs"'
   echo 'events_logger = "file"'
   echo 'runtime = "runc"'
-  # `--runtime runc` resolves to a wrapper that only adds `--root $RUNC_ROOT`,
-  # so that this run's runc state stays out of the shared default /run/runc.
   echo '[engine.runtimes]'
   echo "runc = [\"$WORK/bin/runc\"]"
-} > "$CONTAINERS_CONF"
+} > "$WORK/containers.conf.add"
+"$PY" - "$BASE_CONF" "$WORK/containers.conf.add" "$CONTAINERS_CONF" <<'PYEOF' || die "cannot write containers.conf"
+import sys, tomllib
+base, add, out = sys.argv[1:4]
+extra, sec = {}, None
+for line in open(add):
+    line = line.rstrip('\n')
+    if line.startswith('['):
+        sec = line; extra.setdefault(sec, [])
+    else:
+        extra[sec].append(line)
+lines = open(base).read().split('\n')
+res = []
+for line in lines:
+    res.append(line)
+    if line.strip() in extra:
+        res.extend(extra.pop(line.strip()))
+for sec, body in extra.items():
+    res += ['', sec] + body
+text = '\n'.join(res)
+tomllib.loads(text)     # fails on duplicate keys
+open(out, 'w').write(text)
+PYEOF
 mkdir -p "$WORK/bin"
 printf '#!/bin/sh\nexec %s --root %s "$@"\n' "$(command -v runc)" "$RUNC_ROOT" > "$WORK/bin/runc"
 chmod 755 "$WORK/bin/runc"
-cp "$CONTAINERS_CONF" "$WORK/containers.conf.used"
 
 pm import --change CMD=/bin/sh "$WORK/busybox-rootfs.tar" "$IMAGE" >/dev/null || die "podman import failed"
 PAUSE_IMAGES_BEFORE=$(pm images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | grep '^localhost/podman-pause:' || true)
