@@ -1,0 +1,70 @@
+// tsrun-init: the small single-threaded executable that becomes the
+// container's init. tsrun (Node) spawns it; it receives a plan (see
+// protocol.h), enters the namespaces, builds the root filesystem, sets up
+// the process, waits for `start` and then execs the user's program.
+//
+// Everything here runs in a fresh process image, so allocation and libc are
+// fine; what must not happen is anything that leaks the host into the
+// container: every fd is O_CLOEXEC, paths in the rootfs are resolved with
+// openat2(RESOLVE_IN_ROOT), and the process is non-dumpable from its first
+// instruction.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "protocol.h"
+
+struct Field {
+  const char *s;  // NUL-terminated copy
+  uint32_t len;
+};
+
+struct Record {
+  uint32_t tag;
+  uint32_t ref;
+  uint32_t count;
+  const Field *f;
+};
+
+struct Plan {
+  const Record *recs;
+  size_t n;
+};
+
+// sync.cc: the channel to tsrun
+extern int g_sync;
+extern uint32_t g_ref;  // the record being applied, named in errors
+[[noreturn]] void fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void send_msg(uint32_t type, const void *payload, uint32_t len);
+// Blocks for the next message; exits quietly if tsrun went away.
+uint32_t recv_msg(uint8_t **payload, uint32_t *len);
+void expect_ack();
+
+// plan.cc
+Plan parse_plan(const uint8_t *buf, uint32_t len);
+const char *fstr(const Record &r, uint32_t i);
+uint64_t fu64(const Record &r, uint32_t i);
+int64_t fi64(const Record &r, uint32_t i);
+
+// namespaces.cc: stage 0. Returns only in the process that becomes the init.
+void enter_namespaces(const Plan &plan);
+
+// rootfs.cc: hostname, mounts, devices, pivot_root, console, masked/readonly paths.
+// Returns the console slave fd, or -1 without a terminal.
+int setup_container(const Plan &plan);
+// The container's root directory (valid after setup_container).
+int root_fd();
+// Opens `path` (absolute, in the container) without leaving the root.
+int open_in_root(const char *path, int flags, uint64_t extra_resolve);
+
+// console.cc: the pseudo-terminal (returns the slave fd, or -1 without one).
+int setup_console(const Record &r);
+
+// process.cc: user, capabilities, rlimits...; waits for start; execs.
+[[noreturn]] void start_process(const Plan &plan, int console_slave);
+
+// Shared small helpers
+bool read_full(int fd, void *buf, size_t n);
+bool write_full(int fd, const void *buf, size_t n);

@@ -1,0 +1,37 @@
+// Entry point of tsrun-init. See init.h for what it is and protocol.h for
+// how tsrun talks to it.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "init.h"
+
+mode_t g_saved_umask;
+
+int main(int argc, char **argv) {
+  // Non-dumpable before anything else: no other process of the container
+  // may ptrace us or open our /proc entries (fds, exe, mem).
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  // Only tsrun starts us, with the channel fd. Anything else (for instance a
+  // container program exec'ing "/proc/self/exe") gets nothing.
+  struct stat st;
+  if (argc != 3 || strcmp(argv[1], "--sync-fd") != 0 || fstat(atoi(argv[2]), &st) < 0 || !S_ISSOCK(st.st_mode)) {
+    fputs("tsrun-init is started by tsrun; it is not a command\n", stderr);
+    return 2;
+  }
+  g_sync = atoi(argv[2]);
+  if (chdir("/") < 0) fail(0, "chdir /");  // keep no reference to tsrun's cwd
+  g_saved_umask = umask(0);
+
+  uint8_t *buf;
+  uint32_t len;
+  if (recv_msg(&buf, &len) != proto::MSG_PLAN) _exit(1);
+  Plan plan = parse_plan(buf, len);
+
+  enter_namespaces(plan);
+  int console = setup_container(plan);
+  start_process(plan, console);
+}

@@ -1,0 +1,74 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "init.h"
+
+static uint32_t take_u32(const uint8_t *&p, const uint8_t *end) {
+  if (end - p < 4) fail(EINVAL, "malformed plan");
+  uint32_t v;
+  memcpy(&v, p, 4);
+  p += 4;
+  return v;
+}
+
+Plan parse_plan(const uint8_t *buf, uint32_t len) {
+  const uint8_t *p = buf, *end = buf + len;
+  size_t cap = 64, n = 0;
+  Record *recs = static_cast<Record *>(malloc(cap * sizeof(Record)));
+  while (p < end) {
+    if (n == cap) recs = static_cast<Record *>(realloc(recs, (cap *= 2) * sizeof(Record)));
+    if (!recs) fail(ENOMEM, "plan");
+    Record &r = recs[n++];
+    r.tag = take_u32(p, end);
+    r.ref = take_u32(p, end);
+    r.count = take_u32(p, end);
+    if (r.count > 1u << 20) fail(EINVAL, "malformed plan");
+    Field *f = static_cast<Field *>(malloc((r.count ? r.count : 1) * sizeof(Field)));
+    if (!f) fail(ENOMEM, "plan");
+    for (uint32_t i = 0; i < r.count; i++) {
+      uint32_t flen = take_u32(p, end);
+      if (static_cast<size_t>(end - p) < flen) fail(EINVAL, "malformed plan");
+      char *s = static_cast<char *>(malloc(flen + 1));
+      if (!s) fail(ENOMEM, "plan");
+      memcpy(s, p, flen);
+      s[flen] = 0;
+      f[i] = {s, flen};
+      p += flen;
+    }
+    r.f = f;
+  }
+  return Plan{recs, n};
+}
+
+const char *fstr(const Record &r, uint32_t i) {
+  if (i >= r.count) {
+    g_ref = r.ref;
+    fail(EINVAL, "malformed plan record %u", r.tag);
+  }
+  return r.f[i].s;
+}
+
+uint64_t fu64(const Record &r, uint32_t i) {
+  const char *s = fstr(r, i);
+  char *e;
+  errno = 0;
+  unsigned long long v = strtoull(s, &e, 10);
+  if (errno || *e || !*s) {
+    g_ref = r.ref;
+    fail(EINVAL, "malformed number in plan record %u", r.tag);
+  }
+  return v;
+}
+
+int64_t fi64(const Record &r, uint32_t i) {
+  const char *s = fstr(r, i);
+  char *e;
+  errno = 0;
+  long long v = strtoll(s, &e, 10);
+  if (errno || *e || !*s) {
+    g_ref = r.ref;
+    fail(EINVAL, "malformed number in plan record %u", r.tag);
+  }
+  return v;
+}

@@ -1,0 +1,319 @@
+// The container process: rlimits, stdio, no_new_privs, seccomp, user,
+// capabilities, cwd, umask, then the handshake with tsrun, the wait for
+// `start` on the exec fifo, and execve. The order is fixed here, not by
+// the plan, because it is what keeps the process from keeping privileges:
+// the bounding set is dropped while CAP_SETPCAP is still held, the user is
+// switched with KEEPCAPS, and the final capability sets are applied last.
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "init.h"
+
+extern mode_t g_saved_umask;
+
+namespace {
+
+struct Proc {
+  const Record *rlimits[64];
+  int nrlimits = 0;
+  bool no_new_privs = false;
+  const Record *user = nullptr;
+  const Record *umask = nullptr;
+  const Record *caps = nullptr;
+  const Record *cwd = nullptr;
+  const Record *args = nullptr;
+  const Record *env = nullptr;
+  const Record *seccomp = nullptr;
+  const Record *personality = nullptr;
+  int fifo = -1;
+  int preserve = 0;
+};
+
+Proc collect(const Plan &plan) {
+  Proc p;
+  for (size_t i = 0; i < plan.n; i++) {
+    const Record &r = plan.recs[i];
+    g_ref = r.ref;
+    switch (r.tag) {
+      case proto::T_RLIMIT:
+        if (p.nrlimits == 64) fail(EINVAL, "too many rlimits");
+        p.rlimits[p.nrlimits++] = &r;
+        break;
+      case proto::T_NO_NEW_PRIVS: p.no_new_privs = true; break;
+      case proto::T_USER: p.user = &r; break;
+      case proto::T_UMASK: p.umask = &r; break;
+      case proto::T_CAPS: p.caps = &r; break;
+      case proto::T_CWD: p.cwd = &r; break;
+      case proto::T_ARGS: p.args = &r; break;
+      case proto::T_ENV: p.env = &r; break;
+      case proto::T_SECCOMP: p.seccomp = &r; break;
+      case proto::T_PERSONALITY: p.personality = &r; break;
+      case proto::T_EXEC_FIFO: p.fifo = static_cast<int>(fu64(r, 0)); break;
+      case proto::T_PRESERVE_FDS: p.preserve = static_cast<int>(fu64(r, 0)); break;
+      default: break;
+    }
+  }
+  return p;
+}
+
+// Closes every fd from `from` up, except the ones in keep[].
+void close_from(int from, const int *keep, int nkeep) {
+  int lo = from;
+  for (;;) {
+    int next = -1;
+    for (int i = 0; i < nkeep; i++)
+      if (keep[i] >= lo && (next < 0 || keep[i] < next)) next = keep[i];
+    if (next < 0) {
+      close_range(static_cast<unsigned>(lo), ~0U, 0);
+      return;
+    }
+    if (next > lo) close_range(static_cast<unsigned>(lo), static_cast<unsigned>(next - 1), 0);
+    lo = next + 1;
+  }
+}
+
+void load_seccomp(const Record &r) {
+  const Field &prog = r.f[0];
+  if (r.count < 2 || prog.len == 0 || prog.len % sizeof(struct sock_filter) != 0) fail(EINVAL, "malformed seccomp program");
+  struct sock_fprog fprog;
+  fprog.len = static_cast<unsigned short>(prog.len / sizeof(struct sock_filter));
+  fprog.filter = reinterpret_cast<struct sock_filter *>(const_cast<char *>(prog.s));
+  unsigned flags = static_cast<unsigned>(fu64(r, 1));
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fprog) < 0) fail(errno, "load seccomp filter");
+}
+
+int last_cap() {
+  static int last = -1;
+  if (last >= 0) return last;
+  last = CAP_LAST_CAP;
+  int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    char b[16] = {};
+    if (read(fd, b, sizeof b - 1) > 0) last = atoi(b);
+    close(fd);
+  }
+  return last;
+}
+
+void drop_bounding(uint64_t keep) {
+  for (int c = 0; c <= 63; c++) {
+    if (keep & (1ULL << c)) continue;
+    if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL) fail(errno, "drop capability %d from the bounding set", c);
+  }
+}
+
+void apply_caps(const Record &r) {
+  uint64_t eff = fu64(r, 1), perm = fu64(r, 2), inh = fu64(r, 3), amb = fu64(r, 4);
+  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2] = {};
+  data[0].effective = static_cast<uint32_t>(eff);
+  data[1].effective = static_cast<uint32_t>(eff >> 32);
+  data[0].permitted = static_cast<uint32_t>(perm);
+  data[1].permitted = static_cast<uint32_t>(perm >> 32);
+  data[0].inheritable = static_cast<uint32_t>(inh);
+  data[1].inheritable = static_cast<uint32_t>(inh >> 32);
+  if (syscall(SYS_capset, &hdr, data) < 0) fail(errno, "set capabilities");
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) fail(errno, "clear ambient capabilities");
+  for (int c = 0; c <= last_cap(); c++) {
+    if (!(amb & (1ULL << c))) continue;
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0) warn("cannot raise ambient capability %d: %s", c, strerror(errno));
+  }
+}
+
+void set_user(const Record &r) {
+  uid_t uid = static_cast<uid_t>(fu64(r, 0));
+  gid_t gid = static_cast<gid_t>(fu64(r, 1));
+  size_t ngroups = r.count - 2;
+  gid_t *groups = static_cast<gid_t *>(calloc(ngroups ? ngroups : 1, sizeof(gid_t)));
+  for (size_t i = 0; i < ngroups; i++) groups[i] = static_cast<gid_t>(fu64(r, static_cast<uint32_t>(i + 2)));
+  if (setgroups(ngroups, groups) < 0) fail(errno, "setgroups");
+  free(groups);
+  if (setresgid(gid, gid, gid) < 0) fail(errno, "setresgid(%u)", gid);
+  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail(errno, "keep capabilities");
+  if (setresuid(uid, uid, uid) < 0) fail(errno, "setresuid(%u)", uid);
+  if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) fail(errno, "reset keepcaps");
+}
+
+const char *getenv_in(char **env, const char *name) {
+  size_t n = strlen(name);
+  for (char **e = env; *e; e++)
+    if (strncmp(*e, name, n) == 0 && (*e)[n] == '=') return *e + n + 1;
+  return nullptr;
+}
+
+// runc's rule: without HOME in the environment, the user's home directory
+// from the container's /etc/passwd, or "/".
+char *home_of(uid_t uid) {
+  static char line[4096];
+  static char out[4200];
+  const char *home = "/";
+  FILE *f = nullptr;
+  int fd = open_in_root("/etc/passwd", O_RDONLY, 0);
+  if (fd >= 0) f = fdopen(fd, "re");
+  while (f && fgets(line, sizeof line, f)) {
+    // name:passwd:uid:gid:gecos:home:shell
+    char *fields[7] = {};
+    int n = 0;
+    for (char *p = line, *s = line; n < 7; p++) {
+      if (*p == ':' || *p == '\n' || *p == 0) {
+        bool end = *p != ':';
+        *p = 0;
+        fields[n++] = s;
+        s = p + 1;
+        if (end) break;
+      }
+    }
+    if (n >= 6 && fields[2][0] && strtoul(fields[2], nullptr, 10) == uid && fields[5][0]) {
+      home = fields[5];
+      break;
+    }
+  }
+  snprintf(out, sizeof out, "HOME=%s", home);
+  if (f) fclose(f);
+  return out;
+}
+
+bool executable(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+}
+
+// execvp's search, done before the wait so a missing program fails create.
+const char *resolve_program(const char *file, char **env) {
+  if (strchr(file, '/')) {
+    if (!executable(file)) fail(errno ? errno : EACCES, "exec: \"%s\": not an executable file", file);
+    return file;
+  }
+  const char *path = getenv_in(env, "PATH");
+  if (!path) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  static char buf[4096];
+  for (const char *p = path;; p++) {
+    const char *end = strchrnul(p, ':');
+    int len = static_cast<int>(end - p);
+    if (len == 0) snprintf(buf, sizeof buf, "%s", file);
+    else snprintf(buf, sizeof buf, "%.*s/%s", len, p, file);
+    if (executable(buf)) return buf;
+    if (!*end) break;
+    p = end;
+  }
+  fail(ENOENT, "exec: \"%s\": executable file not found in $PATH", file);
+}
+
+}  // namespace
+
+void start_process(const Plan &plan, int console) {
+  Proc p = collect(plan);
+  if (!p.args || p.args->count == 0) fail(EINVAL, "process.args is empty");
+
+  if (p.personality) {
+    g_ref = p.personality->ref;
+    if (personality(static_cast<unsigned long>(fu64(*p.personality, 0))) < 0) fail(errno, "personality");
+  }
+  for (int i = 0; i < p.nrlimits; i++) {
+    const Record &r = *p.rlimits[i];
+    g_ref = r.ref;
+    struct rlimit rl = {fu64(r, 1), fu64(r, 2)};
+    if (setrlimit(static_cast<__rlimit_resource_t>(fu64(r, 0)), &rl) < 0) fail(errno, "setrlimit");
+  }
+
+  // argv and envp, with HOME added when missing (read while the root fd is open)
+  uid_t uid = p.user ? static_cast<uid_t>(fu64(*p.user, 0)) : 0;
+  size_t nenv = p.env ? p.env->count : 0;
+  char **envp = static_cast<char **>(calloc(nenv + 2, sizeof(char *)));
+  for (size_t i = 0; i < nenv; i++) envp[i] = const_cast<char *>(p.env->f[i].s);
+  if (!getenv_in(envp, "HOME")) envp[nenv] = home_of(uid);
+  char **argv = static_cast<char **>(calloc(p.args->count + 1, sizeof(char *)));
+  for (uint32_t i = 0; i < p.args->count; i++) argv[i] = const_cast<char *>(p.args->f[i].s);
+
+  // stdio: the terminal, or the ones tsrun was given (made blocking again:
+  // libuv may have left O_NONBLOCK on the shared file description).
+  if (console >= 0) {
+    if (setsid() < 0) fail(errno, "setsid");
+    if (ioctl(console, TIOCSCTTY, 0) < 0) fail(errno, "set controlling terminal");
+    for (int fd = 0; fd <= 2; fd++)
+      if (dup3(console, fd, 0) < 0) fail(errno, "dup terminal");
+    close(console);
+  } else {
+    for (int fd = 0; fd <= 2; fd++) {
+      int fl = fcntl(fd, F_GETFL);
+      if (fl >= 0 && (fl & O_NONBLOCK)) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    }
+  }
+  // Nothing of tsrun's reaches the program: every fd other than stdio, the
+  // preserved ones and our two channels is closed now; the channels are
+  // O_CLOEXEC and go at execve.
+  int keep[2] = {g_sync, p.fifo};
+  close_from(3 + p.preserve, keep, 2);
+  for (int fd = 3; fd < 3 + p.preserve; fd++) fcntl(fd, F_SETFD, 0);
+
+  if (p.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(errno, "set no_new_privs");
+  // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it now.
+  if (p.seccomp && !p.no_new_privs) {
+    g_ref = p.seccomp->ref;
+    load_seccomp(*p.seccomp);
+  }
+
+  const char *cwd = p.cwd ? fstr(*p.cwd, 0) : "/";
+  if (p.cwd) g_ref = p.cwd->ref;
+  bool in_cwd = chdir(cwd) == 0;  // as root first: the user may lack search rights on the way
+  if (p.caps) {
+    g_ref = p.caps->ref;
+    drop_bounding(fu64(*p.caps, 0));
+  }
+  if (p.user) {
+    g_ref = p.user->ref;
+    set_user(*p.user);
+  }
+  if (p.caps) {
+    g_ref = p.caps->ref;
+    apply_caps(*p.caps);
+  }
+  if (p.cwd) g_ref = p.cwd->ref;
+  if (!in_cwd && chdir(cwd) < 0) fail(errno, "chdir to cwd %s", cwd);
+  // CVE-2024-21626: the working directory must be inside the container.
+  char here[4096];
+  if (!getcwd(here, sizeof here) || here[0] != '/') fail(EPERM, "cwd %s is outside the container", cwd);
+  umask(p.umask ? static_cast<mode_t>(fu64(*p.umask, 0)) : g_saved_umask);
+
+  g_ref = p.args->ref;
+  const char *program = resolve_program(argv[0], envp);
+
+  // With no_new_privs the filter goes in as late as possible, so that the
+  // profile needs to allow as little of our own work as possible.
+  if (p.seccomp && p.no_new_privs) {
+    g_ref = p.seccomp->ref;
+    load_seccomp(*p.seccomp);
+  }
+
+  send_msg(proto::MSG_READY, nullptr, 0);
+  expect_ack();
+  close(g_sync);
+  g_sync = -1;
+
+  // `start` writes one byte into the fifo. We hold it open read-write, so
+  // the read blocks until then instead of seeing end-of-file.
+  char c;
+  ssize_t n;
+  do {
+    n = read(p.fifo, &c, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) _exit(1);
+  close(p.fifo);
+
+  execve(program, argv, envp);
+  fail(errno, "exec %s", program);
+}

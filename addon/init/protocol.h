@@ -1,0 +1,68 @@
+// The wire protocol between tsrun (TypeScript, src/init/protocol.ts) and
+// tsrun-init (this executable). Both files must agree; change them together.
+//
+// Transport: a SOCK_STREAM unix socketpair. Every message is a frame:
+//   u32 type | u32 length | length bytes of payload      (little endian)
+//
+// The plan (payload of MSG_PLAN) is a list of records:
+//   u32 tag | u32 ref | u32 count | count x (u32 length | bytes)
+// `ref` is an index chosen by TypeScript; tsrun-init echoes it back in
+// MSG_ERROR so the error can name the config field (JSON path) it came from.
+// Every field is a byte string; numbers are written in decimal.
+#pragma once
+#include <stdint.h>
+
+namespace proto {
+
+enum Msg : uint32_t {
+  // tsrun -> init
+  MSG_PLAN = 1,   // payload: the plan
+  MSG_ACK = 2,    // go on
+  // init -> tsrun
+  MSG_IDMAP = 10,  // unshared a user namespace: write uid_map/gid_map of the sender
+  MSG_PID = 11,    // payload: decimal host pid of the container init
+  MSG_HOOKS = 12,  // payload: hook stage name; run them, then MSG_ACK
+  MSG_READY = 13,  // set up; about to wait for start. tsrun answers MSG_ACK
+  MSG_ERROR = 14,  // payload: u32 ref | i32 errno | message
+  MSG_WARN = 15,   // payload: message
+};
+
+enum Tag : uint32_t {
+  // Namespaces (stage 0, in this order of execution, whatever the plan order)
+  T_NS_JOIN = 1,      // [clone flag, path]
+  T_NS_NEW = 2,       // [clone flags]  (user namespace is handled first)
+  T_TIME_OFFSET = 3,  // [clock name, secs, nanosecs]
+  T_FORK = 4,         // []  fork so the new pid/time namespace applies
+  // Container setup (the init), in plan order
+  T_HOSTNAME = 10,    // [name]
+  T_DOMAINNAME = 11,  // [name]
+  T_LOOPBACK = 12,    // []  bring lo up in a new network namespace
+  T_ROOT = 13,        // [rootfs path, propagation MS_* flags]
+  T_MOUNT = 14,       // [source, dest, fstype, MS_* flags, data, rattr_set, rattr_clr, propagation]
+  T_BIND = 15,        // [source, dest, recursive 0|1, attr_set, attr_clr, rattr_set, rattr_clr, propagation]
+  T_MKDEV = 16,       // [path, type c|b|p|u, major, minor, mode, uid, gid, host path to bind or ""]
+  T_SYMLINK = 17,     // [target, path, mode, probe]  mode 0: if absent, 1: replace, 2: if probe exists
+  T_HOOKS = 18,       // [stage]  ask tsrun to run hooks of that stage now
+  T_PIVOT = 19,       // [no_pivot 0|1]
+  T_SYSCTL = 20,      // [path under /proc/sys, value]
+  T_MASK = 21,        // [path]
+  T_READONLY = 22,    // [path]
+  T_ROOT_RO = 23,     // []
+  T_CONSOLE = 24,     // [socket fd, rows, cols]
+  T_KEYRING = 25,     // [name]  join a new session keyring (runc does, unless --no-new-keyring)
+  // The process (applied in a fixed, security-relevant order by process.cc)
+  T_RLIMIT = 30,      // [resource number, soft, hard]
+  T_NO_NEW_PRIVS = 32,// []
+  T_USER = 33,        // [uid, gid, additional gid...]
+  T_UMASK = 34,       // [mask]
+  T_CAPS = 35,        // [bounding, effective, permitted, inheritable, ambient] 64-bit masks
+  T_CWD = 36,         // [path]
+  T_ARGS = 37,        // [arg...]
+  T_ENV = 38,         // [NAME=value...]
+  T_EXEC_FIFO = 39,   // [fd]   wait for `start` by reading one byte from it
+  T_PRESERVE_FDS = 40,// [count]  fds 3..3+count-1 stay open
+  T_SECCOMP = 41,     // [bpf program bytes, SECCOMP_FILTER_FLAG_* flags]
+  T_PERSONALITY = 42, // [persona]
+};
+
+}  // namespace proto

@@ -1,0 +1,30 @@
+{
+  "targets": [
+    {
+      # The N-API addon loaded by tsrun (src/native/addon.ts).
+      "target_name": "tsrun_native",
+      "sources": ["addon/native/binding.cc"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+    },
+    {
+      # tsrun-init: the container's init until it execs the user's program.
+      # Static, without exceptions or RTTI, so that a waiting container costs
+      # a few pages and loads no shared library.
+      "target_name": "tsrun-init",
+      "type": "executable",
+      "sources": [
+        "addon/init/main.cc",
+        "addon/init/sync.cc",
+        "addon/init/plan.cc",
+        "addon/init/namespaces.cc",
+        "addon/init/rootfs.cc",
+        "addon/init/console.cc",
+        "addon/init/process.cc"
+      ],
+      "cflags_cc": ["-std=c++17", "-Os", "-fno-exceptions", "-fno-rtti", "-fno-asynchronous-unwind-tables", "-Wall", "-Wextra"],
+      "ldflags": ["-static", "-Wl,--gc-sections", "-s"]
+    }
+  ]
+}
