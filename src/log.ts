@@ -1,0 +1,50 @@
+// The log, as runc keeps it: to stderr, or to --log FILE; in text
+// (logfmt-like, as logrus writes) or json lines ({"level","msg","time"}),
+// which is what containerd's runc shim reads back after a failure.
+import { appendFileSync } from 'node:fs';
+import { stderr } from './output';
+
+export type Level = 'debug' | 'info' | 'warning' | 'error';
+
+export interface LogOptions {
+  file?: string;
+  format: 'text' | 'json';
+  debug: boolean;
+}
+
+let options: LogOptions = { format: 'text', debug: false };
+
+export function configureLog(opts: LogOptions): void {
+  options = opts;
+}
+
+function quote(s: string): string {
+  return /^[A-Za-z0-9_./:-]+$/.test(s) ? s : JSON.stringify(s);
+}
+
+export function log(level: Level, msg: string): void {
+  if (level === 'debug' && !options.debug) return;
+  const time = new Date().toISOString();
+  const line =
+    options.format === 'json'
+      ? JSON.stringify({ level, msg, time }) + '\n'
+      : `time=${quote(time)} level=${level} msg=${quote(msg)}\n`;
+  if (options.file) {
+    try {
+      appendFileSync(options.file, line);
+      return;
+    } catch {
+      // an unwritable log must not hide the message
+    }
+  }
+  stderr(line);
+}
+
+export const debug = (msg: string): void => log('debug', msg);
+export const warn = (msg: string): void => log('warning', msg);
+
+/** Errors go to the log (for callers that read it) and to stderr. */
+export function reportError(msg: string): void {
+  if (options.file) log('error', msg);
+  stderr(`tsrun: ${msg}\n`);
+}

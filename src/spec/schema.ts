@@ -1,0 +1,56 @@
+// JSON Schema validation with the validators compiled at build time from
+// schemas/ (scripts/build-validators.js); nothing is compiled at run time.
+import { join as joinPath } from 'node:path';
+import { validatorsDir } from '../paths';
+import { fromPointer, join } from './fieldpath';
+
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+type Validator = ((data: unknown) => boolean) & { errors?: AjvError[] | null };
+
+export type SchemaName = 'config' | 'state' | 'features';
+
+export interface Problem {
+  field: string;
+  message: string;
+}
+
+const cache = new Map<SchemaName, Validator>();
+
+function validator(name: SchemaName): Validator {
+  let v = cache.get(name);
+  if (!v) {
+    v = require(joinPath(validatorsDir, `${name}.js`)) as Validator;
+    cache.set(name, v);
+  }
+  return v;
+}
+
+function describe(e: AjvError): Problem {
+  const at = fromPointer(e.instancePath);
+  switch (e.keyword) {
+    case 'required':
+      return { field: join(at, String(e.params.missingProperty)), message: 'is required' };
+    case 'enum':
+      return {
+        field: at,
+        message: `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+      };
+    case 'additionalProperties':
+      return { field: join(at, String(e.params.additionalProperty)), message: 'is not allowed' };
+    default:
+      return { field: at, message: e.message ?? `fails ${e.keyword}` };
+  }
+}
+
+/** Problems found by the schema (empty when valid). */
+export function schemaProblems(name: SchemaName, data: unknown): Problem[] {
+  const validate = validator(name);
+  if (validate(data)) return [];
+  return (validate.errors ?? []).map(describe);
+}

@@ -1,0 +1,162 @@
+// Checks a schema cannot express: version range, uniqueness, relations
+// between fields, and what must hold on this host (the rootfs exists). Each
+// problem names its field; the config is refused if there is any.
+import { statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { rlimitResources } from '../plan/rlimits';
+import { join } from './fieldpath';
+import type { Problem } from './schema';
+import type { Namespace, NamespaceType, Spec } from './types';
+
+export const supportedVersions = { min: '1.0.0', max: '1.3.x' };
+
+function checkVersion(v: string, out: Problem[]): void {
+  const m = /^(\d+)\.(\d+)\.(\d+)/.exec(v);
+  if (!m || Number(m[1]) !== 1 || Number(m[2]) > 3) {
+    out.push({
+      field: 'ociVersion',
+      message: `${JSON.stringify(v)} is not supported (tsrun supports ${supportedVersions.min} to ${supportedVersions.max})`,
+    });
+  }
+}
+
+function hasNUL(s: string): boolean {
+  return s.includes('\0');
+}
+
+function checkStrings(values: string[] | undefined, field: string, out: Problem[]): void {
+  values?.forEach((s, i) => {
+    if (hasNUL(s)) out.push({ field: join(field, i), message: 'must not contain a NUL byte' });
+  });
+}
+
+function checkAbsolute(path: string, field: string, out: Problem[]): void {
+  if (!path.startsWith('/')) out.push({ field, message: `${JSON.stringify(path)} must be an absolute path` });
+  else if (hasNUL(path)) out.push({ field, message: 'must not contain a NUL byte' });
+}
+
+const ipcSysctls = new Set([
+  'kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem',
+  'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced',
+]);
+
+function checkSysctl(spec: Spec, has: (t: NamespaceType) => Namespace | undefined, out: Problem[]): void {
+  for (const key of Object.keys(spec.linux?.sysctl ?? {})) {
+    const field = join('linux.sysctl', key);
+    const name = key.replace(/\//g, '.');
+    if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_*:@+-]+)*$/.test(name)) {
+      out.push({ field, message: 'is not a valid sysctl name' });
+    } else if (ipcSysctls.has(name) || name.startsWith('fs.mqueue.')) {
+      if (!has('ipc')) out.push({ field, message: 'needs an ipc namespace' });
+    } else if (name.startsWith('net.')) {
+      if (!has('network')) out.push({ field, message: 'needs a network namespace (it would change the host)' });
+    } else if (name === 'kernel.domainname' || name === 'kernel.hostname') {
+      if (!has('uts')) out.push({ field, message: 'needs a uts namespace' });
+      else if (name === 'kernel.hostname') out.push({ field, message: 'conflicts with the hostname field; set hostname instead' });
+    } else {
+      out.push({ field, message: 'is not in a separate kernel namespace: it would change the host' });
+    }
+  }
+}
+
+/** Problems beyond the schema. `bundle` is the absolute bundle directory. */
+export function semanticProblems(spec: Spec, bundle: string): Problem[] {
+  const out: Problem[] = [];
+  checkVersion(spec.ociVersion, out);
+
+  if (!spec.root) {
+    out.push({ field: 'root', message: 'is required on Linux' });
+  } else {
+    const rootfs = resolve(bundle, spec.root.path);
+    let isDir = false;
+    try {
+      isDir = statSync(rootfs).isDirectory();
+    } catch {
+      // reported below
+    }
+    if (!isDir) out.push({ field: 'root.path', message: `${rootfs} is not a directory` });
+  }
+
+  const proc = spec.process;
+  if (!proc) {
+    out.push({ field: 'process', message: 'is required to create a container' });
+  } else {
+    checkAbsolute(proc.cwd, 'process.cwd', out);
+    checkStrings(proc.args, 'process.args', out);
+    checkStrings(proc.env, 'process.env', out);
+    const seen = new Map<string, number>();
+    proc.rlimits?.forEach((rl, i) => {
+      const field = join(join('process.rlimits', i), 'type');
+      if (!(rl.type in rlimitResources)) out.push({ field, message: `${rl.type} is not a Linux resource limit` });
+      const first = seen.get(rl.type);
+      if (first !== undefined) out.push({ field, message: `duplicates process.rlimits[${first}]` });
+      else seen.set(rl.type, i);
+      if (rl.soft > rl.hard) out.push({ field: join(join('process.rlimits', i), 'soft'), message: 'exceeds hard' });
+    });
+  }
+
+  spec.mounts?.forEach((m, i) => {
+    const field = join('mounts', i);
+    checkAbsolute(m.destination, join(field, 'destination'), out);
+    if (m.source !== undefined && hasNUL(m.source)) out.push({ field: join(field, 'source'), message: 'must not contain a NUL byte' });
+    checkStrings(m.options, join(field, 'options'), out);
+    const idmap = m.options?.some((o) => o === 'idmap' || o === 'ridmap') || m.uidMappings || m.gidMappings;
+    if (idmap) out.push({ field, message: 'idmapped mounts are not supported by tsrun yet' });
+  });
+
+  const linux = spec.linux ?? {};
+  const namespaces = linux.namespaces ?? [];
+  const byType = new Map<NamespaceType, Namespace>();
+  namespaces.forEach((ns, i) => {
+    const field = join('linux.namespaces', i);
+    if (byType.has(ns.type)) out.push({ field: join(field, 'type'), message: `${ns.type} namespace is listed twice` });
+    byType.set(ns.type, ns);
+    if (ns.path !== undefined) checkAbsolute(ns.path, join(field, 'path'), out);
+  });
+  const has = (t: NamespaceType) => byType.get(t);
+  const newUserNs = has('user') && !has('user')?.path;
+  const mapped = (linux.uidMappings?.length ?? 0) > 0 || (linux.gidMappings?.length ?? 0) > 0;
+  if (newUserNs) {
+    if (!linux.uidMappings?.length) out.push({ field: 'linux.uidMappings', message: 'is required with a new user namespace' });
+    if (!linux.gidMappings?.length) out.push({ field: 'linux.gidMappings', message: 'is required with a new user namespace' });
+  } else if (mapped) {
+    out.push({
+      field: linux.uidMappings?.length ? 'linux.uidMappings' : 'linux.gidMappings',
+      message: 'needs a new user namespace in linux.namespaces',
+    });
+  }
+  const newUts = has('uts') && !has('uts')?.path;
+  if (spec.hostname !== undefined && !newUts) out.push({ field: 'hostname', message: 'needs a new uts namespace' });
+  if (spec.domainname !== undefined && !newUts) out.push({ field: 'domainname', message: 'needs a new uts namespace' });
+  if (spec.hostname !== undefined && hasNUL(spec.hostname)) out.push({ field: 'hostname', message: 'must not contain a NUL byte' });
+
+  if (linux.timeOffsets && Object.keys(linux.timeOffsets).length > 0) {
+    if (!has('time') || has('time')?.path) out.push({ field: 'linux.timeOffsets', message: 'needs a new time namespace' });
+    for (const clock of Object.keys(linux.timeOffsets)) {
+      if (clock !== 'monotonic' && clock !== 'boottime')
+        out.push({ field: join('linux.timeOffsets', clock), message: 'is not a clock of a time namespace (monotonic, boottime)' });
+    }
+  }
+
+  linux.maskedPaths?.forEach((p, i) => checkAbsolute(p, join('linux.maskedPaths', i), out));
+  linux.readonlyPaths?.forEach((p, i) => checkAbsolute(p, join('linux.readonlyPaths', i), out));
+  linux.devices?.forEach((d, i) => {
+    checkAbsolute(d.path, join(join('linux.devices', i), 'path'), out);
+    if (d.type !== 'p' && (d.major === undefined || d.minor === undefined))
+      out.push({ field: join('linux.devices', i), message: 'major and minor are required for this device type' });
+  });
+  if (linux.cgroupsPath !== undefined) {
+    if (linux.cgroupsPath.split('/').some((seg) => seg === '..'))
+      out.push({ field: 'linux.cgroupsPath', message: 'must not contain ".."' });
+    if (linux.cgroupsPath.includes(':') && !linux.cgroupsPath.startsWith('/'))
+      out.push({ field: 'linux.cgroupsPath', message: 'is in systemd form (slice:prefix:name), which needs --systemd-cgroup' });
+  }
+  checkSysctl(spec, has, out);
+
+  for (const [stage, hooks] of Object.entries(spec.hooks ?? {})) {
+    hooks?.forEach((h, i) => {
+      if (!isAbsolute(h.path)) out.push({ field: join(join(join('hooks', stage), i), 'path'), message: 'must be an absolute path' });
+    });
+  }
+  return out;
+}
