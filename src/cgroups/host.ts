@@ -1,0 +1,102 @@
+// What cgroup hierarchies this host has, where they are mounted and which
+// cgroup this process is in, read from /proc/self/mountinfo and
+// /proc/self/cgroup (never assumed: a process's cgroup is often not "/").
+import { readFileSync } from 'node:fs';
+import { posix } from 'node:path';
+import { TsrunError } from '../errors';
+
+export interface Hierarchy {
+  /** 'v1' for a legacy hierarchy, 'v2' for the unified one. */
+  version: 1 | 2;
+  /** v1 controllers (e.g. ['cpu'] or ['name=systemd']); [] for v2. */
+  controllers: string[];
+  /** Directory name a container sees under /sys/fs/cgroup (cpu, memory, systemd, unified...). */
+  name: string;
+  mountpoint: string;
+  /** The cgroup path the mount shows at its mountpoint (usually "/"). */
+  mountRoot: string;
+  /** This process's cgroup in the hierarchy. */
+  own: string;
+}
+
+export interface CgroupHost {
+  mode: 'v1' | 'hybrid' | 'unified';
+  hierarchies: Hierarchy[];
+}
+
+const mountOptionsNotControllers = new Set(['rw', 'ro', 'xattr', 'noprefix', 'clone_children', 'cpuset_v2_mode', 'nsdelegate', 'memory_recursiveprot', 'memory_localevents', 'memory_hugetlb_accounting', 'favordynmods']);
+
+function unescape(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+/** Parses mountinfo and /proc/self/cgroup texts (kept as parameters for tests of other layouts). */
+export function parseCgroupHost(mountinfo: string, selfCgroup: string): CgroupHost {
+  const own = new Map<string, string>(); // "cpu,cpuacct" or "" (v2) -> path
+  for (const line of selfCgroup.split('\n')) {
+    const m = /^(\d+):([^:]*):(.*)$/.exec(line);
+    if (m) own.set(m[2], m[3]);
+  }
+  const hierarchies: Hierarchy[] = [];
+  const seen = new Set<string>();
+  for (const line of mountinfo.split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const pre = line.slice(0, sep).split(' ');
+    const [fstype, , superOpts = ''] = line.slice(sep + 3).split(' ');
+    if (fstype !== 'cgroup' && fstype !== 'cgroup2') continue;
+    const device = pre[2];
+    if (seen.has(device)) continue; // the same hierarchy mounted twice
+    seen.add(device);
+    const mountRoot = unescape(pre[3]);
+    const mountpoint = unescape(pre[4]);
+    if (fstype === 'cgroup2') {
+      hierarchies.push({ version: 2, controllers: [], name: 'unified', mountpoint, mountRoot, own: own.get('') ?? '/' });
+      continue;
+    }
+    const controllers = superOpts
+      .split(',')
+      .filter((o) => !mountOptionsNotControllers.has(o) && !o.startsWith('release_agent='));
+    const key = [...own.keys()].find((k) => k.split(',').sort().join(',') === [...controllers].sort().join(','));
+    const name = controllers.map((c) => c.replace(/^name=/, '')).join(',');
+    hierarchies.push({ version: 1, controllers, name, mountpoint, mountRoot, own: key !== undefined ? own.get(key)! : '/' });
+  }
+  const v2 = hierarchies.find((h) => h.version === 2);
+  const v1 = hierarchies.some((h) => h.version === 1);
+  const mode = !v1 && v2 ? 'unified' : v2 ? 'hybrid' : 'v1';
+  return { mode, hierarchies };
+}
+
+let cached: CgroupHost | undefined;
+
+export function cgroupHost(): CgroupHost {
+  cached ??= parseCgroupHost(readFileSync('/proc/self/mountinfo', 'utf8'), readFileSync('/proc/self/cgroup', 'utf8'));
+  return cached;
+}
+
+/** The directory of cgroup `path` in hierarchy `h`, or undefined if the mount does not reach it. */
+export function cgroupDir(h: Hierarchy, path: string): string | undefined {
+  const rel = posix.relative(h.mountRoot, path);
+  if (rel.startsWith('..')) return undefined;
+  return posix.join(h.mountpoint, rel);
+}
+
+/**
+ * The container's cgroup path in hierarchy h (spec: linux.cgroupsPath).
+ * Absolute paths are taken from the hierarchy root; relative ones, and the
+ * default `tsrun/<id>`, from this process's own cgroup, as runc does.
+ */
+export function containerCgroupPath(h: Hierarchy, cgroupsPath: string | undefined, id: string): string {
+  const p = cgroupsPath ?? posix.join('tsrun', id);
+  return p.startsWith('/') ? posix.normalize(p) : posix.join(h.own, p);
+}
+
+/** Where the container's cgroup is in each hierarchy (nothing is created here). */
+export function plannedCgroupDirs(host: CgroupHost, cgroupsPath: string | undefined, id: string): { hierarchy: Hierarchy; path: string; dir: string }[] {
+  return host.hierarchies.map((h) => {
+    const path = containerCgroupPath(h, cgroupsPath, id);
+    const dir = cgroupDir(h, path);
+    if (!dir) throw new TsrunError(`cgroup ${path} is outside the ${h.name} hierarchy mounted at ${h.mountpoint}`, 'linux.cgroupsPath');
+    return { hierarchy: h, path, dir };
+  });
+}

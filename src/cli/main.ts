@@ -1,0 +1,170 @@
+// The command line, as runc's: global flags, then a command. Each command's
+// implementation is required only when that command runs, so that `tsrun
+// state` does not pay for loading what `tsrun create` needs.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import yargs from 'yargs/yargs';
+import type { Argv } from 'yargs';
+import { TsrunError, messageOf } from '../errors';
+import { configureLog, reportError } from '../log';
+import { stdout } from '../output';
+import { packageRoot } from '../paths';
+
+const SPEC_VERSION = '1.3.0';
+
+function versionText(): string {
+  let info = { version: 'unknown', commit: 'unknown' };
+  try {
+    info = JSON.parse(readFileSync(join(packageRoot, 'dist', 'build-info.json'), 'utf8'));
+  } catch {
+    // running from sources
+  }
+  return `tsrun version ${info.version}\ncommit: ${info.commit}\nspec: ${SPEC_VERSION}\nnode: ${process.version}`;
+}
+
+interface Globals {
+  root: string;
+}
+
+const createFlags = (y: Argv) =>
+  y
+    .positional('container-id', { type: 'string', demandOption: true, describe: 'the container id' })
+    .option('bundle', { alias: 'b', type: 'string', default: '.', describe: 'path to the bundle directory' })
+    .option('console-socket', { type: 'string', describe: 'unix socket to send the pseudo-terminal master to' })
+    .option('pid-file', { type: 'string', describe: 'file to write the container init pid to' })
+    .option('no-pivot', { type: 'boolean', default: false, describe: 'use MS_MOVE and chroot instead of pivot_root' })
+    .option('no-new-keyring', { type: 'boolean', default: false, describe: 'keep the session keyring of the caller' })
+    .option('preserve-fds', { type: 'number', default: 0, describe: 'number of extra fds (from 3) to pass on' });
+
+interface CreateArgs extends Globals {
+  'container-id': string;
+  bundle: string;
+  'console-socket'?: string;
+  'pid-file'?: string;
+  'no-pivot': boolean;
+  'no-new-keyring': boolean;
+  'preserve-fds': number;
+}
+
+function createOptions(a: CreateArgs) {
+  if (!Number.isInteger(a['preserve-fds']) || a['preserve-fds'] < 0) throw new TsrunError('must be a non-negative integer', '--preserve-fds');
+  return {
+    root: a.root,
+    id: a['container-id'],
+    bundle: a.bundle,
+    pidFile: a['pid-file'],
+    consoleSocket: a['console-socket'],
+    noPivot: a['no-pivot'],
+    noNewKeyring: a['no-new-keyring'],
+    preserveFds: a['preserve-fds'],
+  };
+}
+
+const idArg = (y: Argv) => y.positional('container-id', { type: 'string', demandOption: true, describe: 'the container id' });
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const cli = yargs(argv)
+    .scriptName('tsrun')
+    .usage('$0 [global options] <command> [options] <container-id>\n\nAn OCI runtime-spec container runtime.')
+    .parserConfiguration({ 'boolean-negation': false })
+    .option('root', { type: 'string', default: '/run/tsrun', describe: 'directory for container state', global: true })
+    .option('log', { type: 'string', describe: 'log file (default: stderr)', global: true })
+    .option('log-format', { choices: ['text', 'json'], default: 'text', describe: 'log format', global: true })
+    .option('debug', { type: 'boolean', default: false, describe: 'log debug messages', global: true })
+    .option('systemd-cgroup', { type: 'boolean', default: false, describe: 'use systemd to manage cgroups (not supported)', global: true })
+    .middleware((a) => {
+      configureLog({ file: a.log, format: a['log-format'] as 'text' | 'json', debug: a.debug });
+      if (a['systemd-cgroup']) throw new TsrunError('--systemd-cgroup is not supported: tsrun manages cgroups through cgroupfs');
+    })
+    .command('create <container-id>', 'create a container (it waits for start)', createFlags, (a) => {
+      const { create } = require('../lifecycle/create') as typeof import('../lifecycle/create');
+      create(createOptions(a as unknown as CreateArgs));
+    })
+    .command(
+      'run <container-id>',
+      'create and start a container, and wait for it unless detached',
+      (y) =>
+        createFlags(y)
+          .option('detach', { alias: 'd', type: 'boolean', default: false, describe: 'do not wait for the container' })
+          .option('keep', { type: 'boolean', default: false, describe: 'keep the container after it exits' }),
+      async (a) => {
+        const { run } = require('../lifecycle/run') as typeof import('../lifecycle/run');
+        exitCode = await run({ ...createOptions(a as unknown as CreateArgs), detach: a.detach, keep: a.keep });
+      },
+    )
+    .command('start <container-id>', 'run the user program of a created container', idArg, (a) => {
+      const { start } = require('../lifecycle/start') as typeof import('../lifecycle/start');
+      start(String(a.root), String(a['container-id']));
+    })
+    .command('state <container-id>', 'print the state of a container', idArg, (a) => {
+      const { stateOf } = require('../lifecycle/query') as typeof import('../lifecycle/query');
+      stdout(JSON.stringify(stateOf(String(a.root), String(a['container-id'])), null, 2) + '\n');
+    })
+    .command(
+      'kill <container-id> [signal]',
+      'send a signal (default SIGTERM) to the container',
+      (y) =>
+        idArg(y)
+          .positional('signal', { type: 'string', default: 'SIGTERM', describe: 'name (KILL, SIGKILL) or number' })
+          .option('all', { alias: 'a', type: 'boolean', default: false, describe: 'signal every process of the container' }),
+      (a) => {
+        const { parseSignal } = require('../signals') as typeof import('../signals');
+        const { kill } = require('../lifecycle/kill') as typeof import('../lifecycle/kill');
+        kill(String(a.root), String(a['container-id']), parseSignal(a.signal), a.all);
+      },
+    )
+    .command(
+      'delete <container-id>',
+      'delete a stopped container',
+      (y) => idArg(y).option('force', { alias: 'f', type: 'boolean', default: false, describe: 'kill the container first if it runs' }),
+      (a) => {
+        const { deleteContainer } = require('../lifecycle/delete') as typeof import('../lifecycle/delete');
+        deleteContainer(String(a.root), String(a['container-id']), a.force);
+      },
+    )
+    .command(
+      'list',
+      'list containers',
+      (y) =>
+        y
+          .option('format', { alias: 'f', choices: ['table', 'json'], default: 'table', describe: 'output format' })
+          .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only ids' }),
+      (a) => {
+        const { listStates } = require('../lifecycle/query') as typeof import('../lifecycle/query');
+        const { formatList } = require('./list') as typeof import('./list');
+        stdout(formatList(listStates(a.root), a.format as 'table' | 'json', a.quiet));
+      },
+    )
+    .command(
+      'spec',
+      'write a default config.json into the bundle',
+      (y) =>
+        y
+          .option('bundle', { alias: 'b', type: 'string', default: '.', describe: 'bundle directory' })
+          .option('rootless', { type: 'boolean', default: false, describe: 'a config for an unprivileged user' }),
+      (a) => {
+        const { writeSpec } = require('./spec') as typeof import('./spec');
+        writeSpec(a.bundle, a.rootless);
+      },
+    )
+    .command('features', 'print the features document (JSON)', {}, () => {
+      const { featuresDocument } = require('../features') as typeof import('../features');
+      stdout(JSON.stringify(featuresDocument(), null, 2) + '\n');
+    })
+    .demandCommand(1, 'a command is required (see --help)')
+    .strict()
+    .version(versionText())
+    .alias('version', 'v')
+    .help()
+    .alias('help', 'h')
+    .fail(false);
+  try {
+    await cli.parseAsync();
+  } catch (err) {
+    const usage = err instanceof Error && err.name === 'YError';
+    reportError(messageOf(err) + (usage ? ' (see tsrun --help)' : ''));
+    return 1;
+  }
+  return exitCode;
+}

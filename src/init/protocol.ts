@@ -1,0 +1,90 @@
+// The wire protocol with tsrun-init; the mirror of addon/init/protocol.h
+// (read its header comment). Change both together.
+
+export const Msg = {
+  PLAN: 1,
+  ACK: 2,
+  IDMAP: 10,
+  PID: 11,
+  HOOKS: 12,
+  READY: 13,
+  ERROR: 14,
+  WARN: 15,
+} as const;
+
+export const Tag = {
+  NS_JOIN: 1,
+  NS_NEW: 2,
+  TIME_OFFSET: 3,
+  FORK: 4,
+  HOSTNAME: 10,
+  DOMAINNAME: 11,
+  LOOPBACK: 12,
+  ROOT: 13,
+  MOUNT: 14,
+  BIND: 15,
+  MKDEV: 16,
+  SYMLINK: 17,
+  HOOKS: 18,
+  PIVOT: 19,
+  SYSCTL: 20,
+  MASK: 21,
+  READONLY: 22,
+  ROOT_RO: 23,
+  CONSOLE: 24,
+  KEYRING: 25,
+  RLIMIT: 30,
+  NO_NEW_PRIVS: 32,
+  USER: 33,
+  UMASK: 34,
+  CAPS: 35,
+  CWD: 36,
+  ARGS: 37,
+  ENV: 38,
+  EXEC_FIFO: 39,
+  PRESERVE_FDS: 40,
+  SECCOMP: 41,
+  PERSONALITY: 42,
+} as const;
+
+export type TagName = keyof typeof Tag;
+/** A field; `{ fd }` is filled in with the fd number when the plan is encoded. */
+export type FieldValue = string | number | bigint | Buffer | { fd: FdName };
+export type FdName = 'execFifo' | 'consoleSocket';
+
+/** One instruction for tsrun-init; `field` is the config field it comes from. */
+export interface PlanRecord {
+  tag: TagName;
+  fields: FieldValue[];
+  field: string;
+}
+
+function fieldBytes(v: FieldValue, fds: Partial<Record<FdName, number>>): Buffer {
+  if (Buffer.isBuffer(v)) return v;
+  if (typeof v === 'object') {
+    const fd = fds[v.fd];
+    if (fd === undefined) throw new Error(`no fd for ${v.fd}`);
+    return Buffer.from(String(fd));
+  }
+  if (typeof v === 'string' && v.includes('\0')) throw new Error('NUL byte in a plan field');
+  return Buffer.from(String(v));
+}
+
+/** Serializes records; the ref of record i is i (errors come back with it). */
+export function encodePlan(records: PlanRecord[], fds: Partial<Record<FdName, number>>): Buffer {
+  const parts: Buffer[] = [];
+  records.forEach((r, ref) => {
+    const head = Buffer.alloc(12);
+    head.writeUInt32LE(Tag[r.tag], 0);
+    head.writeUInt32LE(ref, 4);
+    head.writeUInt32LE(r.fields.length, 8);
+    parts.push(head);
+    for (const f of r.fields) {
+      const b = fieldBytes(f, fds);
+      const len = Buffer.alloc(4);
+      len.writeUInt32LE(b.length, 0);
+      parts.push(len, b);
+    }
+  });
+  return Buffer.concat(parts);
+}

@@ -1,0 +1,214 @@
+// create (runtime.md "Create"): validate, plan, then start tsrun-init and
+// drive it through the handshake until the container waits for start.
+// Whatever fails on the way is undone before the error is reported: no
+// state directory, cgroup, mount or process is left behind.
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { getSystemErrorMap } from 'node:util';
+import { cgroupHost } from '../cgroups/host';
+import { Cgroups } from '../cgroups/manager';
+import { TsrunError, messageOf } from '../errors';
+import { Channel } from '../init/channel';
+import { Msg, encodePlan } from '../init/protocol';
+import { debug, warn } from '../log';
+import { initHelperPath, native } from '../native/addon';
+import { type ContainerPlan, planContainer } from '../plan/plan';
+import { loadBundle } from '../spec/load';
+import type { Spec } from '../spec/types';
+import { startTimeOf } from '../state/proc';
+import type { StateRecord } from '../state/record';
+import { ContainerDir, writeFileAtomic } from '../state/store';
+import { killAndWait, teardown } from './teardown';
+
+export interface CreateOptions {
+  root: string;
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  /** An already connected console socket (run with a terminal of its own). */
+  consoleSocketFd?: number;
+  noPivot: boolean;
+  noNewKeyring: boolean;
+  preserveFds: number;
+}
+
+export interface Created {
+  pid: number;
+  record: StateRecord;
+}
+
+function strerror(errno: number): string {
+  return getSystemErrorMap().get(-errno)?.[1] ?? `errno ${errno}`;
+}
+
+// Fds a caller passed on are inherited, so not close-on-exec; Node's own
+// internal fds all are. Passing one of those to a container would leak it.
+function checkInherited(fd: number): void {
+  let info: string;
+  try {
+    info = readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
+  } catch {
+    throw new TsrunError(`fd ${fd} is not open`, '--preserve-fds');
+  }
+  const flags = parseInt(/^flags:\s*(\d+)/m.exec(info)?.[1] ?? '0', 8);
+  if (flags & 0o2000000) throw new TsrunError(`fd ${fd} was not passed to tsrun`, '--preserve-fds');
+}
+
+/** socket-activation fds handed to us (LISTEN_FDS with our LISTEN_PID). */
+function listenFds(): number {
+  const n = Number(process.env.LISTEN_FDS ?? 0);
+  return n > 0 && Number(process.env.LISTEN_PID) === process.pid ? n : 0;
+}
+
+function prepare(opts: CreateOptions): { spec: Spec; bundleDir: string; plan: ContainerPlan; listen: number } {
+  const { dir: bundleDir, spec } = loadBundle(opts.bundle);
+  const terminal = !!spec.process?.terminal;
+  const socket = opts.consoleSocket !== undefined || opts.consoleSocketFd !== undefined;
+  if (terminal && !socket) throw new TsrunError('cannot allocate a terminal without --console-socket', 'process.terminal');
+  if (!terminal && opts.consoleSocket !== undefined) throw new TsrunError('--console-socket needs process.terminal to be true', 'process.terminal');
+  const listen = listenFds();
+  for (let fd = 3; fd < 3 + listen + opts.preserveFds; fd++) checkInherited(fd);
+  const plan = planContainer(spec, { id: opts.id, bundle: bundleDir, noPivot: opts.noPivot, noNewKeyring: opts.noNewKeyring, preserveFds: listen + opts.preserveFds, listenFds: listen }, cgroupHost());
+  return { spec, bundleDir, plan, listen };
+}
+
+export function create(opts: CreateOptions): Created {
+  const { spec, bundleDir, plan, listen } = prepare(opts);
+  for (const w of plan.warnings) warn(w);
+
+  const dir = ContainerDir.create(opts.root, opts.id);
+  const record: StateRecord = {
+    id: opts.id,
+    bundle: bundleDir,
+    rootfs: plan.rootfs,
+    phase: 'creating',
+    created: new Date().toISOString(),
+    owner: '',
+    annotations: spec.annotations,
+    cgroup: Cgroups.plan(plan.cgroupDirs, spec.linux?.cgroupsPath === undefined),
+    ownPidNamespace: plan.ownPidNamespace,
+    config: spec as unknown as Record<string, unknown>,
+  };
+  const opened: number[] = [];
+  let channel: Channel | undefined;
+  try {
+    // Written before anything exists, so that a tsrun killed at any point
+    // leaves enough for `delete --force` to find and undo.
+    dir.write(record);
+    native().mkfifo(dir.fifoPath, 0o622);
+    const cgroups = new Cgroups(record.cgroup);
+    cgroups.create(plan.v2Controllers);
+
+    const [ours, theirs] = native().socketpair();
+    opened.push(ours, theirs);
+    channel = new Channel(ours);
+    // The init holds the fifo read-write, so its read blocks until start writes.
+    const fifo = openSync(dir.fifoPath, 'r+');
+    opened.push(fifo);
+    let consoleFd = opts.consoleSocketFd;
+    if (opts.consoleSocket !== undefined) {
+      consoleFd = native().connectUnix(opts.consoleSocket);
+      opened.push(consoleFd);
+    }
+    const exe = native().openHelper(initHelperPath);
+    opened.push(exe);
+    const keep = [0, 1, 2];
+    for (let fd = 3; fd < 3 + listen + opts.preserveFds; fd++) keep.push(fd);
+    keep.push(theirs, fifo);
+    if (consoleFd !== undefined) keep.push(consoleFd);
+    const helperPid = native().spawnInit(exe, ['tsrun-init', '--sync-fd', String(theirs)], keep);
+    for (const fd of opened.splice(1)) closeSync(fd); // only our end of the channel stays
+    record.helper = { pid: helperPid, startTime: startTimeOf(helperPid) ?? '' };
+    dir.write(record);
+    debug(`tsrun-init started as pid ${helperPid}`);
+
+    // Before the helper reads its plan: cgroups and limits in place, so the
+    // container never runs outside them.
+    if (plan.oomScoreAdj !== undefined) writeFileSync(`/proc/${helperPid}/oom_score_adj`, String(plan.oomScoreAdj));
+    cgroups.enter(helperPid);
+    if (plan.memoryLimit !== undefined) cgroups.setMemoryLimit(plan.memoryLimit);
+    if (plan.pidsLimit !== undefined) cgroups.setPidsLimit(plan.pidsLimit);
+
+    channel.send(Msg.PLAN, encodePlan(plan.records, { execFifo: fifo, consoleSocket: consoleFd }));
+    handshake(channel, plan, record, dir, helperPid);
+
+    record.phase = 'created';
+    dir.write(record);
+    if (opts.pidFile) writeFileAtomic(opts.pidFile, String(record.init!.pid));
+    channel.send(Msg.ACK);
+    channel.close();
+    channel = undefined;
+    return { pid: record.init!.pid, record };
+  } catch (err) {
+    for (const fd of opened) {
+      try {
+        closeSync(fd);
+      } catch {
+        // already closed
+      }
+    }
+    try {
+      killAndWait([record.init, record.helper]);
+      reap(record.helper?.pid);
+      teardown(dir, record);
+    } catch (cleanup) {
+      warn(`cleanup after a failed create: ${messageOf(cleanup)}`);
+    }
+    throw err;
+  } finally {
+    dir.unlock();
+  }
+}
+
+function reap(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    native().waitPid(pid, true);
+  } catch {
+    // not our child (anymore)
+  }
+}
+
+// Answers tsrun-init until it reports that the container is ready.
+function handshake(channel: Channel, plan: ContainerPlan, record: StateRecord, dir: ContainerDir, helperPid: number): void {
+  for (;;) {
+    const frame = channel.recv();
+    if (!frame) {
+      const status = native().waitPid(helperPid, false);
+      const how = status.signal !== undefined ? `was killed by signal ${status.signal}` : `exited with status ${status.code}`;
+      throw new TsrunError(`container init ${how} before it was ready`);
+    }
+    switch (frame.type) {
+      case Msg.IDMAP:
+        if (!plan.idMaps) throw new TsrunError('container init asked for id maps without a new user namespace');
+        writeFileSync(`/proc/${helperPid}/uid_map`, plan.idMaps.uid);
+        writeFileSync(`/proc/${helperPid}/gid_map`, plan.idMaps.gid);
+        channel.send(Msg.ACK);
+        break;
+      case Msg.PID: {
+        const pid = Number(frame.payload.toString());
+        record.init = { pid, startTime: startTimeOf(pid) ?? '' };
+        dir.write(record);
+        if (pid !== helperPid) native().waitPid(helperPid, false); // the intermediate process exits now
+        break;
+      }
+      case Msg.HOOKS:
+        channel.send(Msg.ACK);
+        break;
+      case Msg.WARN:
+        warn(frame.payload.toString());
+        break;
+      case Msg.ERROR: {
+        const ref = frame.payload.readUInt32LE(0);
+        const errno = frame.payload.readInt32LE(4);
+        const text = frame.payload.subarray(8).toString();
+        const field = plan.records[ref]?.field;
+        throw new TsrunError(errno ? `${text}: ${strerror(errno)}` : text, field);
+      }
+      case Msg.READY:
+        return;
+      default:
+        throw new TsrunError(`unexpected message ${frame.type} from container init`);
+    }
+  }
+}

@@ -1,0 +1,28 @@
+// delete (runtime.md "Delete"): only a stopped container, unless --force,
+// which kills it first. A container whose create died half-way is stopped.
+import { TsrunError } from '../errors';
+import { statusOf } from '../state/status';
+import { ContainerDir } from '../state/store';
+import { teardown } from './teardown';
+
+/** With --force, a container that does not exist is not an error (as for runc). */
+export function deleteContainer(root: string, id: string, force: boolean): void {
+  let opened;
+  try {
+    opened = ContainerDir.open(root, id, 'exclusive');
+  } catch (err) {
+    if (force && err instanceof TsrunError && /does not exist/.test(err.message)) return;
+    throw err;
+  }
+  const { dir } = opened;
+  try {
+    const rec = dir.read();
+    const status = statusOf(dir, rec);
+    if (status !== 'stopped' && !force) {
+      throw new TsrunError(`cannot delete container ${id} that is not stopped: ${status}`);
+    }
+    teardown(dir, rec);
+  } finally {
+    dir.unlock();
+  }
+}

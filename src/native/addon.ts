@@ -1,0 +1,35 @@
+// Typed access to the N-API addon (addon/native/binding.cc) and the path of
+// the tsrun-init executable. See addon/README.md for what each call does.
+import { join } from 'node:path';
+import { nativeBuildDir } from '../paths';
+
+export interface WaitStatus {
+  pid: number;
+  code?: number;
+  signal?: number;
+}
+
+export interface Native {
+  openHelper(path: string): number;
+  spawnInit(exeFd: number, argv: string[], keepFds: number[]): number;
+  socketpair(): [number, number];
+  mkfifo(path: string, mode: number): void;
+  flock(fd: number, exclusive: boolean, wait: boolean): boolean;
+  connectUnix(path: string): number;
+  recvFd(socket: number): number;
+  setWinsize(fd: number, rows: number, cols: number): void;
+  pidfdOpen(pid: number): number;
+  pidfdSendSignal(pidfd: number, signal: number): void;
+  setChildSubreaper(): void;
+  waitPid(pid: number, noHang: boolean): WaitStatus;
+  waitPidAsync(pid: number): Promise<WaitStatus>;
+}
+
+let loaded: Native | undefined;
+
+export function native(): Native {
+  loaded ??= require(join(nativeBuildDir, 'tsrun_native.node')) as Native;
+  return loaded;
+}
+
+export const initHelperPath = join(nativeBuildDir, 'tsrun-init');

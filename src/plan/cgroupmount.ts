@@ -1,0 +1,57 @@
+// A mount of type "cgroup" shows the container its own cgroups. With a
+// cgroup namespace the kernel gives the right view to a fresh cgroupfs
+// mount; without one, the container's cgroup directories are bound in
+// (as runc does). On a v1 or hybrid host that is a tmpfs with one entry per
+// hierarchy; on a unified host, the cgroup2 filesystem itself.
+import { posix } from 'node:path';
+import type { CgroupDirRecord } from '../cgroups/manager';
+import type { PlanRecord } from '../init/protocol';
+import { join as field } from '../spec/fieldpath';
+import type { Mount } from '../spec/types';
+import { bindAttributes, MS, parseOptions } from './mounts';
+
+function dirName(d: CgroupDirRecord): string {
+  return d.version === 2 ? 'unified' : d.controllers.map((c) => c.replace(/^name=/, '')).join(',');
+}
+
+export function cgroupMountRecords(m: Mount, i: number, dirs: CgroupDirRecord[], mode: 'v1' | 'hybrid' | 'unified', opts: { cgroupNs: boolean; userNs: boolean }): PlanRecord[] {
+  const f = field('mounts', i);
+  const p = parseOptions(m.options);
+  const dest = posix.normalize(m.destination);
+  const attrs = bindAttributes(p);
+  const flags = p.set & ~MS.REMOUNT;
+  const bind = (d: CgroupDirRecord, at: string): PlanRecord => ({
+    tag: 'BIND',
+    field: f,
+    fields: [d.dir, at, 0, attrs.set, attrs.clear, 0, 0, 0],
+  });
+  const mount = (fstype: string, at: string, data: string, mflags = flags): PlanRecord => ({
+    tag: 'MOUNT',
+    field: f,
+    fields: [fstype, at, fstype, mflags, data, 0, 0, 0],
+  });
+
+  if (mode === 'unified') {
+    const d = dirs.find((x) => x.version === 2)!;
+    return [opts.cgroupNs ? mount('cgroup2', dest, '') : bind(d, dest)];
+  }
+  // v1 cgroupfs cannot be mounted inside a user namespace: bind there.
+  const fresh = opts.cgroupNs && !opts.userNs;
+  const records: PlanRecord[] = [mount('tmpfs', dest, 'mode=755', flags & ~MS.RDONLY)];
+  for (const d of dirs) {
+    const name = dirName(d);
+    const at = posix.join(dest, name);
+    if (d.version === 2) records.push(fresh ? mount('cgroup2', at, '') : bind(d, at));
+    else records.push(fresh ? mount('cgroup', at, d.controllers.includes('name=systemd') || d.controllers.every((c) => c.startsWith('name=')) ? `none,${d.controllers.join(',')}` : d.controllers.join(',')) : bind(d, at));
+    // A co-mounted hierarchy ("cpu,cpuacct") is also reachable by each name.
+    if (d.version === 1 && d.controllers.length > 1) {
+      for (const c of d.controllers) {
+        records.push({ tag: 'SYMLINK', field: f, fields: [name, posix.join(dest, c.replace(/^name=/, '')), 0, ''] });
+      }
+    }
+  }
+  if (p.set & MS.RDONLY) {
+    records.push({ tag: 'MOUNT', field: f, fields: ['', dest, '', MS.REMOUNT | MS.BIND | flags, '', 0, 0, 0] });
+  }
+  return records;
+}

@@ -1,0 +1,56 @@
+// /dev inside the container: the spec's default devices, linux.devices, and
+// the /dev symlinks (runtime-linux.md "Dev symbolic links").
+import { join as field } from '../spec/fieldpath';
+import type { Device, Spec } from '../spec/types';
+import type { PlanRecord } from '../init/protocol';
+
+// config-linux.md "Default Devices"
+const defaultDevices: Required<Pick<Device, 'path' | 'type' | 'major' | 'minor'>>[] = [
+  { path: '/dev/null', type: 'c', major: 1, minor: 3 },
+  { path: '/dev/zero', type: 'c', major: 1, minor: 5 },
+  { path: '/dev/full', type: 'c', major: 1, minor: 7 },
+  { path: '/dev/random', type: 'c', major: 1, minor: 8 },
+  { path: '/dev/urandom', type: 'c', major: 1, minor: 9 },
+  { path: '/dev/tty', type: 'c', major: 5, minor: 0 },
+];
+
+/** Whether tsrun populates /dev: not when the config binds a /dev of its own (as runc). */
+export function populatesDev(spec: Spec): boolean {
+  return !(spec.mounts ?? []).some((m) => m.destination.replace(/\/+$/, '') === '/dev' && (m.type === 'bind' || m.options?.some((o) => o === 'bind' || o === 'rbind')));
+}
+
+function mkdev(d: Device, f: string, inUserNs: boolean): PlanRecord {
+  return {
+    tag: 'MKDEV',
+    field: f,
+    // In a user namespace mknod is refused: the host's node is bound instead.
+    fields: [d.path, d.type, d.major ?? 0, d.minor ?? 0, d.fileMode ?? 0o666, d.uid ?? 0, d.gid ?? 0, inUserNs ? d.path : ''],
+  };
+}
+
+export function deviceRecords(spec: Spec, inUserNs: boolean): PlanRecord[] {
+  const configured = spec.linux?.devices ?? [];
+  const records = configured.map((d, i) => mkdev(d, field('linux.devices', i), inUserNs));
+  for (const d of defaultDevices) {
+    if (configured.some((c) => c.path === d.path)) continue;
+    records.push(mkdev(d, `default device ${d.path}`, inUserNs));
+  }
+  return records;
+}
+
+/** [target, link, mode, probe]: mode 1 replaces, 2 creates only if probe exists. */
+export function devSymlinkRecords(): PlanRecord[] {
+  const link = (target: string, path: string, mode: number, probe = ''): PlanRecord => ({
+    tag: 'SYMLINK',
+    field: `the ${path} symlink`,
+    fields: [target, path, mode, probe],
+  });
+  return [
+    link('pts/ptmx', '/dev/ptmx', 1),
+    link('/proc/self/fd', '/dev/fd', 2, '/proc/self/fd'),
+    link('/proc/self/fd/0', '/dev/stdin', 2, '/proc/self/fd'),
+    link('/proc/self/fd/1', '/dev/stdout', 2, '/proc/self/fd'),
+    link('/proc/self/fd/2', '/dev/stderr', 2, '/proc/self/fd'),
+    link('/proc/kcore', '/dev/core', 2, '/proc/kcore'),
+  ];
+}

@@ -1,0 +1,215 @@
+// The plan: everything create must do, computed from a validated config
+// before anything on the host is touched. tsrun-init carries out the
+// records; tsrun itself writes the id maps, the cgroups and oom_score_adj.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type CgroupHost, plannedCgroupDirs } from '../cgroups/host';
+import type { CgroupDirRecord, V2Controller } from '../cgroups/manager';
+import { TsrunError } from '../errors';
+import type { PlanRecord } from '../init/protocol';
+import { join as field } from '../spec/fieldpath';
+import type { CapabilitySet, IdMapping, NamespaceType, Spec } from '../spec/types';
+import { cgroupMountRecords } from './cgroupmount';
+import { capabilityNumber } from './capabilities';
+import { devSymlinkRecords, deviceRecords, populatesDev } from './devices';
+import { MS, mountRecord } from './mounts';
+import { unappliedResources } from './resources';
+import { rlimitResources } from './rlimits';
+
+export const CLONE: Record<NamespaceType, number> = {
+  mount: 0x00020000,
+  cgroup: 0x02000000,
+  uts: 0x04000000,
+  ipc: 0x08000000,
+  user: 0x10000000,
+  pid: 0x20000000,
+  network: 0x40000000,
+  time: 0x00000080,
+};
+
+// config-linux.md "Rootfs Mount Propagation"; without it, runc's default rslave.
+const rootPropagation: Record<string, number> = {
+  shared: MS.SHARED,
+  slave: MS.SLAVE,
+  private: MS.PRIVATE,
+  unbindable: MS.UNBINDABLE,
+};
+
+export interface PlanOptions {
+  id: string;
+  bundle: string;
+  noPivot: boolean;
+  noNewKeyring: boolean;
+  /** Fds above stdio passed to the container (LISTEN_FDS ones first). */
+  preserveFds: number;
+  listenFds: number;
+}
+
+export interface ContainerPlan {
+  records: PlanRecord[];
+  warnings: string[];
+  rootfs: string;
+  /** uid_map and gid_map contents, for a new user namespace. */
+  idMaps?: { uid: string; gid: string };
+  oomScoreAdj?: number;
+  cgroupDirs: CgroupDirRecord[];
+  v2Controllers: V2Controller[];
+  memoryLimit?: number;
+  pidsLimit?: number;
+  ownPidNamespace: boolean;
+  terminal: boolean;
+}
+
+function idMap(m: IdMapping[]): string {
+  return m.map((e) => `${e.containerID} ${e.hostID} ${e.size}\n`).join('');
+}
+
+function lastCap(): number {
+  try {
+    return Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
+  } catch {
+    return 40;
+  }
+}
+
+function capabilityMasks(spec: Spec, warn: (m: string) => void): bigint[] {
+  const caps = spec.process!.capabilities!;
+  const last = lastCap();
+  const sets: CapabilitySet[] = ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'];
+  return sets.map((set) => {
+    let mask = 0n;
+    (caps[set] ?? []).forEach((name, i) => {
+      const n = capabilityNumber(name);
+      const f = field(field('process.capabilities', set), i);
+      if (n === undefined) warn(`${f}: unknown capability ${name}, ignored`);
+      else if (n > last) warn(`${f}: ${name} is not supported by this kernel, ignored`);
+      else mask |= 1n << BigInt(n);
+    });
+    return mask;
+  });
+}
+
+export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupHost): ContainerPlan {
+  const warnings: string[] = [];
+  const warn = (m: string) => warnings.push(m);
+  const linux = spec.linux ?? {};
+  const proc = spec.process!;
+  const records: PlanRecord[] = [];
+  const rootfs = resolve(opts.bundle, spec.root!.path);
+
+  // Namespaces
+  const namespaces = linux.namespaces ?? [];
+  const has = (t: NamespaceType) => namespaces.find((n) => n.type === t);
+  let newFlags = 0;
+  namespaces.forEach((ns, i) => {
+    if (ns.path) records.push({ tag: 'NS_JOIN', field: field('linux.namespaces', i), fields: [CLONE[ns.type], ns.path] });
+    else newFlags |= CLONE[ns.type];
+  });
+  if (newFlags) records.push({ tag: 'NS_NEW', field: 'linux.namespaces', fields: [newFlags] });
+  for (const [clock, off] of Object.entries(linux.timeOffsets ?? {})) {
+    records.push({ tag: 'TIME_OFFSET', field: field('linux.timeOffsets', clock), fields: [clock, off.secs ?? 0, off.nanosecs ?? 0] });
+  }
+  // A pid or time namespace applies to children only.
+  if (has('pid') || has('time')) records.push({ tag: 'FORK', field: 'linux.namespaces', fields: [] });
+  const userNs = !!has('user');
+  const cgroupNs = !!has('cgroup');
+
+  // The container's environment
+  if (!opts.noNewKeyring) records.push({ tag: 'KEYRING', field: 'session keyring', fields: [opts.id] });
+  if (spec.hostname !== undefined) records.push({ tag: 'HOSTNAME', field: 'hostname', fields: [spec.hostname] });
+  if (spec.domainname !== undefined) records.push({ tag: 'DOMAINNAME', field: 'domainname', fields: [spec.domainname] });
+  if (has('network') && !has('network')!.path) records.push({ tag: 'LOOPBACK', field: 'linux.namespaces', fields: [] });
+
+  // The filesystem
+  const propagation = linux.rootfsPropagation ? rootPropagation[linux.rootfsPropagation] : MS.SLAVE | MS.REC;
+  records.push({ tag: 'ROOT', field: 'root.path', fields: [rootfs, propagation] });
+  const cgroupDirs = plannedCgroupDirs(cgroupHost, linux.cgroupsPath, opts.id).map(({ hierarchy: h, path, dir }) => ({
+    version: h.version,
+    mountpoint: h.mountpoint,
+    controllers: h.controllers,
+    path,
+    dir,
+  }));
+  (spec.mounts ?? []).forEach((m, i) => {
+    if (m.type === 'cgroup' || m.type === 'cgroup2') {
+      records.push(...cgroupMountRecords(m, i, cgroupDirs, cgroupHost.mode, { cgroupNs, userNs }));
+    } else {
+      records.push(mountRecord(m, i, { bundle: opts.bundle, warn }));
+    }
+  });
+  // A /dev bound from elsewhere is used as it is (runc does the same).
+  if (populatesDev(spec)) records.push(...deviceRecords(spec, userNs), ...devSymlinkRecords());
+  records.push({ tag: 'PIVOT', field: 'root.path', fields: [opts.noPivot ? 1 : 0] });
+  if (proc.terminal) {
+    const size = proc.consoleSize;
+    records.push({ tag: 'CONSOLE', field: 'process.terminal', fields: [{ fd: 'consoleSocket' }, size?.height ?? 0, size?.width ?? 0] });
+  }
+  if (spec.root!.readonly) records.push({ tag: 'ROOT_RO', field: 'root.readonly', fields: [] });
+  for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
+    records.push({ tag: 'SYSCTL', field: field('linux.sysctl', key), fields: [key.replace(/\./g, '/'), value] });
+  }
+  linux.readonlyPaths?.forEach((p, i) => records.push({ tag: 'READONLY', field: field('linux.readonlyPaths', i), fields: [p] }));
+  linux.maskedPaths?.forEach((p, i) => records.push({ tag: 'MASK', field: field('linux.maskedPaths', i), fields: [p] }));
+
+  // The process
+  proc.rlimits?.forEach((rl, i) => {
+    records.push({ tag: 'RLIMIT', field: field('process.rlimits', i), fields: [rlimitResources[rl.type], BigInt(rl.soft), BigInt(rl.hard)] });
+  });
+  if (proc.noNewPrivileges) records.push({ tag: 'NO_NEW_PRIVS', field: 'process.noNewPrivileges', fields: [] });
+  const user = proc.user;
+  records.push({ tag: 'USER', field: 'process.user', fields: [user.uid, user.gid, ...(user.additionalGids ?? [])] });
+  if (user.umask !== undefined) records.push({ tag: 'UMASK', field: 'process.user.umask', fields: [user.umask] });
+  if (proc.capabilities) records.push({ tag: 'CAPS', field: 'process.capabilities', fields: capabilityMasks(spec, warn) });
+  records.push({ tag: 'CWD', field: 'process.cwd', fields: [proc.cwd] });
+  records.push({ tag: 'ARGS', field: 'process.args', fields: proc.args ?? [] });
+  const env = [...(proc.env ?? [])];
+  if (opts.listenFds > 0) env.push(`LISTEN_FDS=${opts.listenFds}`, 'LISTEN_PID=1');
+  records.push({ tag: 'ENV', field: 'process.env', fields: env });
+  records.push({ tag: 'EXEC_FIFO', field: 'exec fifo', fields: [{ fd: 'execFifo' }] });
+  records.push({ tag: 'PRESERVE_FDS', field: '--preserve-fds', fields: [opts.preserveFds] });
+  if (linux.personality) {
+    records.push({ tag: 'PERSONALITY', field: 'linux.personality', fields: [linux.personality.domain === 'LINUX32' ? 0x0008 : 0] });
+    if (linux.personality.flags?.length) warn('linux.personality.flags: no flags are supported, ignored');
+  }
+
+  // What is accepted but not applied yet is said, never silently dropped.
+  const notApplied: [unknown, string][] = [
+    [proc.apparmorProfile, 'process.apparmorProfile'],
+    [proc.selinuxLabel, 'process.selinuxLabel'],
+    [proc.scheduler, 'process.scheduler'],
+    [proc.ioPriority, 'process.ioPriority'],
+    [proc.execCPUAffinity, 'process.execCPUAffinity'],
+    [linux.seccomp, 'linux.seccomp'],
+    [linux.intelRdt, 'linux.intelRdt'],
+    [linux.memoryPolicy, 'linux.memoryPolicy'],
+    [linux.netDevices, 'linux.netDevices'],
+    [linux.mountLabel, 'linux.mountLabel'],
+    [spec.hooks && Object.values(spec.hooks).some((h) => h && h.length > 0) ? spec.hooks : undefined, 'hooks'],
+  ];
+  for (const [value, name] of notApplied) if (value !== undefined) warn(`${name}: not supported by tsrun yet, ignored`);
+  for (const f of unappliedResources(linux.resources)) warn(`${f}: not applied yet (tsrun applies memory.limit and pids.limit)`);
+
+  const memoryLimit = linux.resources?.memory?.limit;
+  const pidsLimit = linux.resources?.pids?.limit;
+  const v2Controllers: V2Controller[] = [];
+  if (memoryLimit !== undefined) v2Controllers.push('memory');
+  if (pidsLimit !== undefined) v2Controllers.push('pids');
+
+  let idMaps: ContainerPlan['idMaps'];
+  if (userNs && !has('user')!.path) idMaps = { uid: idMap(linux.uidMappings ?? []), gid: idMap(linux.gidMappings ?? []) };
+  if (!proc.args?.length) throw new TsrunError('must have at least one entry', 'process.args');
+
+  return {
+    records,
+    warnings,
+    rootfs,
+    idMaps,
+    oomScoreAdj: proc.oomScoreAdj,
+    cgroupDirs,
+    v2Controllers,
+    memoryLimit,
+    pidsLimit,
+    ownPidNamespace: !!has('pid'),
+    terminal: !!proc.terminal,
+  };
+}

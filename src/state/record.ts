@@ -1,0 +1,39 @@
+// What tsrun keeps about a container in <root>/<id>/state.json. It is our
+// own data, parsed with zod on every read so that a damaged or foreign file
+// is an error, never a wrong decision.
+import { z } from 'zod';
+
+const processRef = z.object({ pid: z.number().int().positive(), startTime: z.string() });
+
+export const stateRecord = z.object({
+  id: z.string(),
+  bundle: z.string(),
+  rootfs: z.string(),
+  /** 'creating' until create has finished; the live status is derived from the process. */
+  phase: z.enum(['creating', 'created']),
+  /** The container's init once known. */
+  init: processRef.optional(),
+  /** The helper tsrun started, while creating (for cleanup of a half-created container). */
+  helper: processRef.optional(),
+  created: z.string(),
+  owner: z.string(),
+  annotations: z.record(z.string()).optional(),
+  cgroup: z.object({
+    dirs: z.array(
+      z.object({
+        version: z.union([z.literal(1), z.literal(2)]),
+        mountpoint: z.string(),
+        controllers: z.array(z.string()),
+        path: z.string(),
+        dir: z.string(),
+      }),
+    ),
+    created: z.array(z.string()),
+  }),
+  /** Whether the container has its own pid namespace (then killing the init ends it). */
+  ownPidNamespace: z.boolean(),
+  /** The config as it was at create: later edits of config.json must not matter. */
+  config: z.record(z.unknown()),
+});
+
+export type StateRecord = z.infer<typeof stateRecord>;

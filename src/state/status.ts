@@ -1,0 +1,36 @@
+// The status of a container (runtime.md "State") is derived, never stored:
+// from whether create finished, whether the init (with its recorded start
+// time) still lives, and whether start has consumed the exec fifo.
+import { processState } from './proc';
+import type { StateRecord } from './record';
+import type { ContainerDir } from './store';
+
+export type Status = 'creating' | 'created' | 'running' | 'stopped';
+
+/** The version of the runtime-spec tsrun implements. */
+export const specVersion = '1.3.0';
+
+/** Status of a container whose lock we hold (so no create is in progress). */
+export function statusOf(dir: ContainerDir, rec: StateRecord | undefined): Status {
+  // A create that died before finishing left a container that is not running.
+  if (!rec || rec.phase === 'creating' || !rec.init) return 'stopped';
+  if (processState(rec.init.pid, rec.init.startTime) !== 'alive') return 'stopped';
+  return dir.hasFifo() ? 'created' : 'running';
+}
+
+/** The state document of runtime.md, with runc's extra fields. */
+export function stateDocument(rec: StateRecord, status: Status, id: string): Record<string, unknown> {
+  const live = status === 'created' || status === 'running';
+  const doc: Record<string, unknown> = {
+    ociVersion: specVersion,
+    id,
+    pid: live && rec.init ? rec.init.pid : 0,
+    status,
+    bundle: rec.bundle,
+    rootfs: rec.rootfs,
+    created: rec.created,
+    owner: rec.owner,
+  };
+  if (rec.annotations && Object.keys(rec.annotations).length > 0) doc.annotations = rec.annotations;
+  return doc;
+}

@@ -1,0 +1,144 @@
+// The state directory of one container, <root>/<id>: state.json (written
+// atomically), the exec fifo, and a lock. The lock is flock(2) on the
+// directory itself, so commands on one id serialize, and a crashed tsrun
+// never leaves it held.
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TsrunError, errnoCode, messageOf } from '../errors';
+import { native } from '../native/addon';
+import { type StateRecord, stateRecord } from './record';
+
+// runc's rule for container ids.
+const idPattern = /^[\w+\-.]+$/;
+
+export function checkId(id: string): void {
+  if (!id) throw new TsrunError('container id cannot be empty');
+  if (!idPattern.test(id) || id === '.' || id === '..' || id.length > 1024) {
+    throw new TsrunError(`invalid container id ${JSON.stringify(id)}: only letters, digits, "_", "+", "-" and "." are allowed`);
+  }
+}
+
+export class ContainerDir {
+  private constructor(
+    readonly root: string,
+    readonly id: string,
+    private fd: number,
+  ) {}
+
+  get path(): string {
+    return join(this.root, this.id);
+  }
+  get statePath(): string {
+    return join(this.path, 'state.json');
+  }
+  get fifoPath(): string {
+    return join(this.path, 'exec.fifo');
+  }
+
+  /** Makes the directory of a new container, locked. Fails if the id is taken. */
+  static create(root: string, id: string): ContainerDir {
+    checkId(id);
+    mkdirSync(root, { recursive: true, mode: 0o711 });
+    const dir = join(root, id);
+    try {
+      mkdirSync(dir, { mode: 0o711 });
+    } catch (err) {
+      if (errnoCode(err) === 'EEXIST') throw new TsrunError(`container with id exists: ${id}`);
+      throw new TsrunError(`cannot create state directory ${dir}: ${messageOf(err)}`);
+    }
+    const fd = openSync(dir, 'r');
+    native().flock(fd, true, true);
+    return new ContainerDir(root, id, fd);
+  }
+
+  /**
+   * Opens an existing container and locks it: 'exclusive' to change it,
+   * 'shared' to read it (waiting for a change in progress), or 'try' for a
+   * shared lock without waiting, which gives `locked: false` while another
+   * command (a create in progress) holds the lock.
+   */
+  static open(root: string, id: string, mode: 'exclusive' | 'shared' | 'try'): { dir: ContainerDir; locked: boolean } {
+    checkId(id);
+    const dir = join(root, id);
+    let fd: number;
+    try {
+      fd = openSync(dir, 'r');
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') throw new TsrunError(`container does not exist: ${id}`);
+      throw err;
+    }
+    const locked = native().flock(fd, mode === 'exclusive', mode !== 'try');
+    // A delete that held the lock before us may have removed the directory.
+    const held = fstatSync(fd);
+    let current;
+    try {
+      current = statSync(dir);
+    } catch {
+      current = undefined;
+    }
+    if (!current || current.ino !== held.ino || current.dev !== held.dev) {
+      closeSync(fd);
+      throw new TsrunError(`container does not exist: ${id}`);
+    }
+    return { dir: new ContainerDir(root, id, fd), locked };
+  }
+
+  /** The ids under root (whatever their state). */
+  static list(root: string): string[] {
+    try {
+      return readdirSync(root, { withFileTypes: true })
+        .filter((e) => e.isDirectory() && idPattern.test(e.name))
+        .map((e) => e.name)
+        .sort();
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return [];
+      throw err;
+    }
+  }
+
+  /** The record, or undefined if create died before writing one. */
+  read(): StateRecord | undefined {
+    let text: string;
+    try {
+      text = readFileSync(this.statePath, 'utf8');
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return undefined;
+      throw err;
+    }
+    const parsed = stateRecord.safeParse(JSON.parse(text));
+    if (!parsed.success) throw new TsrunError(`${this.statePath} is damaged: ${parsed.error.issues[0]?.message}`);
+    return parsed.data;
+  }
+
+  /** Atomically replaces state.json (write to a temporary file, then rename). */
+  write(record: StateRecord): void {
+    const tmp = join(this.path, '.state.json.tmp');
+    writeFileSync(tmp, JSON.stringify(record), { mode: 0o600 });
+    renameSync(tmp, this.statePath);
+  }
+
+  hasFifo(): boolean {
+    try {
+      return statSync(this.fifoPath).isFIFO();
+    } catch {
+      return false;
+    }
+  }
+
+  /** Removes the whole directory (the lock goes with it). */
+  remove(): void {
+    rmSync(this.path, { recursive: true, force: true });
+  }
+
+  unlock(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
+}
+
+/** Writes a file atomically next to its final place (pid files). */
+export function writeFileAtomic(path: string, content: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, path);
+}

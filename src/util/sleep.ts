@@ -1,0 +1,7 @@
+// A synchronous sleep, for the short waits of a CLI that has nothing else
+// to do meanwhile (a cgroup becoming removable, a killed process exiting).
+const cell = new Int32Array(new SharedArrayBuffer(4));
+
+export function sleepMs(ms: number): void {
+  Atomics.wait(cell, 0, 0, ms);
+}
