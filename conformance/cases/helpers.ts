@@ -23,7 +23,7 @@ export function probeCase(d: ProbeCaseDef): CaseDef {
   const { mutate, args, opts, expect, ...meta } = d;
   return {
     ...meta,
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const cfg = ctx.baseConfig();
       if (mutate) await mutate(cfg, ctx);
       const a = typeof args === 'function' ? args(ctx) : args ?? [];
@@ -78,7 +78,7 @@ export function createFailsCase(d: FailCaseDef): CaseDef {
   const { mutate, prepare, ...meta } = d;
   return {
     ...meta,
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const cfg = ctx.baseConfig(['/probe', '--marker', '/ran']);
       let bundleRef: Bundle | null = null;
       await mutate(cfg, ctx, () => {

@@ -33,7 +33,7 @@ export const runtimeCases: CaseDef[] = [
     id: 'runtime.state.created',
     section: S_STATE,
     requirement: 'After create, state reports ociVersion (SemVer), the id, status "created", the live pid of the container process and the absolute bundle path.',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const cfg = ctx.baseConfig();
       const { id, bundle, state } = await createOnly(ctx, cfg);
       ctx.equal(stateProblems(state, { id, bundle: bundle.dir, status: ['created'] }), [], 'state after create must conform');
@@ -45,7 +45,7 @@ export const runtimeCases: CaseDef[] = [
     id: 'runtime.state.running',
     section: S_STATE,
     requirement: 'Once start has run the user program and it has not exited, state reports status "running" with the same pid as when created.',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const cfg = ctx.baseConfig();
       cfg.process.args = ['/probe', '--sleep', '60'];
       const { id, state } = await createOnly(ctx, cfg);
@@ -61,7 +61,7 @@ export const runtimeCases: CaseDef[] = [
     id: 'runtime.state.stopped',
     section: S_STATE,
     requirement: 'After the container process exits, state reports status "stopped".',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const { id } = await stopped(ctx);
       const st = await ctx.stateOf(id);
       ctx.equal(stateProblems(st, { id, status: ['stopped'] }), [], 'state after exit must conform');
@@ -72,7 +72,7 @@ export const runtimeCases: CaseDef[] = [
     id: 'runtime.state.annotations',
     section: S_STATE,
     requirement: 'The state carries the annotations of the config (absent or empty only when the config has none).',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const cfg = ctx.baseConfig();
       cfg.annotations = { 'org.example.conformance': 'yes', 'org.example.empty': '' };
       const { state } = await createOnly(ctx, cfg);
@@ -83,7 +83,7 @@ export const runtimeCases: CaseDef[] = [
     id: 'runtime.state.bundle-absolute',
     section: S_STATE,
     requirement: 'The bundle in the state is the absolute path of the bundle even when create was given a relative path.',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const cfg = ctx.baseConfig();
       const b = ctx.makeBundle(cfg, { name: 'relbundle' });
       const id = ctx.newId();
@@ -97,7 +97,7 @@ export const runtimeCases: CaseDef[] = [
     id: 'runtime.state.unknown-id',
     section: S_QUERY,
     requirement: 'Querying the state of a container that does not exist is an error.',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const r = await ctx.state(ctx.newId());
       ctx.observe('state.ok', ok(r));
       ctx.check(!ok(r), `state of an unknown id must fail (${describe(r)})`);
@@ -107,7 +107,7 @@ export const runtimeCases: CaseDef[] = [
     id: 'runtime.state.no-id',
     section: S_QUERY,
     requirement: 'The state operation without a container id is an error.',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const r = await ctx.rt.exec(['state']);
       ctx.observe('state.ok', ok(r));
       ctx.check(!ok(r), `state without an id must fail (${describe(r)})`);
@@ -117,7 +117,7 @@ export const runtimeCases: CaseDef[] = [
     id: 'runtime.create.missing-config',
     section: S_CREATE,
     requirement: 'Create with a bundle that has no config.json fails and creates no container.',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const b = ctx.makeBundle({}, { noConfig: true });
       const id = ctx.newId();
       const r = await ctx.create(id, b);
@@ -130,7 +130,7 @@ export const runtimeCases: CaseDef[] = [
     id: 'runtime.create.invalid-json',
     section: S_CREATE,
     requirement: 'Create with a config.json that is not valid JSON fails and creates no container.',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const b = ctx.makeBundle('{"ociVersion": "1.0.2", "process": {', {});
       const id = ctx.newId();
       const r = await ctx.create(id, b);
@@ -143,7 +143,7 @@ export const runtimeCases: CaseDef[] = [
     id: 'runtime.create.missing-bundle',
     section: S_CREATE,
     requirement: 'Create given a bundle directory that does not exist fails and creates no container.',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const id = ctx.newId();
       const r = await ctx.rt.create(id, ctx.path('no-such-bundle'), { stdoutFile: ctx.path('out'), stderrFile: ctx.path('err') });
       ctx.observe('create.ok', ok(r));
@@ -155,7 +155,7 @@ export const runtimeCases: CaseDef[] = [
     id: 'runtime.create.no-id',
     section: S_CREATE,
     requirement: 'Create without a container id is an error.',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const b = ctx.makeBundle(ctx.baseConfig());
       const r = await ctx.rt.exec(['create', '--bundle', b.dir], { stdoutFile: b.stdout, stderrFile: b.stderr });
       ctx.observe('create.ok', ok(r));
@@ -166,7 +166,7 @@ export const runtimeCases: CaseDef[] = [
     id: 'runtime.create.duplicate-id',
     section: S_CREATE,
     requirement: 'Create with the id of an existing container fails, creates nothing, and leaves the existing container as it was.',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const first = await createOnly(ctx, ctx.baseConfig());
       const cfg2 = ctx.baseConfig(['/probe', '--marker', '/ran']);
       const b2 = ctx.makeBundle(cfg2);
@@ -188,7 +188,7 @@ export const runtimeCases: CaseDef[] = [
     id: 'runtime.create.program-not-run',
     section: S_LIFE,
     requirement: 'Create builds the environment but must not run the user program; it runs only once start is invoked.',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const cfg = ctx.baseConfig(['/probe', '--marker', '/ran']);
       const { id, bundle, pid } = await createOnly(ctx, cfg);
       await sleep(300);
@@ -211,7 +211,7 @@ export const runtimeCases: CaseDef[] = [
     id: 'runtime.create.config-changes-ignored',
     section: S_LIFE,
     requirement: 'Changes to config.json after create must not affect the container.',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const cfg = ctx.baseConfig(['/probe']);
       cfg.process.env = ['PATH=/bin', 'CONFORMANCE=original'];
       const { id, bundle } = await createOnly(ctx, cfg);
@@ -233,7 +233,7 @@ export const runtimeCases: CaseDef[] = [
     id: 'runtime.create.applies-config',
     section: S_CREATE,
     requirement: 'Everything in the config except process is applied by create: before start the process is already in its namespaces and cgroup.',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const cfg = ctx.baseConfig();
       const { pid, id } = await createOnly(ctx, cfg);
       const v = ctx.hostView(pid);
@@ -250,7 +250,7 @@ export const runtimeCases: CaseDef[] = [
     id: 'runtime.start.runs-program',
     section: S_START,
     requirement: 'Start runs the user program given by process.',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const cfg = ctx.baseConfig();
       const r = await ctx.probeReport(cfg, ['--marker', '/ran']);
       ctx.equal(r.argv, ['/probe', '--marker', '/ran'], 'the program must run with the configured args');
@@ -260,7 +260,7 @@ export const runtimeCases: CaseDef[] = [
     id: 'runtime.start.running',
     section: S_START,
     requirement: 'Start on a running container fails and has no effect on it.',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const { id, pid } = await startSleeper(ctx, ctx.baseConfig());
       const r = await ctx.start(id);
       ctx.observe('start.ok', ok(r));
@@ -274,7 +274,7 @@ export const runtimeCases: CaseDef[] = [
     id: 'runtime.start.stopped',
     section: S_START,
     requirement: 'Start on a stopped container fails and has no effect on it.',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const { id } = await stopped(ctx);
       const r = await ctx.start(id);
       ctx.observe('start.ok', ok(r));
@@ -287,7 +287,7 @@ export const runtimeCases: CaseDef[] = [
     id: 'runtime.start.unknown-id',
     section: S_START,
     requirement: 'Start of a container id that does not exist is an error.',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const r = await ctx.start(ctx.newId());
       ctx.observe('start.ok', ok(r));
       ctx.check(!ok(r), `start of an unknown id must fail (${describe(r)})`);
@@ -297,7 +297,7 @@ export const runtimeCases: CaseDef[] = [
     id: 'runtime.start.no-id',
     section: S_START,
     requirement: 'Start without a container id is an error.',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const r = await ctx.rt.exec(['start']);
       ctx.observe('start.ok', ok(r));
       ctx.check(!ok(r), `start without an id must fail (${describe(r)})`);
@@ -307,7 +307,7 @@ export const runtimeCases: CaseDef[] = [
     id: 'runtime.start.no-process',
     section: S_START,
     requirement: 'Without process in the config there is nothing to start: an error is generated (at start, or earlier at create) and nothing runs.',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const cfg = ctx.baseConfig();
       delete cfg.process;
       const b = ctx.makeBundle(cfg);
@@ -327,7 +327,7 @@ export const runtimeCases: CaseDef[] = [
     id: 'runtime.kill.created',
     section: S_KILL,
     requirement: 'Kill delivers the signal to the process of a created container (SIGKILL stops it).',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const { id, pid } = await createOnly(ctx, ctx.baseConfig());
       const r = await ctx.kill(id, 'KILL');
       ctx.check(ok(r), `kill of a created container must succeed (${describe(r)})`);
@@ -340,7 +340,7 @@ export const runtimeCases: CaseDef[] = [
     id: 'runtime.kill.signal-name',
     section: S_KILL,
     requirement: 'Kill sends the named signal to the container process (SIGUSR1 reaches it).',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const cfg = ctx.baseConfig();
       const { id, bundle } = await startSleeper(ctx, cfg, 60, ['--wait-signal']);
       await sleep(200);
@@ -355,7 +355,7 @@ export const runtimeCases: CaseDef[] = [
     id: 'runtime.kill.signal-number',
     section: S_KILL,
     requirement: 'Kill sends a signal given by number to the container process (12 = SIGUSR2 reaches it).',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const cfg = ctx.baseConfig();
       const { id, bundle } = await startSleeper(ctx, cfg, 60, ['--wait-signal']);
       await sleep(200);
@@ -370,7 +370,7 @@ export const runtimeCases: CaseDef[] = [
     id: 'runtime.kill.stopped',
     section: S_KILL,
     requirement: 'Kill of a stopped container fails and has no effect on it.',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const { id } = await stopped(ctx);
       const r = await ctx.kill(id, 'KILL');
       ctx.observe('kill.ok', ok(r));
@@ -383,7 +383,7 @@ export const runtimeCases: CaseDef[] = [
     id: 'runtime.kill.unknown-id',
     section: S_KILL,
     requirement: 'Kill of a container id that does not exist is an error.',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const r = await ctx.kill(ctx.newId(), 'KILL');
       ctx.observe('kill.ok', ok(r));
       ctx.check(!ok(r), `kill of an unknown id must fail (${describe(r)})`);
@@ -393,7 +393,7 @@ export const runtimeCases: CaseDef[] = [
     id: 'runtime.kill.no-id',
     section: S_KILL,
     requirement: 'Kill without a container id is an error.',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const r = await ctx.rt.exec(['kill']);
       ctx.observe('kill.ok', ok(r));
       ctx.check(!ok(r), `kill without an id must fail (${describe(r)})`);
@@ -403,7 +403,7 @@ export const runtimeCases: CaseDef[] = [
     id: 'runtime.delete.created',
     section: S_DELETE,
     requirement: 'Delete (without force) of a created container, which is not stopped, fails and leaves it created.',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const { id, pid } = await createOnly(ctx, ctx.baseConfig());
       const r = await ctx.delete(id);
       ctx.observe('delete.ok', ok(r));
@@ -417,7 +417,7 @@ export const runtimeCases: CaseDef[] = [
     id: 'runtime.delete.running',
     section: S_DELETE,
     requirement: 'Delete (without force) of a running container fails and leaves it running.',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const { id, pid } = await startSleeper(ctx, ctx.baseConfig());
       const r = await ctx.delete(id);
       ctx.observe('delete.ok', ok(r));
@@ -431,7 +431,7 @@ export const runtimeCases: CaseDef[] = [
     id: 'runtime.delete.stopped',
     section: S_DELETE,
     requirement: 'Delete of a stopped container succeeds, after which the container no longer exists and its cgroups are gone.',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const { id } = await stopped(ctx);
       const r = await ctx.delete(id);
       ctx.observe('delete.ok', ok(r));
@@ -446,7 +446,7 @@ export const runtimeCases: CaseDef[] = [
     id: 'runtime.delete.unknown-id',
     section: S_DELETE,
     requirement: 'Delete of a container id that does not exist is an error.',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const r = await ctx.delete(ctx.newId());
       ctx.observe('delete.ok', ok(r));
       ctx.check(!ok(r), `delete of an unknown id must fail (${describe(r)})`);
@@ -456,7 +456,7 @@ export const runtimeCases: CaseDef[] = [
     id: 'runtime.delete.no-id',
     section: S_DELETE,
     requirement: 'Delete without a container id is an error.',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const r = await ctx.rt.exec(['delete']);
       ctx.observe('delete.ok', ok(r));
       ctx.check(!ok(r), `delete without an id must fail (${describe(r)})`);
@@ -467,7 +467,7 @@ export const runtimeCases: CaseDef[] = [
     section: S_DELETE,
     requirement: 'Delete removes only what create made: the bundle, a bind-mount source and a namespace the container joined by path survive it.',
     requires: (ctx) => (ctx.host.unshare ? null : 'unshare(1) is not installed'),
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const holder = ctx.spawnHelper([ctx.host.unshare!, '--uts', 'sleep', '600']);
       await sleep(200);
       if (!holder.pid) ctx.fatal('namespace holder did not start');
@@ -491,7 +491,7 @@ export const runtimeCases: CaseDef[] = [
     id: 'runtime.errors.failed-create-leaves-nothing',
     section: S_ERR,
     requirement: 'A create that fails late (on a mount that cannot be made) leaves the host as if it had not been attempted: no container, process, cgroup or mount.',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const cfg = ctx.baseConfig(['/probe', '--marker', '/ran']);
       cfg.mounts.push({ destination: '/mnt/bad', type: 'bind', source: ctx.path('does-not-exist'), options: ['rbind'] });
       const b = ctx.makeBundle(cfg);
@@ -525,7 +525,7 @@ export const runtimeLinuxCases: CaseDef[] = [
     id: 'runtime-linux.fds.preserve-fds',
     section: 'runtime-linux.md#runtimeLinuxFileDescriptors',
     requirement: 'Extra file descriptors handed over with --preserve-fds N reach the process as fds 3..3+N-1 (and no others).',
-    async run(ctx) {
+    async run(ctx: CaseContext) {
       const f1 = fs.openSync(ctx.path('extra1'), 'w');
       const f2 = fs.openSync(ctx.path('extra2'), 'w');
       ctx.onCleanup(() => {

@@ -56,7 +56,7 @@ export function sectionFile(section: string): string {
   return section.split('#')[0];
 }
 
-const ID_RE = /^[a-z0-9][a-z0-9.\-_]*$/;
+const ID_RE = /^[a-z0-9][A-Za-z0-9.\-_]*$/;
 const SECTION_RE = /^(runtime|runtime-linux|config|config-linux|features|features-linux|bundle)\.md#[A-Za-z0-9\-_]+$/;
 
 /** Static checks of a case list: unique ids, known section files, words present. */

@@ -86,6 +86,8 @@ export interface ProbeOpts {
   /** keep the container (do not delete it at the end) */
   keep?: boolean;
   bundleName?: string;
+  /** called with the bundle once written, before create */
+  prepare?: (b: Bundle) => void;
 }
 
 let counter = 0;
@@ -346,6 +348,7 @@ export class CaseContext {
   async probe(cfg: Cfg, args: string[] = [], o: ProbeOpts = {}): Promise<ProbeRun> {
     if (cfg.process) cfg.process.args = ['/probe', ...args];
     const b = this.makeBundle(cfg, { name: o.bundleName });
+    if (o.prepare) o.prepare(b);
     const id = this.newId();
     const create = await this.create(id, b, o.create);
     const run: ProbeRun = { id, bundle: b, create, report: null, extract: { report: null }, stdout: '' };
