@@ -26,6 +26,8 @@ interface ResCase {
   file: string | string[];
   set: (r: Cfg, ctx: CaseContext) => void;
   want: (ctx: CaseContext) => string | RegExp;
+  /** a cgroupsPath of its own (default: the run's nested one) */
+  cgroupsPath?: (ctx: CaseContext) => string;
 }
 
 function resourceCase(d: ResCase): CaseDef {
@@ -46,6 +48,7 @@ function resourceCase(d: ResCase): CaseDef {
       const cfg = ctx.baseConfig();
       cfg.linux.resources = cfg.linux.resources ?? {};
       d.set(cfg.linux.resources, ctx);
+      if (d.cgroupsPath) cfg.linux.cgroupsPath = d.cgroupsPath(ctx);
       const { pid } = await createOnly(ctx, cfg);
       const dir = containerCgroupDir(ctx, pid, d.controller);
       const f = files.find((x) => fs.existsSync(path.join(dir, x))) ?? files[0];
@@ -71,7 +74,9 @@ const resourceCases: CaseDef[] = [
   resourceCase({ id: 'config-linux.resources.cpu.quota', section: S_CPU, requirement: 'cpu.quota sets the CFS quota of the container cgroup.', controller: 'cpu', file: 'cpu.cfs_quota_us', set: (r) => (r.cpu = { quota: 50000, period: 100000 }), want: () => '50000' }),
   resourceCase({ id: 'config-linux.resources.cpu.period', section: S_CPU, requirement: 'cpu.period sets the CFS period of the container cgroup.', controller: 'cpu', file: 'cpu.cfs_period_us', set: (r) => (r.cpu = { quota: 20000, period: 50000 }), want: () => '50000' }),
   resourceCase({ id: 'config-linux.resources.cpu.realtimePeriod', section: S_CPU, requirement: 'cpu.realtimePeriod sets the realtime period of the container cgroup.', controller: 'cpu', file: 'cpu.rt_period_us', set: (r) => (r.cpu = { realtimePeriod: 900000 }), want: () => '900000' }),
-  resourceCase({ id: 'config-linux.resources.cpu.realtimeRuntime', section: S_CPU, requirement: 'cpu.realtimeRuntime sets the realtime runtime of the container cgroup.', controller: 'cpu', file: 'cpu.rt_runtime_us', set: (r) => (r.cpu = { realtimeRuntime: 5000, realtimePeriod: 1000000 }), want: () => '5000' }),
+  resourceCase({ id: 'config-linux.resources.cpu.realtimeRuntime', section: S_CPU, requirement: 'cpu.realtimeRuntime sets the realtime runtime of the container cgroup.', controller: 'cpu', file: 'cpu.rt_runtime_us', set: (r) => (r.cpu = { realtimeRuntime: 5000, realtimePeriod: 1000000 }), want: () => '5000',
+    // a realtime budget needs one in every ancestor: place the cgroup directly below the root, which has it
+    cgroupsPath: (ctx) => `/tsrun-conformance-${ctx.env.runTag}-rt${process.pid}` }),
   resourceCase({ id: 'config-linux.resources.cpu.cpus', section: S_CPU, requirement: 'cpu.cpus sets the CPUs of the container cpuset.', controller: 'cpuset', file: 'cpuset.cpus', set: (r) => (r.cpu = { cpus: '0' }), want: () => '0' }),
   resourceCase({ id: 'config-linux.resources.cpu.mems', section: S_CPU, requirement: 'cpu.mems sets the memory nodes of the container cpuset.', controller: 'cpuset', file: 'cpuset.mems', set: (r) => (r.cpu = { mems: '0' }), want: () => '0' }),
   resourceCase({ id: 'config-linux.resources.cpu.idle', section: S_CPU, since: '1.1.0', requirement: 'cpu.idle 1 makes the container cgroup SCHED_IDLE.', controller: 'cpu', file: 'cpu.idle', set: (r) => (r.cpu = { idle: 1 }), want: () => '1' }),

@@ -153,6 +153,8 @@ const pathNsCases: CaseDef[] = ['network', 'ipc', 'uts', 'mount', 'cgroup', 'pid
         // the holder maps root to the runtime's root; the config states the same mapping
         cfg.linux.uidMappings = [{ containerID: 0, hostID: 0, size: 1 }];
         cfg.linux.gidMappings = [{ containerID: 0, hostID: 0, size: 1 }];
+        // only gid 0 is mapped in that namespace: devpts cannot be given gid 5
+        for (const m of cfg.mounts as Cfg[]) if (m.type === 'devpts') m.options = (m.options as string[]).filter((o) => o !== 'gid=5');
         cfg.mounts = cfg.mounts.filter((m: Cfg) => m.destination !== '/sys/fs/cgroup' && m.destination !== '/sys');
         cfg.linux.maskedPaths = cfg.linux.maskedPaths.filter((x: string) => !x.startsWith('/sys'));
       }
@@ -334,8 +336,9 @@ const deviceCases: CaseDef[] = [
   }),
 ];
 
-// device cgroup: /dev/kmsg (1:11), opened read-only, is a harmless device that no runtime allows by default
-const TUN = { path: '/dev/conformance-kmsg', type: 'c', major: 1, minor: 11, fileMode: 0o444, uid: 0, gid: 0 };
+// device cgroup: 240:77 (a number reserved for local use, no driver behind it) is harmless to open and
+// allowed by no runtime by default: denied -> EPERM (the cgroup check), allowed -> ENXIO/ENODEV (no driver)
+const TUN = { path: '/dev/conformance-x', type: 'c', major: 240, minor: 77, fileMode: 0o666, uid: 0, gid: 0 };
 const cgroupDeviceCases: CaseDef[] = [
   probeCase({
     id: 'config-linux.resources.devices.denied',
@@ -345,9 +348,9 @@ const cgroupDeviceCases: CaseDef[] = [
       cfg.linux.devices = [TUN];
       cfg.linux.resources.devices = [{ allow: false, access: 'rwm' }];
     },
-    args: ['--read', '/dev/conformance-kmsg'],
+    args: ['--read', '/dev/conformance-x'],
     expect(r, ctx) {
-      ctx.equal(checkOf(ctx, r, 'read', '/dev/conformance-kmsg').errno, 'EPERM', 'opening a denied device must fail with EPERM');
+      ctx.equal(checkOf(ctx, r, 'read', '/dev/conformance-x').errno, 'EPERM', 'opening a denied device must fail with EPERM');
     },
   }),
   probeCase({
@@ -356,11 +359,11 @@ const cgroupDeviceCases: CaseDef[] = [
     requirement: 'A device allowed by the device list can be opened.',
     mutate(cfg) {
       cfg.linux.devices = [TUN];
-      cfg.linux.resources.devices = [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 11, access: 'rwm' }];
+      cfg.linux.resources.devices = [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 240, minor: 77, access: 'rwm' }];
     },
-    args: ['--read', '/dev/conformance-kmsg'],
+    args: ['--read', '/dev/conformance-x'],
     expect(r, ctx) {
-      ctx.check(checkOf(ctx, r, 'read', '/dev/conformance-kmsg').errno !== 'EPERM', 'an allowed device must not be refused with EPERM', { actual: checkOf(ctx, r, 'read', '/dev/conformance-kmsg') });
+      ctx.check(checkOf(ctx, r, 'read', '/dev/conformance-x').errno !== 'EPERM', 'an allowed device must not be refused with EPERM', { actual: checkOf(ctx, r, 'read', '/dev/conformance-x') });
     },
   }),
   probeCase({
@@ -369,11 +372,11 @@ const cgroupDeviceCases: CaseDef[] = [
     requirement: 'Device list entries apply in order: a deny after an allow of the same device wins.',
     mutate(cfg) {
       cfg.linux.devices = [TUN];
-      cfg.linux.resources.devices = [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 11, access: 'rwm' }, { allow: false, type: 'c', major: 1, minor: 11, access: 'rwm' }];
+      cfg.linux.resources.devices = [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 240, minor: 77, access: 'rwm' }, { allow: false, type: 'c', major: 240, minor: 77, access: 'rwm' }];
     },
-    args: ['--read', '/dev/conformance-kmsg'],
+    args: ['--read', '/dev/conformance-x'],
     expect(r, ctx) {
-      ctx.equal(checkOf(ctx, r, 'read', '/dev/conformance-kmsg').errno, 'EPERM', 'the later deny must win');
+      ctx.equal(checkOf(ctx, r, 'read', '/dev/conformance-x').errno, 'EPERM', 'the later deny must win');
     },
   }),
 ];

@@ -711,7 +711,7 @@ static void usage(void) {
 }
 
 int main(int argc, char **argv) {
-  int exit_code = 0, sleep_s = 0, wait_sig = 0, quiet = 0;
+  int exit_code = 0, sleep_s = 0, wait_sig = 0, quiet = 0, bad = 0;
   const char *hook = NULL, *hookdir = NULL, *last_syscall = NULL, *marker = NULL;
 
   for (int i = 1; i < argc; i++) {
@@ -728,8 +728,9 @@ int main(int argc, char **argv) {
                               !strcmp(argv[i], "--exec") || !strcmp(argv[i], "--stat") ||
                               !strcmp(argv[i], "--bindself") || !strcmp(argv[i], "--syscall") ||
                               !strcmp(argv[i], "--sysctl"))) i++;
-    else { usage(); return 2; }
+    else bad = 1; /* a hook may be given extra arguments; the probe itself may not */
   }
+  if (bad && !hook) { usage(); return 2; }
   if (hook) return hook_main(hook, hookdir ? hookdir : ".", argc, argv, exit_code, sleep_s);
   if (quiet) return exit_code;
 
