@@ -1,0 +1,202 @@
+// runtime.md "Lifecycle" and "Operations" on real containers: the
+// create/start split, state and its statuses, kill, delete, run's exit
+// status, and that a failed or interrupted create leaves nothing behind.
+import { spawn } from 'node:child_process';
+import { existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { cgroupLeftovers, env, requireRoot, tsrunBin, uniqueId } from '../helpers/tsrun';
+
+const validateState = require(join(__dirname, '..', '..', 'dist', 'validators', 'state.js'));
+
+function sleepMs(ms: number) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+if (requireRoot(t)) {
+  t.test('create, start, state, kill, delete (runtime.md Lifecycle)', async (t) => {
+    const e = env(t);
+    const bundle = e.bundle((c) => (c.process.args = ['sleep', '1000']));
+    const id = uniqueId('life');
+    const pidFile = join(e.root, '..', 'pid');
+    t.equal(e.tsrun(['create', '--bundle', bundle, '--pid-file', pidFile, id]).status, 0, 'create exits 0');
+
+    const created = JSON.parse(e.tsrun(['state', id]).stdout);
+    t.ok(validateState(created), 'state document matches the state schema');
+    t.equal(created.status, 'created', 'status is created after create');
+    t.equal(created.id, id);
+    t.equal(created.bundle, bundle);
+    t.equal(Number(readFileSync(pidFile, 'utf8')), created.pid, 'pid file holds the init pid');
+    t.match(readFileSync(`/proc/${created.pid}/cmdline`, 'utf8'), /^tsrun-init/, 'the init waits; the user program has not run');
+
+    t.not(e.tsrun(['delete', id]).status, 0, 'delete of a created container fails without --force');
+    t.equal(e.tsrun(['start', id]).status, 0, 'start exits 0');
+    const running = JSON.parse(e.tsrun(['state', id]).stdout);
+    t.equal(running.status, 'running');
+    t.equal(running.pid, created.pid, 'same process');
+    t.match(readFileSync(`/proc/${running.pid}/cmdline`, 'utf8'), /^sleep/, 'the user program runs');
+    t.not(e.tsrun(['start', id]).status, 0, 'start of a running container fails');
+    const del = e.tsrun(['delete', id]);
+    t.equal(del.status, 1, 'delete of a running container fails');
+    t.match(del.stderr, /not stopped/);
+
+    t.equal(e.tsrun(['kill', id, 'KILL']).status, 0, 'kill exits 0');
+    for (let i = 0; i < 200 && JSON.parse(e.tsrun(['state', id]).stdout).status !== 'stopped'; i++) sleepMs(10);
+    const stopped = JSON.parse(e.tsrun(['state', id]).stdout);
+    t.equal(stopped.status, 'stopped');
+    t.ok(validateState(stopped), 'stopped state matches the schema');
+    t.not(e.tsrun(['kill', id, 'KILL']).status, 0, 'kill of a stopped container fails');
+    t.not(e.tsrun(['start', id]).status, 0, 'start of a stopped container fails');
+    t.equal(e.tsrun(['delete', id]).status, 0, 'delete of a stopped container');
+    t.equal(e.tsrun(['state', id]).status, 1, 'state of a deleted container fails');
+    t.notOk(existsSync(join(e.root, id)), 'state directory is gone');
+    t.same(cgroupLeftovers(id), [], 'cgroups are gone');
+  });
+
+  t.test('unknown ids and bad ids', async (t) => {
+    const e = env(t);
+    for (const cmd of [['state'], ['start'], ['kill'], ['delete']]) {
+      const r = e.tsrun([...cmd, 'no-such-container']);
+      t.equal(r.status, 1, `${cmd[0]} of an unknown id exits 1`);
+      t.match(r.stderr, /does not exist/);
+    }
+    t.equal(e.tsrun(['delete', '--force', 'no-such-container']).status, 0, 'delete --force of an unknown id is not an error (as runc)');
+    const bundle = e.bundle();
+    for (const bad of ['../x', 'a/b', '..', '']) {
+      const r = e.tsrun(['create', '--bundle', bundle, bad]);
+      t.equal(r.status, 1, `create with id ${JSON.stringify(bad)} is refused`);
+    }
+    t.notOk(existsSync(join(e.root, '..', 'x')), 'nothing was created outside the root');
+  });
+
+  t.test('run exit status', async (t) => {
+    const e = env(t);
+    t.equal(e.sh('exit 0').status, 0);
+    t.equal(e.sh('exit 7').status, 7, 'exit code of the process');
+    // pid 1 of a pid namespace cannot be killed from inside; without one it can.
+    t.equal(e.sh('kill -9 $$', (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'pid'))).status, 128 + 9, '128+signal when killed');
+    const bundle = e.bundle((c) => (c.process.args = ['sleep', '1000']));
+    const id = uniqueId('killed');
+    const run = spawn(tsrunBin, ['--root', e.root, 'run', '--bundle', bundle, id], { stdio: 'ignore' });
+    for (let i = 0; i < 200 && e.tsrun(['state', id]).stdout.indexOf('running') < 0; i++) sleepMs(10);
+    t.equal(e.tsrun(['kill', id, 'TERM']).status, 0);
+    t.equal(e.tsrun(['kill', id, 'KILL']).status, 0, 'pid 1 ignores TERM without a handler; KILL from outside works');
+    const code = await new Promise<number | null>((r) => run.on('exit', r));
+    t.equal(code, 128 + 9, 'run exits with 128+9 after kill KILL');
+    const r = e.sh('echo out; echo err >&2');
+    t.equal(r.stdout, 'out\n', 'stdout is the container stdout');
+    t.match(r.stderr, /err\n/, 'stderr is the container stderr');
+    t.same(readdirIfExists(e.root), [], 'run deletes its container afterwards');
+  });
+
+  t.test('run --detach and --keep', async (t) => {
+    const e = env(t);
+    const bundle = e.bundle((c) => (c.process.args = ['sleep', '1000']));
+    const id = uniqueId('detach');
+    t.equal(e.tsrun(['run', '--detach', '--bundle', bundle, id]).status, 0);
+    t.equal(JSON.parse(e.tsrun(['state', id]).stdout).status, 'running');
+    t.equal(e.tsrun(['delete', '--force', id]).status, 0);
+    const keep = uniqueId('keep');
+    const b2 = e.bundle((c) => (c.process.args = ['true']));
+    t.equal(e.tsrun(['run', '--keep', '--bundle', b2, keep]).status, 0);
+    t.equal(JSON.parse(e.tsrun(['state', keep]).stdout).status, 'stopped', '--keep leaves the stopped container');
+  });
+
+  t.test('stdio given to create are the container stdio', async (t) => {
+    const e = env(t);
+    const bundle = e.bundle((c) => (c.process.args = ['sh', '-c', 'read line; echo "got $line"; echo to-stderr >&2']));
+    const id = uniqueId('stdio');
+    const dir = join(e.root, '..');
+    writeFileSync(join(dir, 'in'), 'hello\n');
+    const r = e.tsrun(['create', '--bundle', bundle, id], { stdio: [openSync(join(dir, 'in'), 'r'), openSync(join(dir, 'out'), 'w'), openSync(join(dir, 'err'), 'w')] });
+    t.equal(r.status, 0, 'create returned while the container holds the files');
+    t.equal(readFileSync(join(dir, 'out'), 'utf8'), '', 'nothing ran before start');
+    t.equal(e.tsrun(['start', id]).status, 0);
+    for (let i = 0; i < 200 && JSON.parse(e.tsrun(['state', id]).stdout).status !== 'stopped'; i++) sleepMs(10);
+    t.equal(readFileSync(join(dir, 'out'), 'utf8'), 'got hello\n', 'stdin and stdout of create');
+    t.match(readFileSync(join(dir, 'err'), 'utf8'), /to-stderr\n$/, 'stderr of create');
+  });
+
+  t.test('list', async (t) => {
+    const e = env(t);
+    const bundle = e.bundle((c) => (c.process.args = ['sleep', '1000']));
+    const a = uniqueId('list');
+    t.equal(e.tsrun(['create', '--bundle', bundle, a]).status, 0);
+    const table = e.tsrun(['list']).stdout.split('\n');
+    t.match(table[0], /^ID\s+PID\s+STATUS\s+BUNDLE\s+CREATED\s+OWNER$/);
+    t.match(table[1], new RegExp(`^${a}\\s+\\d+\\s+created\\s+${bundle}`));
+    const json = JSON.parse(e.tsrun(['list', '--format', 'json']).stdout);
+    t.equal(json.length, 1);
+    t.equal(json[0].id, a);
+    t.equal(e.tsrun(['list', '-q']).stdout, `${a}\n`);
+  });
+
+  t.test('kill --all signals every process (no pid namespace)', async (t) => {
+    const e = env(t);
+    const bundle = e.bundle((c) => {
+      c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'pid');
+      c.process.args = ['sh', '-c', 'sleep 1000 & sleep 1000 & exec sleep 1000'];
+    });
+    const id = uniqueId('killall');
+    t.equal(e.tsrun(['run', '--detach', '--bundle', bundle, id]).status, 0);
+    const cgroup = cgroupLeftovers(id).find((d) => d.includes('/pids/'))!;
+    let pids: string[] = [];
+    for (let i = 0; i < 100 && pids.length < 3; i++, sleepMs(10)) pids = readFileSync(join(cgroup, 'cgroup.procs'), 'utf8').trim().split('\n');
+    t.equal(pids.length, 3, 'three processes in the container');
+    t.equal(e.tsrun(['kill', '--all', id, '9']).status, 0);
+    for (let i = 0; i < 200 && readFileSync(join(cgroup, 'cgroup.procs'), 'utf8').trim() !== ''; i++) sleepMs(10);
+    t.equal(readFileSync(join(cgroup, 'cgroup.procs'), 'utf8').trim(), '', 'all of them are gone');
+    t.equal(e.tsrun(['delete', id]).status, 0);
+    t.same(cgroupLeftovers(id), []);
+  });
+
+  t.test('concurrent creates of one id: exactly one succeeds', async (t) => {
+    const e = env(t);
+    const bundle = e.bundle((c) => (c.process.args = ['sleep', '1000']));
+    const id = uniqueId('race');
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => new Promise<number>((resolve) => {
+        const c = spawn(tsrunBin, ['--root', e.root, 'create', '--bundle', bundle, id], { stdio: 'ignore' });
+        c.on('exit', (code) => resolve(code ?? -1));
+      })),
+    );
+    t.equal(results.filter((c) => c === 0).length, 1, 'one create succeeded');
+    t.equal(results.filter((c) => c === 1).length, 5, 'the others exited 1');
+    t.equal(JSON.parse(e.tsrun(['state', id]).stdout).status, 'created');
+    t.equal(e.tsrun(['delete', '--force', id]).status, 0);
+    t.same(cgroupLeftovers(id), []);
+  });
+
+  t.test('tsrun killed in the middle of create; delete --force leaves nothing', async (t) => {
+    const e = env(t);
+    const bundle = e.bundle((c) => (c.process.args = ['sleep', '1000']));
+    // How long a whole create takes here, to kill it at points all along.
+    const started = Date.now();
+    const probe = uniqueId('timing');
+    t.equal(e.tsrun(['create', '--bundle', bundle, probe]).status, 0);
+    const full = Date.now() - started;
+    t.equal(e.tsrun(['delete', '--force', probe]).status, 0);
+    let interrupted = 0;
+    for (let step = 0; step <= 20; step++) {
+      const delay = Math.round((full * (40 + step * 3)) / 100);
+      const id = uniqueId('interrupted');
+      const child = spawn(tsrunBin, ['--root', e.root, 'create', '--bundle', bundle, id], { stdio: 'ignore' });
+      const exited = new Promise((r) => child.on('exit', (c) => r(c)));
+      await new Promise((r) => setTimeout(r, delay));
+      child.kill('SIGKILL');
+      const code = await exited;
+      if (existsSync(join(e.root, id))) {
+        if (code !== 0) interrupted++;
+        t.equal(e.tsrun(['state', id]).status, 0, `state works on the remains (killed after ${delay} ms)`);
+        t.equal(e.tsrun(['delete', '--force', id]).status, 0, 'delete --force');
+      }
+      t.notOk(existsSync(join(e.root, id)), `no state dir (killed after ${delay} ms)`);
+      t.same(cgroupLeftovers(id), [], 'no cgroup');
+    }
+    t.ok(interrupted > 0, `some creates were interrupted half-way (${interrupted})`);
+  });
+}
+
+function readdirIfExists(dir: string): string[] {
+  return existsSync(dir) ? require('node:fs').readdirSync(dir) : [];
+}
