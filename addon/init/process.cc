@@ -210,7 +210,7 @@ const char *resolve_program(const char *file, char **env) {
     if (!*end) break;
     p = end;
   }
-  fail(ENOENT, "exec: \"%s\": executable file not found in $PATH", file);
+  fail(0, "exec: \"%s\": executable file not found in $PATH", file);
 }
 
 }  // namespace

@@ -50,6 +50,7 @@ enum Tag : uint32_t {
   T_ROOT_RO = 23,     // []
   T_CONSOLE = 24,     // [socket fd, rows, cols]
   T_KEYRING = 25,     // [name]  join a new session keyring (runc does, unless --no-new-keyring)
+  T_MKDIR = 26,       // [path]  a directory in the container, created if missing (the cwd)
   // The process (applied in a fixed, security-relevant order by process.cc)
   T_RLIMIT = 30,      // [resource number, soft, hard]
   T_NO_NEW_PRIVS = 32,// []

@@ -405,6 +405,9 @@ int setup_container(const Plan &plan) {
       case proto::T_BIND: do_bind(r); break;
       case proto::T_MKDEV: do_mkdev(r); break;
       case proto::T_SYMLINK: do_symlink(r); break;
+      case proto::T_MKDIR:
+        if (ensure(fstr(r, 0), 'd', 0) < 0) fail(errno, "create directory %s", fstr(r, 0));
+        break;
       case proto::T_HOOKS:
         send_msg(proto::MSG_HOOKS, fstr(r, 0), r.f[0].len);
         expect_ack();

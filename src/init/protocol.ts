@@ -33,6 +33,7 @@ export const Tag = {
   ROOT_RO: 23,
   CONSOLE: 24,
   KEYRING: 25,
+  MKDIR: 26,
   RLIMIT: 30,
   NO_NEW_PRIVS: 32,
   USER: 33,

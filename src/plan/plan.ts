@@ -1,7 +1,7 @@
 // The plan: everything create must do, computed from a validated config
 // before anything on the host is touched. tsrun-init carries out the
 // records; tsrun itself writes the id maps, the cgroups and oom_score_adj.
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type CgroupHost, plannedCgroupDirs } from '../cgroups/host';
 import type { CgroupDirRecord, V2Controller } from '../cgroups/manager';
@@ -95,7 +95,7 @@ export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupH
   const linux = spec.linux ?? {};
   const proc = spec.process!;
   const records: PlanRecord[] = [];
-  const rootfs = resolve(opts.bundle, spec.root!.path);
+  const rootfs = realpathSync(resolve(opts.bundle, spec.root!.path));
 
   // Namespaces
   const namespaces = linux.namespaces ?? [];
@@ -139,6 +139,9 @@ export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupH
   });
   // A /dev bound from elsewhere is used as it is (runc does the same).
   if (populatesDev(spec)) records.push(...deviceRecords(spec, userNs), ...devSymlinkRecords());
+  // runc's rule: a missing working directory is created (after the mounts,
+  // which it may be inside of).
+  records.push({ tag: 'MKDIR', field: 'process.cwd', fields: [proc.cwd] });
   records.push({ tag: 'PIVOT', field: 'root.path', fields: [opts.noPivot ? 1 : 0] });
   if (proc.terminal) {
     const size = proc.consoleSize;
@@ -191,9 +194,13 @@ export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupH
 
   const memoryLimit = linux.resources?.memory?.limit;
   const pidsLimit = linux.resources?.pids?.limit;
+  // Only on a unified host do the limits live in the v2 hierarchy; on a
+  // hybrid one they are in v1 and the unified hierarchy only holds the pid.
   const v2Controllers: V2Controller[] = [];
-  if (memoryLimit !== undefined) v2Controllers.push('memory');
-  if (pidsLimit !== undefined) v2Controllers.push('pids');
+  if (cgroupHost.mode === 'unified') {
+    if (memoryLimit !== undefined) v2Controllers.push('memory');
+    if (pidsLimit !== undefined) v2Controllers.push('pids');
+  }
 
   let idMaps: ContainerPlan['idMaps'];
   if (userNs && !has('user')!.path) idMaps = { uid: idMap(linux.uidMappings ?? []), gid: idMap(linux.gidMappings ?? []) };

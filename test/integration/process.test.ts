@@ -1,0 +1,166 @@
+// What the container process sees of itself and its isolation
+// (config.md "Process", "Hostname", "Domainname"; config-linux.md
+// "Namespaces", "Sysctl", "Personality", "Offset for Time Namespace").
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import { env, requireRoot } from '../helpers/tsrun';
+
+type Config = Record<string, any>;
+const withoutNs = (type: string) => (c: Config) => {
+  c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== type);
+};
+
+function statusField(text: string, name: string): string {
+  return new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(text)?.[1] ?? '';
+}
+
+if (requireRoot(t)) {
+  t.test('isolation seen from inside', async (t) => {
+    const e = env(t);
+    const r = e.sh('echo pid=$$; hostname; cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d " "; echo --; cat /proc/self/mountinfo');
+    t.equal(r.status, 0, r.stderr);
+    const [head, mountinfo] = r.stdout.split('--\n');
+    const lines = head.trim().split('\n');
+    t.equal(lines[0], 'pid=1', 'the process is pid 1 of its own pid namespace');
+    t.equal(lines[1], 'tsrun', 'own hostname (from the config)');
+    t.same(lines.slice(2), ['lo'], 'own network namespace with only lo');
+    const mounts = mountinfo.trim().split('\n').map((l) => l.split(' ')[4]);
+    t.equal(mounts[0], '/', 'the first mount is the container root');
+    for (const m of mounts) t.notMatch(m, /^\/(work|home|usr|var|run\/tsrun|tmp\/tsrun)/, `no host mount visible: ${m}`);
+    const hostMounts = readFileSync('/proc/self/mountinfo', 'utf8').trim().split('\n').length;
+    t.ok(mounts.length < hostMounts + 20, 'an own mount table');
+    const lo = e.sh('cat /sys/class/net/lo/operstate; cat /sys/class/net/lo/flags');
+    t.match(lo.stdout, /0x9|0x49/, 'lo is up');
+  });
+
+  t.test('hostname and domainname', async (t) => {
+    const e = env(t);
+    const r = e.sh('hostname; cat /proc/sys/kernel/domainname', (c) => {
+      c.hostname = 'box';
+      c.domainname = 'example.test';
+    });
+    t.equal(r.stdout, 'box\nexample.test\n');
+    const refused = e.sh('true', (c) => {
+      withoutNs('uts')(c);
+      c.hostname = 'box';
+    });
+    t.equal(refused.status, 1, 'a hostname without a uts namespace is refused');
+    t.match(refused.stderr, /hostname: needs a new uts namespace/);
+  });
+
+  t.test('args, env, cwd, HOME', async (t) => {
+    const e = env(t);
+    const r = e.sh('echo "$0|$1|$FOO|$HOME|$(pwd)"', (c) => {
+      c.process.args = ['sh', '-c', 'echo "$0|$1|$FOO|$HOME|$(pwd)"', 'zero', 'one'];
+      c.process.env = ['PATH=/bin', 'FOO=bar baz'];
+      c.process.cwd = '/work/dir';
+    });
+    t.equal(r.stdout, 'zero|one|bar baz|/root|/work/dir\n', 'args as given, env, a created cwd, HOME from /etc/passwd');
+    const own = e.sh('echo $HOME', (c) => (c.process.env = ['PATH=/bin', 'HOME=/custom']));
+    t.equal(own.stdout, '/custom\n', 'HOME from the config wins');
+    const abs = e.sh('', (c) => (c.process.args = ['/bin/echo', 'absolute']));
+    t.equal(abs.stdout, 'absolute\n');
+    const missing = e.sh('', (c) => (c.process.args = ['no-such-program']));
+    t.equal(missing.status, 1, 'a missing program fails create');
+    t.match(missing.stderr, /process\.args: exec: "no-such-program": executable file not found in \$PATH/);
+  });
+
+  t.test('user, groups, umask (config.md "User")', async (t) => {
+    const e = env(t);
+    const r = e.sh('id -u; id -g; id -G; umask; touch /tmp/f; stat -c %a /tmp/f; echo $HOME', (c) => {
+      c.process.user = { uid: 1000, gid: 1000, additionalGids: [5, 27], umask: 0o077 };
+      c.mounts.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['mode=1777'] });
+    });
+    t.equal(r.status, 0, r.stderr);
+    t.same(r.stdout.trim().split('\n'), ['1000', '1000', '1000 5 27', '0077', '600', '/home/user']);
+    const plain = e.sh('id -G', (c) => (c.process.user = { uid: 0, gid: 0 }));
+    t.equal(plain.stdout, '0\n', 'no supplementary groups unless asked (none of the host)');
+  });
+
+  t.test('capabilities (config.md "Linux Process")', async (t) => {
+    const e = env(t);
+    const def = e.sh('cat /proc/self/status');
+    t.equal(statusField(def.stdout, 'CapBnd'), '0000000020000420', 'bounding: AUDIT_WRITE, KILL, NET_BIND_SERVICE');
+    t.equal(statusField(def.stdout, 'CapEff'), '0000000020000420');
+    t.equal(statusField(def.stdout, 'CapPrm'), '0000000020000420');
+    // CVE-2022-29162: nothing inheritable unless the config asks for it.
+    t.equal(statusField(def.stdout, 'CapInh'), '0000000000000000', 'inheritable stays empty');
+    t.equal(statusField(def.stdout, 'CapAmb'), '0000000000000000');
+    const amb = e.sh('cat /proc/self/status', (c) => {
+      c.process.user = { uid: 1000, gid: 1000 };
+      c.process.capabilities = {
+        bounding: ['CAP_NET_BIND_SERVICE', 'CAP_CHOWN'],
+        effective: ['CAP_NET_BIND_SERVICE'],
+        permitted: ['CAP_NET_BIND_SERVICE'],
+        inheritable: ['CAP_NET_BIND_SERVICE'],
+        ambient: ['CAP_NET_BIND_SERVICE'],
+      };
+    });
+    t.equal(statusField(amb.stdout, 'CapAmb'), '0000000000000400', 'an ambient capability survives exec as a non-root user');
+    t.equal(statusField(amb.stdout, 'CapEff'), '0000000000000400');
+    t.equal(statusField(amb.stdout, 'CapBnd'), '0000000000000401');
+    const unknown = e.sh('true', (c) => (c.process.capabilities.bounding = ['CAP_NOT_A_THING', 'CAP_KILL']));
+    t.equal(unknown.status, 0, 'an unknown capability is not fatal');
+    t.match(unknown.stderr, /process\.capabilities\.bounding\[0\]: unknown capability CAP_NOT_A_THING/, 'but logged as a warning');
+  });
+
+  t.test('noNewPrivileges, oomScoreAdj', async (t) => {
+    const e = env(t);
+    const on = e.sh('cat /proc/self/status; cat /proc/self/oom_score_adj', (c) => (c.process.oomScoreAdj = 500));
+    t.equal(statusField(on.stdout, 'NoNewPrivs'), '1');
+    t.match(on.stdout, /\n500\n$/, 'oom_score_adj as configured');
+    const off = e.sh('cat /proc/self/status', (c) => (c.process.noNewPrivileges = false));
+    t.equal(statusField(off.stdout, 'NoNewPrivs'), '0');
+  });
+
+  t.test('rlimits (config.md "POSIX process")', async (t) => {
+    const e = env(t);
+    const r = e.sh('ulimit -n; ulimit -Hn; ulimit -c; ulimit -Hc', (c) => {
+      c.process.rlimits = [
+        { type: 'RLIMIT_NOFILE', soft: 512, hard: 1024 },
+        { type: 'RLIMIT_CORE', soft: 0, hard: 4096 },
+      ];
+    });
+    t.same(r.stdout.trim().split('\n'), ['512', '1024', '0', '8'], 'soft and hard as configured (core in 512-byte blocks)');
+    const dup = e.sh('true', (c) => (c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 1, hard: 1 }, { type: 'RLIMIT_NOFILE', soft: 2, hard: 2 }]));
+    t.equal(dup.status, 1, 'duplicated rlimit types are refused');
+    t.match(dup.stderr, /process\.rlimits\[1\]\.type: duplicates process\.rlimits\[0\]/);
+    const bad = e.sh('true', (c) => (c.process.rlimits = [{ type: 'RLIMIT_BOGUS', soft: 1, hard: 1 }]));
+    t.equal(bad.status, 1);
+    t.match(bad.stderr, /process\.rlimits\[0\]\.type/);
+  });
+
+  t.test('sysctl', async (t) => {
+    const e = env(t);
+    const r = e.sh('cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmni', (c) => {
+      c.linux.readonlyPaths = [];
+      c.linux.sysctl = { 'net.ipv4.ip_forward': '1', 'kernel.shmmni': '1234' };
+    });
+    t.equal(r.stdout, '1\n1234\n');
+    t.equal(readFileSync('/proc/sys/kernel/shmmni', 'utf8').trim() === '1234', false, 'the host keeps its value');
+    const host = e.sh('true', (c) => (c.linux.sysctl = { 'kernel.panic': '1' }));
+    t.equal(host.status, 1, 'a sysctl outside any namespace is refused');
+    t.match(host.stderr, /linux\.sysctl\["kernel\.panic"\]: is not in a separate kernel namespace/);
+    const nonet = e.sh('true', (c) => {
+      withoutNs('network')(c);
+      c.linux.sysctl = { 'net.ipv4.ip_forward': '1' };
+    });
+    t.equal(nonet.status, 1, 'a net sysctl without a network namespace is refused');
+  });
+
+  t.test('personality, time namespace, no-pivot', async (t) => {
+    const e = env(t);
+    t.equal(e.sh('uname -m', (c) => (c.linux.personality = { domain: 'LINUX32' })).stdout, 'i686\n');
+    const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    const r = e.sh('cut -d" " -f1 /proc/uptime', (c) => {
+      c.linux.namespaces.push({ type: 'time' });
+      c.linux.timeOffsets = { boottime: { secs: 86400 * 365, nanosecs: 0 } };
+    });
+    t.equal(r.status, 0, r.stderr);
+    t.ok(Number(r.stdout) > uptime + 86400 * 364, 'boottime shifted by a year in the time namespace');
+    const bundle = e.bundle((c) => (c.process.args = ['sh', '-c', 'ls /; cat /proc/self/mountinfo | head -1']));
+    const np = e.tsrun(['run', '--no-pivot', '--bundle', bundle, 'nopivot']);
+    t.equal(np.status, 0, np.stderr);
+    t.match(np.stdout, /bin\n/, 'the rootfs is / with --no-pivot');
+  });
+}
