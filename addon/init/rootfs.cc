@@ -270,9 +270,16 @@ void do_pivot(const Record &r) {
     if (mount(".", "/", nullptr, MS_MOVE, nullptr) < 0) fail(errno, "move rootfs to /");
     if (chroot(".") < 0) fail(errno, "chroot");
   } else {
-    // pivot_root(".", ".") stacks the old root on top of the new one; make
-    // it a slave so detaching it cannot propagate back to the host.
+    // pivot_root(".", ".") stacks the old root on top of the new one. The
+    // kernel moves our cwd to the new root, so go back to the old one by fd
+    // before making it a slave (detaching it must not propagate to the
+    // host) and detaching it; done on "." the new tree would lose its
+    // propagation settings.
+    int old_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (old_root < 0) fail(errno, "open old root");
     if (sys_pivot_root(".", ".") < 0) fail(errno, "pivot_root");
+    if (fchdir(old_root) < 0) fail(errno, "enter old root");
+    close(old_root);
     if (mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) fail(errno, "make old root a slave");
     if (umount2(".", MNT_DETACH) < 0) fail(errno, "detach old root");
   }
