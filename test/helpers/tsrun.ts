@@ -38,6 +38,7 @@ export function uniqueId(prefix: string): string {
 /** A scratch directory removed at the end of the test. */
 export function scratch(t: Test, name = 'tsrun-test'): string {
   const dir = mkdtempSync(join(tmpdir(), `${name}-`));
+  chmodSync(dir, 0o755); // reachable by the mapped root of a user namespace container
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
