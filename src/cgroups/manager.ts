@@ -81,10 +81,16 @@ export class Cgroups {
    * created, so that a create killed half-way can still be cleaned up.
    * With the default path, the shared parent (tsrun/) is listed too: every
    * container tries to remove it, and the last one succeeds.
+   *
+   * A cgroup that already has processes is refused here (config-linux.md,
+   * "Control groups"), before the container could ever claim them: what is
+   * in the record is killed on delete.
    */
   static plan(dirs: CgroupDirRecord[], defaultPath: boolean, fs: CgroupFs = realCgroupFs): CgroupRecord {
     const created: string[] = [];
     for (const d of dirs) {
+      const procs = fs.read(posix.join(d.dir, 'cgroup.procs'));
+      if (procs && procs.trim() !== '') throw new TsrunError(`cgroup ${d.dir} already has processes in it`, 'linux.cgroupsPath');
       const rel = posix.relative(d.mountpoint, d.dir);
       let cur = d.mountpoint;
       for (const seg of rel ? rel.split('/') : []) {
@@ -96,15 +102,10 @@ export class Cgroups {
     return { dirs, created };
   }
 
-  /**
-   * Creates the directories. Refuses a cgroup that already has processes in
-   * it (config-linux.md, "Control groups").
-   */
+  /** Creates the directories. */
   create(v2Controllers: V2Controller[]): void {
     for (const d of this.record.dirs) {
       this.makeDir(d.mountpoint, d.dir, d.version === 1 && d.controllers.includes('cpuset'), d.version === 2 ? v2Controllers : []);
-      const procs = this.fs.read(posix.join(d.dir, 'cgroup.procs'));
-      if (procs && procs.trim() !== '') throw new TsrunError(`cgroup ${d.dir} already has processes in it`, 'linux.cgroupsPath');
     }
   }
 

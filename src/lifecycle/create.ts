@@ -74,6 +74,7 @@ export function create(opts: CreateOptions): Created {
   const { spec, bundleDir, plan, listen } = prepare(opts);
   for (const w of plan.warnings) warn(w);
 
+  const cgroup = Cgroups.plan(plan.cgroupDirs, spec.linux?.cgroupsPath === undefined);
   const dir = ContainerDir.create(opts.root, opts.id);
   const record: StateRecord = {
     id: opts.id,
@@ -83,7 +84,7 @@ export function create(opts: CreateOptions): Created {
     created: new Date().toISOString(),
     owner: '',
     annotations: spec.annotations,
-    cgroup: Cgroups.plan(plan.cgroupDirs, spec.linux?.cgroupsPath === undefined),
+    cgroup,
     ownPidNamespace: plan.ownPidNamespace,
     config: spec as unknown as Record<string, unknown>,
   };
