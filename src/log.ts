@@ -19,7 +19,8 @@ export function configureLog(opts: LogOptions): void {
 }
 
 function quote(s: string): string {
-  return /^[A-Za-z0-9_./:-]+$/.test(s) ? s : JSON.stringify(s);
+  // logrus quotes any value with characters beyond these; so do we.
+  return /^[A-Za-z0-9\-._/@^+]+$/.test(s) ? s : JSON.stringify(s);
 }
 
 export function log(level: Level, msg: string): void {

@@ -159,7 +159,7 @@ export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupH
     records.push({ tag: 'RLIMIT', field: field('process.rlimits', i), fields: [rlimitResources[rl.type], BigInt(rl.soft), BigInt(rl.hard)] });
   });
   if (proc.noNewPrivileges) records.push({ tag: 'NO_NEW_PRIVS', field: 'process.noNewPrivileges', fields: [] });
-  const user = proc.user;
+  const user = proc.user ?? { uid: 0, gid: 0 };
   records.push({ tag: 'USER', field: 'process.user', fields: [user.uid, user.gid, ...(user.additionalGids ?? [])] });
   if (user.umask !== undefined) records.push({ tag: 'UMASK', field: 'process.user.umask', fields: [user.umask] });
   if (proc.capabilities) records.push({ tag: 'CAPS', field: 'process.capabilities', fields: capabilityMasks(spec, warn) });

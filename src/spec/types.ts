@@ -38,7 +38,8 @@ export interface Process {
   selinuxLabel?: string;
   ioPriority?: { class: string; priority: number };
   execCPUAffinity?: { initial?: string; final?: string };
-  user: { uid: number; gid: number; umask?: number; additionalGids?: number[] };
+  /** Absent means uid 0, gid 0 (as runc reads it). */
+  user?: { uid: number; gid: number; umask?: number; additionalGids?: number[] };
 }
 
 export type CapabilitySet = 'bounding' | 'effective' | 'inheritable' | 'permitted' | 'ambient';

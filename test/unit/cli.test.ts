@@ -1,0 +1,103 @@
+// The command line as callers see it, without creating containers: flags,
+// version, spec, features, and the error conventions (stderr, --log json
+// lines, exit status 1).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { featuresDocument } from '../../src/features';
+import { schemaProblems } from '../../src/spec/schema';
+
+const bin = join(__dirname, '..', '..', 'bin', 'tsrun');
+const dir = mkdtempSync(join(tmpdir(), 'tsrun-cli-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const run = (...args: string[]) => spawnSync(bin, ['--root', join(dir, 'state'), ...args], { encoding: 'utf8' });
+
+t.test('--version', async (t) => {
+  const r = run('--version');
+  t.equal(r.status, 0);
+  t.match(r.stdout, /^tsrun version \d+\.\d+\.\d+\ncommit: \S+\nspec: 1\.3\.0\n/);
+});
+
+t.test('--help lists the runc commands', async (t) => {
+  const r = run('--help');
+  t.equal(r.status, 0);
+  for (const c of ['create', 'start', 'state', 'kill', 'delete', 'run', 'list', 'spec', 'features']) t.match(r.stdout, new RegExp(`tsrun ${c}`), c);
+  for (const f of ['--root', '--log', '--log-format', '--debug', '--systemd-cgroup']) t.match(r.stdout, new RegExp(f), f);
+});
+
+t.test('spec writes a valid config, and never over an existing one', async (t) => {
+  const b = join(dir, 'bundle');
+  require('node:fs').mkdirSync(b);
+  t.equal(run('spec', '--bundle', b).status, 0);
+  const config = JSON.parse(readFileSync(join(b, 'config.json'), 'utf8'));
+  t.same(schemaProblems('config', config), [], 'valid against the schema');
+  t.equal(config.process.terminal, true, 'a terminal, like runc spec');
+  t.same(config.process.args, ['sh']);
+  t.equal(config.root.path, 'rootfs');
+  const again = run('spec', '--bundle', b);
+  t.equal(again.status, 1);
+  t.match(again.stderr, /config\.json already exists/);
+  const rl = join(dir, 'rootless');
+  require('node:fs').mkdirSync(rl);
+  t.equal(run('spec', '--rootless', '--bundle', rl).status, 0);
+  const rc = JSON.parse(readFileSync(join(rl, 'config.json'), 'utf8'));
+  t.ok(rc.linux.namespaces.some((n: { type: string }) => n.type === 'user'), '--rootless has a user namespace');
+  t.equal(rc.linux.uidMappings[0].hostID, process.getuid?.(), 'mapped onto the caller');
+  t.notOk(rc.linux.namespaces.some((n: { type: string }) => n.type === 'network'), 'and no network namespace');
+});
+
+t.test('features: valid, and only what is implemented', async (t) => {
+  const r = run('features');
+  t.equal(r.status, 0);
+  const doc = JSON.parse(r.stdout);
+  t.same(doc, featuresDocument());
+  t.same(schemaProblems('features', doc), [], 'valid against the features schema');
+  t.equal(doc.ociVersionMin, '1.0.0');
+  t.equal(doc.ociVersionMax, '1.3.0');
+  t.same(doc.linux.namespaces, ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts']);
+  t.equal(doc.linux.seccomp.enabled, false, 'seccomp is not claimed while it is not implemented');
+  t.equal(doc.linux.mountExtensions.idmap.enabled, false);
+  t.notOk('hooks' in doc, 'hooks are not claimed while they are not implemented');
+});
+
+t.test('errors: stderr, exit 1, and the --log file as json lines', async (t) => {
+  const unknown = run('frobnicate');
+  t.equal(unknown.status, 1, 'an unknown command');
+  t.match(unknown.stderr, /^tsrun: /);
+  const noId = run('state');
+  t.equal(noId.status, 1, 'a missing id');
+  const badId = run('state', '../etc');
+  t.equal(badId.status, 1);
+  t.match(badId.stderr, /invalid container id/);
+  const systemd = run('--systemd-cgroup', 'state', 'x');
+  t.equal(systemd.status, 1);
+  t.match(systemd.stderr, /--systemd-cgroup is not supported/);
+  const log = join(dir, 'log.json');
+  const missing = run('--log', log, '--log-format', 'json', 'state', 'nope');
+  t.equal(missing.status, 1);
+  t.match(missing.stderr, /container does not exist: nope/, 'said on stderr');
+  const entry = JSON.parse(readFileSync(log, 'utf8').trim().split('\n').pop()!);
+  t.equal(entry.level, 'error');
+  t.match(entry.msg, /container does not exist: nope/);
+  t.ok(!Number.isNaN(Date.parse(entry.time)), 'and logged with a time, as containerd reads runc logs');
+  const text = join(dir, 'log.txt');
+  run('--log', text, 'state', 'nope');
+  t.match(readFileSync(text, 'utf8'), /^time="[^"]+" level=error msg="container does not exist: nope"\n$/, 'text format');
+  const badFormat = run('--log-format', 'xml', 'list');
+  t.equal(badFormat.status, 1);
+  const bundle = join(dir, 'badbundle');
+  require('node:fs').mkdirSync(bundle);
+  writeFileSync(join(bundle, 'config.json'), '{ not json');
+  const parse = run('create', '--bundle', bundle, 'x');
+  t.equal(parse.status, 1);
+  t.match(parse.stderr, /config\.json is not valid JSON/);
+});
+
+t.test('list on an empty root', async (t) => {
+  const r = run('list');
+  t.equal(r.status, 0);
+  t.equal(r.stdout, 'ID   PID   STATUS   BUNDLE   CREATED   OWNER\n');
+  t.equal(run('list', '--format', 'json').stdout, '[]\n');
+});

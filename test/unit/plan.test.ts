@@ -1,0 +1,157 @@
+// From a validated config to tsrun-init records: mount options (config.md
+// "Linux mount options"), the order of the records, capabilities, devices,
+// namespaces, and the wire encoding of the plan.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { parseCgroupHost } from '../../src/cgroups/host';
+import { encodePlan, Tag, type PlanRecord } from '../../src/init/protocol';
+import { ATTR, MS, bindAttributes, parseOptions, recognizedMountOptions } from '../../src/plan/mounts';
+import { CLONE, planContainer } from '../../src/plan/plan';
+import { defaultSpec } from '../../src/spec/default';
+import type { Spec } from '../../src/spec/types';
+
+const bundle = mkdtempSync(join(tmpdir(), 'tsrun-plan-'));
+mkdirSync(join(bundle, 'rootfs'));
+t.teardown(() => rmSync(bundle, { recursive: true, force: true }));
+
+const hybrid = parseCgroupHost(
+  ['31 20 0:31 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory', '35 20 0:35 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw'].join('\n'),
+  '3:memory:/\n0::/\n',
+);
+const unified = parseCgroupHost('40 20 0:40 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw', '0::/\n');
+
+const spec = (mutate?: (s: Spec & Record<string, any>) => void): Spec => {
+  const s = JSON.parse(JSON.stringify(defaultSpec({ rootless: false, uid: 0, gid: 0 })));
+  s.process.terminal = false;
+  mutate?.(s);
+  return s;
+};
+const opts = { id: 'c1', bundle, noPivot: false, noNewKeyring: false, preserveFds: 0, listenFds: 0 };
+const plan = (s: Spec, host = hybrid, o = opts) => planContainer(s, o, host);
+const tags = (records: PlanRecord[]) => records.map((r) => r.tag);
+const find = (records: PlanRecord[], tag: string, field?: string) => records.find((r) => r.tag === tag && (!field || r.field === field));
+
+t.test('mount options to mount(2) flags and mount_setattr attributes', async (t) => {
+  const p = parseOptions(['nosuid', 'strictatime', 'mode=755', 'size=65536k']);
+  t.equal(p.set, MS.NOSUID | MS.STRICTATIME);
+  t.same(p.data, ['mode=755', 'size=65536k'], 'unknown options are filesystem data');
+  t.equal(parseOptions(['ro', 'rw']).set & MS.RDONLY, 0, 'the last of ro/rw wins');
+  t.equal(parseOptions(['rbind', 'bind']).bind, 'rbind');
+  t.equal(parseOptions(['rslave']).propagation, MS.SLAVE | MS.REC);
+  t.equal(parseOptions(['private']).propagation, MS.PRIVATE);
+  const r = parseOptions(['rro', 'rnosuid', 'rnoatime']);
+  t.equal(r.rset, ATTR.RDONLY | ATTR.NOSUID | ATTR.NOATIME);
+  t.equal(r.rclear & ATTR.ATIME_MASK, ATTR.ATIME_MASK, 'an atime mode clears the whole atime mask');
+  t.same(parseOptions(['tmpcopyup']).unsupported, ['tmpcopyup']);
+
+  t.same(bindAttributes(parseOptions(['bind', 'ro', 'nosuid'])), { set: ATTR.RDONLY | ATTR.NOSUID, clear: 0 }, 'only what the options name');
+  t.same(bindAttributes(parseOptions(['bind', 'rw', 'dev', 'exec', 'suid'])), { set: 0, clear: ATTR.RDONLY | ATTR.NODEV | ATTR.NOEXEC | ATTR.NOSUID });
+  t.same(bindAttributes(parseOptions(['bind', 'noatime'])), { set: ATTR.NOATIME, clear: ATTR.ATIME_MASK });
+  t.same(bindAttributes(parseOptions(['bind'])), { set: 0, clear: 0 }, 'a plain bind keeps the source flags');
+
+  const known = recognizedMountOptions();
+  for (const o of ['bind', 'rbind', 'ro', 'rw', 'nosuid', 'rro', 'rshared', 'private', 'strictatime', 'remount']) t.ok(known.includes(o), `${o} is recognized`);
+  t.notOk(known.includes('tmpcopyup'), 'tmpcopyup is not claimed (not implemented)');
+});
+
+t.test('records of the default config, in order', async (t) => {
+  const p = plan(spec());
+  const order = tags(p.records);
+  t.same(order.slice(0, 3), ['NS_NEW', 'FORK', 'KEYRING'], 'namespaces first, then a fork for the pid namespace');
+  const nsFlags = Number(find(p.records, 'NS_NEW')!.fields[0]);
+  t.equal(nsFlags, CLONE.pid | CLONE.network | CLONE.ipc | CLONE.uts | CLONE.mount);
+  t.ok(order.indexOf('ROOT') < order.indexOf('MOUNT'), 'root before mounts');
+  t.ok(order.lastIndexOf('MOUNT') < order.indexOf('MKDEV'), 'devices after mounts (they may need /dev)');
+  t.ok(order.lastIndexOf('SYMLINK') < order.indexOf('PIVOT'), '/dev symlinks before pivot');
+  t.ok(order.indexOf('PIVOT') < order.indexOf('ROOT_RO'), 'read-only root after pivot');
+  t.ok(order.indexOf('PIVOT') < order.indexOf('READONLY') && order.indexOf('READONLY') < order.indexOf('MASK'), 'readonly then masked paths after pivot');
+  const processTags = ['RLIMIT', 'NO_NEW_PRIVS', 'USER', 'CAPS', 'CWD', 'ARGS', 'ENV', 'EXEC_FIFO', 'PRESERVE_FDS'];
+  for (const tag of processTags) t.ok(order.indexOf(tag) > order.lastIndexOf('MASK'), `${tag} comes after the filesystem`);
+  t.ok(order.indexOf('MKDIR') < order.indexOf('PIVOT'), 'the cwd is created before pivot (the root may become read-only)');
+  t.equal(find(p.records, 'LOOPBACK')?.tag, 'LOOPBACK', 'lo is brought up in a new network namespace');
+
+  const dev = p.records.find((r) => r.tag === 'MOUNT' && r.fields[1] === '/dev')!;
+  t.same(dev.fields, ['tmpfs', '/dev', 'tmpfs', MS.NOSUID | MS.STRICTATIME, 'mode=755,size=65536k', 0, 0, 0]);
+  t.equal(dev.field, 'mounts[1]', 'each record knows its config field');
+  const caps = find(p.records, 'CAPS')!;
+  const mask = (1n << 29n) | (1n << 5n) | (1n << 10n);
+  t.same(caps.fields, [mask, mask, mask, 0n, 0n], 'bounding, effective, permitted; nothing inheritable or ambient');
+  t.same(find(p.records, 'USER')!.fields, [0, 0]);
+  t.same(find(p.records, 'EXEC_FIFO')!.fields, [{ fd: 'execFifo' }]);
+  t.same(p.warnings, ['linux.resources.devices: not applied yet (tsrun applies memory.limit and pids.limit)']);
+  t.equal(p.idMaps, undefined);
+  t.same(p.v2Controllers, [], 'on a hybrid host limits live in v1');
+});
+
+t.test('cgroup mount on a hybrid host: tmpfs plus one bind per hierarchy', async (t) => {
+  const p = plan(spec());
+  const cg = p.records.filter((r) => r.field === 'mounts[6]');
+  t.same(cg.map((r) => [r.tag, r.fields[1]]), [
+    ['MOUNT', '/sys/fs/cgroup'],
+    ['BIND', '/sys/fs/cgroup/memory'],
+    ['BIND', '/sys/fs/cgroup/unified'],
+    ['MOUNT', '/sys/fs/cgroup'],
+  ]);
+  t.equal(cg[1].fields[0], '/sys/fs/cgroup/memory/tsrun/c1', 'the container cgroup is what gets bound');
+  t.ok((Number(cg[3].fields[3]) & MS.REMOUNT) !== 0, 'ro: the tmpfs is remounted read-only at the end');
+  const ns = plan(spec((s) => s.linux!.namespaces!.push({ type: 'cgroup' })));
+  t.same(ns.records.filter((r) => r.field === 'mounts[6]').map((r) => [r.tag, r.fields[2]]).slice(1, 3), [['MOUNT', 'cgroup'], ['MOUNT', 'cgroup2']], 'with a cgroup namespace: fresh cgroup mounts');
+  const u = plan(spec(), unified);
+  t.same(u.records.filter((r) => r.field === 'mounts[6]').map((r) => r.tag), ['BIND'], 'unified host without cgroupns: the container cgroup bound');
+});
+
+t.test('user namespace, joined namespaces, limits on unified hosts, warnings', async (t) => {
+  const p = plan(spec((s) => {
+    s.linux!.namespaces!.push({ type: 'user' }, { type: 'time' });
+    s.linux!.namespaces![1] = { type: 'network', path: '/run/netns/x' };
+    s.linux!.uidMappings = [{ containerID: 0, hostID: 1000, size: 10 }, { containerID: 10, hostID: 5000, size: 1 }];
+    s.linux!.gidMappings = [{ containerID: 0, hostID: 1000, size: 10 }];
+    s.linux!.timeOffsets = { monotonic: { secs: 5, nanosecs: 7 } };
+    s.linux!.resources = { memory: { limit: 1 << 20 }, pids: { limit: 5 }, cpu: { shares: 2 } };
+    s.process!.oomScoreAdj = 100;
+    s.process!.apparmorProfile = 'x';
+    s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' };
+  }), unified);
+  t.same(p.idMaps, { uid: '0 1000 10\n10 5000 1\n', gid: '0 1000 10\n' }, 'uid_map and gid_map contents');
+  t.same(find(p.records, 'NS_JOIN')!.fields, [CLONE.network, '/run/netns/x']);
+  t.notOk(Number(find(p.records, 'NS_NEW')!.fields[0]) & CLONE.network, 'a joined namespace is not also created');
+  t.notOk(find(p.records, 'LOOPBACK'), 'lo is left alone in a joined network namespace');
+  t.same(find(p.records, 'TIME_OFFSET')!.fields, ['monotonic', 5, 7]);
+  t.same(p.records.filter((r) => r.tag === 'MKDEV').map((r) => r.fields[7]), ['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty'], 'devices bound from the host in a user namespace');
+  t.same(p.v2Controllers, ['memory', 'pids']);
+  t.equal(p.memoryLimit, 1 << 20);
+  t.equal(p.oomScoreAdj, 100);
+  for (const w of ['linux.resources.cpu.shares', 'process.apparmorProfile', 'linux.seccomp']) t.ok(p.warnings.some((x) => x.startsWith(w)), `warns about ${w}`);
+});
+
+t.test('a bound /dev is used as it is; LISTEN_FDS; no keyring', async (t) => {
+  const p = plan(spec((s) => {
+    s.mounts = s.mounts!.filter((m) => m.destination !== '/dev');
+    s.mounts.push({ destination: '/dev', type: 'bind', source: '/dev', options: ['rbind'] });
+  }), hybrid, { ...opts, listenFds: 2, preserveFds: 3, noNewKeyring: true });
+  t.notOk(find(p.records, 'MKDEV'), 'no device nodes');
+  t.notOk(find(p.records, 'SYMLINK'), 'no /dev symlinks');
+  t.notOk(find(p.records, 'KEYRING'));
+  t.same(find(p.records, 'ENV')!.fields.slice(-2), ['LISTEN_FDS=2', 'LISTEN_PID=1']);
+  t.same(find(p.records, 'PRESERVE_FDS')!.fields, [3]);
+});
+
+t.test('wire encoding', async (t) => {
+  const buf = encodePlan(
+    [
+      { tag: 'HOSTNAME', field: 'hostname', fields: ['box'] },
+      { tag: 'EXEC_FIFO', field: 'fifo', fields: [{ fd: 'execFifo' }, 12n] },
+    ],
+    { execFifo: 9 },
+  );
+  const u32 = (o: number) => buf.readUInt32LE(o);
+  t.same([u32(0), u32(4), u32(8), u32(12)], [Tag.HOSTNAME, 0, 1, 3]);
+  t.equal(buf.toString('utf8', 16, 19), 'box');
+  t.same([u32(19), u32(23), u32(27)], [Tag.EXEC_FIFO, 1, 2], 'the ref of a record is its index');
+  t.equal(buf.toString('utf8', 35, 36), '9', 'fd placeholders are filled in');
+  t.equal(buf.toString('utf8', 40, 42), '12');
+  t.throws(() => encodePlan([{ tag: 'HOSTNAME', field: 'h', fields: ['a\0b'] }], {}), /NUL/);
+  t.throws(() => encodePlan([{ tag: 'CONSOLE', field: 'c', fields: [{ fd: 'consoleSocket' }] }], {}), /no fd for consoleSocket/);
+});
