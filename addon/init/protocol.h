@@ -37,13 +37,13 @@ enum Tag : uint32_t {
   T_HOSTNAME = 10,    // [name]
   T_DOMAINNAME = 11,  // [name]
   T_LOOPBACK = 12,    // []  bring lo up in a new network namespace
-  T_ROOT = 13,        // [rootfs path, propagation MS_* flags]
+  T_ROOT = 13,        // [rootfs path, MS_* propagation for / before the root is bound]
   T_MOUNT = 14,       // [source, dest, fstype, MS_* flags, data, rattr_set, rattr_clr, propagation]
   T_BIND = 15,        // [source, dest, recursive 0|1, attr_set, attr_clr, rattr_set, rattr_clr, propagation]
   T_MKDEV = 16,       // [path, type c|b|p|u, major, minor, mode, uid, gid, host path to bind or ""]
   T_SYMLINK = 17,     // [target, path, mode, probe]  mode 0: if absent, 1: replace, 2: if probe exists
   T_HOOKS = 18,       // [stage]  ask tsrun to run hooks of that stage now
-  T_PIVOT = 19,       // [no_pivot 0|1]
+  T_PIVOT = 19,       // [no_pivot 0|1, MS_* propagation of the new root, or 0]
   T_SYSCTL = 20,      // [path under /proc/sys, value]
   T_MASK = 21,        // [path]
   T_READONLY = 22,    // [path]

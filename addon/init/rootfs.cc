@@ -284,6 +284,9 @@ void do_pivot(const Record &r) {
     if (umount2(".", MNT_DETACH) < 0) fail(errno, "detach old root");
   }
   if (chdir("/") < 0) fail(errno, "chdir /");
+  // rootfsPropagation, now that the rootfs is the root mount.
+  unsigned long propagation = r.count > 1 ? fu64(r, 1) : 0;
+  if (propagation && mount(nullptr, "/", nullptr, propagation, nullptr) < 0) fail(errno, "set root propagation");
   close(g_root);
   g_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (g_root < 0) fail(errno, "open new root");

@@ -8,7 +8,7 @@ import type { CgroupDirRecord } from '../cgroups/manager';
 import type { PlanRecord } from '../init/protocol';
 import { join as field } from '../spec/fieldpath';
 import type { Mount } from '../spec/types';
-import { bindAttributes, MS, parseOptions } from './mounts';
+import { bindAttributes, MS, mountDestination, parseOptions } from './mounts';
 
 function dirName(d: CgroupDirRecord): string {
   return d.version === 2 ? 'unified' : d.controllers.map((c) => c.replace(/^name=/, '')).join(',');
@@ -17,7 +17,7 @@ function dirName(d: CgroupDirRecord): string {
 export function cgroupMountRecords(m: Mount, i: number, dirs: CgroupDirRecord[], mode: 'v1' | 'hybrid' | 'unified', opts: { cgroupNs: boolean; userNs: boolean }): PlanRecord[] {
   const f = field('mounts', i);
   const p = parseOptions(m.options);
-  const dest = posix.normalize(m.destination);
+  const dest = mountDestination(m);
   const attrs = bindAttributes(p);
   const flags = p.set & ~MS.REMOUNT;
   const bind = (d: CgroupDirRecord, at: string): PlanRecord => ({

@@ -195,12 +195,18 @@ export interface MountContext {
   warn(message: string): void;
 }
 
+/** The destination in the container: relative ones (deprecated) from "/". */
+export function mountDestination(m: Mount): string {
+  return posix.normalize(`/${m.destination}`);
+}
+
 /** The record for config mount i. cgroup mounts are expanded elsewhere. */
 export function mountRecord(m: Mount, i: number, ctx: MountContext): PlanRecord {
   const f = field('mounts', i);
   const p = parseOptions(m.options);
   for (const o of p.unsupported) ctx.warn(`${f}.options: ${o} is not supported yet and is ignored`);
-  const dest = posix.normalize(m.destination);
+  if (!m.destination.startsWith('/')) ctx.warn(`${f}.destination: a relative destination is deprecated; it is taken relative to /`);
+  const dest = mountDestination(m);
   if (p.bind !== 'none' || m.type === 'bind') {
     if (!m.source) throw new TsrunError('a bind mount needs a source', field(f, 'source'));
     const source = resolve(ctx.bundle, m.source);

@@ -27,12 +27,18 @@ export const CLONE: Record<NamespaceType, number> = {
   time: 0x00000080,
 };
 
-// config-linux.md "Rootfs Mount Propagation"; without it, runc's default rslave.
+// config-linux.md "Rootfs Mount Propagation", applied to the container's
+// root mount once it is the root (pivot_root refuses a shared new root).
+// The r- forms, which runc accepts and containerd writes, apply recursively.
 const rootPropagation: Record<string, number> = {
   shared: MS.SHARED,
   slave: MS.SLAVE,
   private: MS.PRIVATE,
   unbindable: MS.UNBINDABLE,
+  rshared: MS.SHARED | MS.REC,
+  rslave: MS.SLAVE | MS.REC,
+  rprivate: MS.PRIVATE | MS.REC,
+  runbindable: MS.UNBINDABLE | MS.REC,
 };
 
 export interface PlanOptions {
@@ -121,8 +127,9 @@ export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupH
   if (has('network') && !has('network')!.path) records.push({ tag: 'LOOPBACK', field: 'linux.namespaces', fields: [] });
 
   // The filesystem
-  const propagation = linux.rootfsPropagation ? rootPropagation[linux.rootfsPropagation] : MS.SLAVE | MS.REC;
-  records.push({ tag: 'ROOT', field: 'root.path', fields: [rootfs, propagation] });
+  // Everything copied from the host becomes a slave first: nothing the
+  // container mounts may propagate back (runc's default, kept for the root).
+  records.push({ tag: 'ROOT', field: 'root.path', fields: [rootfs, MS.SLAVE | MS.REC] });
   const cgroupDirs = plannedCgroupDirs(cgroupHost, linux.cgroupsPath, opts.id).map(({ hierarchy: h, path, dir }) => ({
     version: h.version,
     mountpoint: h.mountpoint,
@@ -142,7 +149,8 @@ export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupH
   // runc's rule: a missing working directory is created (after the mounts,
   // which it may be inside of).
   records.push({ tag: 'MKDIR', field: 'process.cwd', fields: [proc.cwd] });
-  records.push({ tag: 'PIVOT', field: 'root.path', fields: [opts.noPivot ? 1 : 0] });
+  const propagation = linux.rootfsPropagation ? rootPropagation[linux.rootfsPropagation] : 0;
+  records.push({ tag: 'PIVOT', field: linux.rootfsPropagation ? 'linux.rootfsPropagation' : 'root.path', fields: [opts.noPivot ? 1 : 0, propagation] });
   if (proc.terminal) {
     const size = proc.consoleSize;
     records.push({ tag: 'CONSOLE', field: 'process.terminal', fields: [{ fd: 'consoleSocket' }, size?.height ?? 0, size?.width ?? 0] });

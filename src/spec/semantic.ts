@@ -97,7 +97,8 @@ export function semanticProblems(spec: Spec, bundle: string): Problem[] {
 
   spec.mounts?.forEach((m, i) => {
     const field = join('mounts', i);
-    checkAbsolute(m.destination, join(field, 'destination'), out);
+    // A relative destination is deprecated but allowed (config.md "Mounts").
+    if (hasNUL(m.destination)) out.push({ field: join(field, 'destination'), message: 'must not contain a NUL byte' });
     if (m.source !== undefined && hasNUL(m.source)) out.push({ field: join(field, 'source'), message: 'must not contain a NUL byte' });
     checkStrings(m.options, join(field, 'options'), out);
     const idmap = m.options?.some((o) => o === 'idmap' || o === 'ridmap') || m.uidMappings || m.gidMappings;
@@ -114,20 +115,22 @@ export function semanticProblems(spec: Spec, bundle: string): Problem[] {
     if (ns.path !== undefined) checkAbsolute(ns.path, join(field, 'path'), out);
   });
   const has = (t: NamespaceType) => byType.get(t);
+  // With a joined user namespace the mappings may be given (they describe
+  // it); a new one cannot do without them; without one they mean nothing.
   const newUserNs = has('user') && !has('user')?.path;
   const mapped = (linux.uidMappings?.length ?? 0) > 0 || (linux.gidMappings?.length ?? 0) > 0;
   if (newUserNs) {
     if (!linux.uidMappings?.length) out.push({ field: 'linux.uidMappings', message: 'is required with a new user namespace' });
     if (!linux.gidMappings?.length) out.push({ field: 'linux.gidMappings', message: 'is required with a new user namespace' });
-  } else if (mapped) {
+  } else if (mapped && !has('user')) {
     out.push({
       field: linux.uidMappings?.length ? 'linux.uidMappings' : 'linux.gidMappings',
-      message: 'needs a new user namespace in linux.namespaces',
+      message: 'needs a user namespace in linux.namespaces',
     });
   }
-  const newUts = has('uts') && !has('uts')?.path;
-  if (spec.hostname !== undefined && !newUts) out.push({ field: 'hostname', message: 'needs a new uts namespace' });
-  if (spec.domainname !== undefined && !newUts) out.push({ field: 'domainname', message: 'needs a new uts namespace' });
+  // As runc: the uts namespace may be new or joined, never the runtime's own.
+  if (spec.hostname !== undefined && !has('uts')) out.push({ field: 'hostname', message: 'needs a uts namespace' });
+  if (spec.domainname !== undefined && !has('uts')) out.push({ field: 'domainname', message: 'needs a uts namespace' });
   if (spec.hostname !== undefined && hasNUL(spec.hostname)) out.push({ field: 'hostname', message: 'must not contain a NUL byte' });
 
   if (linux.timeOffsets && Object.keys(linux.timeOffsets).length > 0) {

@@ -117,9 +117,10 @@ if (requireRoot(t)) {
       c.mounts.push(
         { destination: '/m', type: 'tmpfs', source: 'first', options: ['size=1m'] },
         { destination: '/m/under', type: 'tmpfs', source: 'tmpfs', options: [] },
-        { destination: '/m', type: 'tmpfs', source: 'second', options: ['size=2m'] },
+        { destination: 'm', type: 'tmpfs', source: 'second', options: ['size=2m'] },
       );
     });
+    t.match(r.stderr, /mounts\[9\]\.destination: a relative destination is deprecated/, 'a relative destination is taken from / with a warning');
     t.equal(r.status, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     t.equal(lines[0], '2', 'both mounts on /m');
@@ -136,8 +137,22 @@ if (requireRoot(t)) {
     t.equal(r.status, 0, r.stderr);
     t.ok(mountAt(r.stdout, '/p')!.optional.some((o) => o.startsWith('shared:')), 'rshared tmpfs is shared');
     t.ok(mountAt(r.stdout, '/q')!.optional.includes('unbindable'), 'runbindable tmpfs is unbindable');
+    t.ok(mountAt(r.stdout, '/')!.optional.some((o) => o.startsWith('shared:')), 'rootfsPropagation shared: the root mount is in a peer group');
     const def = e.sh('cat /proc/self/mountinfo');
     t.notOk(mountAt(def.stdout, '/')!.optional.some((o) => o.startsWith('shared:')), 'by default the root is not shared');
+    for (const [value, tag] of [['unbindable', 'unbindable'], ['rshared', 'shared:'], ['private', '']] as const) {
+      const m = e.sh('cat /proc/self/mountinfo', (c: Config) => (c.linux.rootfsPropagation = value));
+      t.equal(m.status, 0, m.stderr);
+      const optional = mountAt(m.stdout, '/')!.optional;
+      if (tag) t.ok(optional.some((o) => o.startsWith(tag)), `rootfsPropagation ${value}: ${tag}`);
+      else t.same(optional, [], `rootfsPropagation ${value}: no propagation`);
+    }
+    const np = e.bundle((c: Config) => {
+      c.linux.rootfsPropagation = 'shared';
+      c.process.args = ['cat', '/proc/self/mountinfo'];
+    });
+    const nopivot = e.tsrun(['run', '--no-pivot', '--bundle', np, uniqueId('np')]);
+    t.ok(mountAt(nopivot.stdout, '/')!.optional.some((o) => o.startsWith('shared:')), 'also with --no-pivot');
   });
 
   t.test('devices (config-linux.md "Devices", "Default Devices")', async (t) => {

@@ -45,7 +45,7 @@ if (requireRoot(t)) {
       c.hostname = 'box';
     });
     t.equal(refused.status, 1, 'a hostname without a uts namespace is refused');
-    t.match(refused.stderr, /hostname: needs a new uts namespace/);
+    t.match(refused.stderr, /hostname: needs a uts namespace/);
   });
 
   t.test('args, env, cwd, HOME', async (t) => {

@@ -82,16 +82,15 @@ const bad: [string, (c: Config) => void, RegExp][] = [
   ['soft above hard', (c) => (c.process.rlimits = [{ type: 'RLIMIT_CORE', soft: 2, hard: 1 }]), /process\.rlimits\[0\]\.soft: exceeds hard/],
   ['capability not a string', (c) => (c.process.capabilities.bounding = [1]), /process\.capabilities\.bounding\[0\]: /],
   ['mount without destination', (c) => c.mounts.push({ type: 'tmpfs', source: 'tmpfs' }), /mounts\[7\]\.destination: is required/],
-  ['relative mount destination', (c) => c.mounts.push({ destination: 'data', type: 'tmpfs' }), /mounts\[7\]\.destination: "data" must be an absolute path/],
   ['mount options not strings', (c) => c.mounts.push({ destination: '/x', type: 'tmpfs', options: [1] }), /mounts\[7\]\.options\[0\]: must be string/],
   ['idmapped mount', (c) => c.mounts.push({ destination: '/x', type: 'bind', source: '/tmp', options: ['rbind', 'idmap'] }), /mounts\[7\]: idmapped mounts are not supported/],
   ['unknown namespace type', (c) => c.linux.namespaces.push({ type: 'foo' }), /linux\.namespaces\[5\]\.type: must be one of/],
   ['namespace twice', (c) => c.linux.namespaces.push({ type: 'pid' }), /linux\.namespaces\[5\]\.type: pid namespace is listed twice/],
   ['relative namespace path', (c) => (c.linux.namespaces[0].path = 'proc/1/ns/pid'), /linux\.namespaces\[0\]\.path/],
   ['user namespace without mappings', (c) => c.linux.namespaces.push({ type: 'user' }), /linux\.uidMappings: is required with a new user namespace/],
-  ['mappings without a user namespace', (c) => (c.linux.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }]), /linux\.uidMappings: needs a new user namespace/],
+  ['mappings without a user namespace', (c) => (c.linux.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }]), /linux\.uidMappings: needs a user namespace/],
   ['mapping without size', (c) => (c.linux.uidMappings = [{ containerID: 0, hostID: 1 }]), /linux\.uidMappings\[0\]\.size: is required/],
-  ['hostname without uts', (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: Config) => n.type !== 'uts')), /hostname: needs a new uts namespace/],
+  ['hostname without uts', (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: Config) => n.type !== 'uts')), /hostname: needs a uts namespace/],
   ['time offsets without a time namespace', (c) => (c.linux.timeOffsets = { monotonic: { secs: 1 } }), /linux\.timeOffsets: needs a new time namespace/],
   ['unknown clock', (c) => {
     c.linux.namespaces.push({ type: 'time' });
