@@ -4,6 +4,7 @@
 import { CLONE } from './plan/plan';
 import { capabilityNames } from './plan/capabilities';
 import { recognizedMountOptions } from './plan/mounts';
+import { seccompFeatures } from './plan/seccomp';
 import { supportedVersions } from './spec/semantic';
 import { specVersion } from './state/status';
 
@@ -16,7 +17,7 @@ export function featuresDocument(): Record<string, unknown> {
       namespaces: Object.keys(CLONE).sort(),
       capabilities: [...capabilityNames],
       cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: false },
-      seccomp: { enabled: false },
+      seccomp: seccompFeatures,
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },

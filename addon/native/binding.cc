@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "../init/syscalls.h"
+#include "compile_seccomp.h"
 
 namespace {
 
@@ -307,6 +308,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper));
   exports.Set("waitPid", Napi::Function::New(env, WaitPid));
   exports.Set("waitPidAsync", Napi::Function::New(env, WaitPidAsync));
+  exports.Set("compileSeccomp", Napi::Function::New(env, CompileSeccomp));
   return exports;
 }
 

@@ -23,6 +23,11 @@ export interface Native {
   setChildSubreaper(): void;
   waitPid(pid: number, noHang: boolean): WaitStatus;
   waitPidAsync(pid: number): Promise<WaitStatus>;
+  compileSeccomp(filter: {
+    defaultAction: number;
+    architectures: string[];
+    rules: { syscall: string; action: number; args: { index: number; op: number; value: bigint; valueTwo: bigint }[] }[];
+  }): { bpf: Buffer; unknown: string[] };
 }
 
 let loaded: Native | undefined;

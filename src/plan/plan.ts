@@ -15,6 +15,7 @@ import { devSymlinkRecords, deviceRecords, populatesDev } from './devices';
 import { MS, mountRecord } from './mounts';
 import { unappliedResources } from './resources';
 import { rlimitResources } from './rlimits';
+import { compileSeccomp } from './seccomp';
 
 export const CLONE: Record<NamespaceType, number> = {
   mount: 0x00020000,
@@ -178,6 +179,10 @@ export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupH
   records.push({ tag: 'ENV', field: 'process.env', fields: env });
   records.push({ tag: 'EXEC_FIFO', field: 'exec fifo', fields: [{ fd: 'execFifo' }] });
   records.push({ tag: 'PRESERVE_FDS', field: '--preserve-fds', fields: [opts.preserveFds] });
+  if (linux.seccomp) {
+    const { bpf, flags } = compileSeccomp(linux.seccomp);
+    records.push({ tag: 'SECCOMP', field: 'linux.seccomp', fields: [bpf, flags] });
+  }
   if (linux.personality) {
     records.push({ tag: 'PERSONALITY', field: 'linux.personality', fields: [linux.personality.domain === 'LINUX32' ? 0x0008 : 0] });
     if (linux.personality.flags?.length) warn('linux.personality.flags: no flags are supported, ignored');
@@ -190,7 +195,6 @@ export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupH
     [proc.scheduler, 'process.scheduler'],
     [proc.ioPriority, 'process.ioPriority'],
     [proc.execCPUAffinity, 'process.execCPUAffinity'],
-    [linux.seccomp, 'linux.seccomp'],
     [linux.intelRdt, 'linux.intelRdt'],
     [linux.memoryPolicy, 'linux.memoryPolicy'],
     [linux.netDevices, 'linux.netDevices'],

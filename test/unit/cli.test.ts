@@ -57,7 +57,8 @@ t.test('features: valid, and only what is implemented', async (t) => {
   t.equal(doc.ociVersionMin, '1.0.0');
   t.equal(doc.ociVersionMax, '1.3.0');
   t.same(doc.linux.namespaces, ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts']);
-  t.equal(doc.linux.seccomp.enabled, false, 'seccomp is not claimed while it is not implemented');
+  t.equal(doc.linux.seccomp.enabled, true);
+  t.ok(doc.linux.seccomp.actions.includes('SCMP_ACT_ERRNO') && !doc.linux.seccomp.actions.includes('SCMP_ACT_NOTIFY'), 'NOTIFY is not claimed (not implemented)');
   t.equal(doc.linux.mountExtensions.idmap.enabled, false);
   t.notOk('hooks' in doc, 'hooks are not claimed while they are not implemented');
 });

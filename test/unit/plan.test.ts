@@ -123,7 +123,10 @@ t.test('user namespace, joined namespaces, limits on unified hosts, warnings', a
   t.same(p.v2Controllers, ['memory', 'pids']);
   t.equal(p.memoryLimit, 1 << 20);
   t.equal(p.oomScoreAdj, 100);
-  for (const w of ['linux.resources.cpu.shares', 'process.apparmorProfile', 'linux.seccomp']) t.ok(p.warnings.some((x) => x.startsWith(w)), `warns about ${w}`);
+  for (const w of ['linux.resources.cpu.shares', 'process.apparmorProfile']) t.ok(p.warnings.some((x) => x.startsWith(w)), `warns about ${w}`);
+  const sc = find(p.records, 'SECCOMP')!;
+  t.ok(Buffer.isBuffer(sc.fields[0]) && (sc.fields[0] as Buffer).length % 8 === 0, 'seccomp compiled to BPF instructions (8 bytes each)');
+  t.equal(sc.fields[1], 0, 'no load flags');
 });
 
 t.test('a bound /dev is used as it is; LISTEN_FDS; no keyring', async (t) => {

@@ -1,0 +1,131 @@
+// linux.seccomp (config-linux.md "Seccomp") compiled to a BPF program for
+// tsrun-init to install. The spec's names become libseccomp's numbers here;
+// libseccomp (through the addon) does the compiling.
+import { TsrunError, messageOf } from '../errors';
+import { debug } from '../log';
+import { native } from '../native/addon';
+import { join } from '../spec/fieldpath';
+import type { Seccomp } from '../spec/types';
+
+const EPERM = 1;
+
+const actions: Record<string, number> = {
+  SCMP_ACT_KILL: 0x00000000,
+  SCMP_ACT_KILL_THREAD: 0x00000000,
+  SCMP_ACT_KILL_PROCESS: 0x80000000,
+  SCMP_ACT_TRAP: 0x00030000,
+  SCMP_ACT_ERRNO: 0x00050000,
+  SCMP_ACT_TRACE: 0x7ff00000,
+  SCMP_ACT_LOG: 0x7ffc0000,
+  SCMP_ACT_ALLOW: 0x7fff0000,
+};
+
+const operators: Record<string, number> = {
+  SCMP_CMP_NE: 1,
+  SCMP_CMP_LT: 2,
+  SCMP_CMP_LE: 3,
+  SCMP_CMP_EQ: 4,
+  SCMP_CMP_GE: 5,
+  SCMP_CMP_GT: 6,
+  SCMP_CMP_MASKED_EQ: 7,
+};
+
+// The spec's architecture names and libseccomp's.
+const architectures: Record<string, string> = {
+  SCMP_ARCH_X86: 'x86',
+  SCMP_ARCH_X86_64: 'x86_64',
+  SCMP_ARCH_X32: 'x32',
+  SCMP_ARCH_ARM: 'arm',
+  SCMP_ARCH_AARCH64: 'aarch64',
+  SCMP_ARCH_MIPS: 'mips',
+  SCMP_ARCH_MIPS64: 'mips64',
+  SCMP_ARCH_MIPS64N32: 'mips64n32',
+  SCMP_ARCH_MIPSEL: 'mipsel',
+  SCMP_ARCH_MIPSEL64: 'mipsel64',
+  SCMP_ARCH_MIPSEL64N32: 'mipsel64n32',
+  SCMP_ARCH_PPC: 'ppc',
+  SCMP_ARCH_PPC64: 'ppc64',
+  SCMP_ARCH_PPC64LE: 'ppc64le',
+  SCMP_ARCH_S390: 's390',
+  SCMP_ARCH_S390X: 's390x',
+  SCMP_ARCH_PARISC: 'parisc',
+  SCMP_ARCH_PARISC64: 'parisc64',
+  SCMP_ARCH_RISCV64: 'riscv64',
+  SCMP_ARCH_LOONGARCH64: 'loongarch64',
+};
+
+// seccomp(2) SECCOMP_FILTER_FLAG_*, passed on when the filter is loaded.
+const flags: Record<string, number> = {
+  SECCOMP_FILTER_FLAG_TSYNC: 1,
+  SECCOMP_FILTER_FLAG_LOG: 2,
+  SECCOMP_FILTER_FLAG_SPEC_ALLOW: 4,
+  SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: 32,
+};
+
+/** What the features document says about seccomp: exactly the tables above. */
+export const seccompFeatures = {
+  enabled: true,
+  actions: Object.keys(actions),
+  operators: Object.keys(operators),
+  archs: Object.keys(architectures),
+  knownFlags: Object.keys(flags),
+  supportedFlags: Object.keys(flags),
+};
+
+function action(name: string, errnoRet: number | undefined, field: string): number {
+  if (name === 'SCMP_ACT_NOTIFY') throw new TsrunError('SCMP_ACT_NOTIFY (a seccomp listener) is not supported by tsrun', field);
+  const base = actions[name];
+  if (base === undefined) throw new TsrunError(`unknown seccomp action ${name}`, field);
+  // ERRNO and TRACE carry a 16-bit value: the errno (EPERM unless given).
+  if (name === 'SCMP_ACT_ERRNO' || name === 'SCMP_ACT_TRACE') return (base | ((errnoRet ?? EPERM) & 0xffff)) >>> 0;
+  return base;
+}
+
+interface Rule {
+  syscall: string;
+  action: number;
+  args: { index: number; op: number; value: bigint; valueTwo: bigint }[];
+  field: string;
+}
+
+/** The BPF program and the seccomp(2) flags to load it with. */
+export function compileSeccomp(s: Seccomp): { bpf: Buffer; flags: number } {
+  if (s.listenerPath) throw new TsrunError('a seccomp listener is not supported by tsrun', 'linux.seccomp.listenerPath');
+  const defaultAction = action(s.defaultAction, s.defaultErrnoRet, 'linux.seccomp.defaultAction');
+  const arches = (s.architectures ?? []).map((a, i) => {
+    const name = architectures[a];
+    if (!name) throw new TsrunError(`unknown architecture ${a}`, join('linux.seccomp.architectures', i));
+    return name;
+  });
+  let loadFlags = 0;
+  (s.flags ?? []).forEach((f, i) => {
+    if (!(f in flags)) throw new TsrunError(`unknown seccomp flag ${f}`, join('linux.seccomp.flags', i));
+    loadFlags |= flags[f];
+  });
+  const rules: Rule[] = [];
+  (s.syscalls ?? []).forEach((call, i) => {
+    const field = join('linux.seccomp.syscalls', i);
+    const act = action(call.action, call.errnoRet, join(field, 'action'));
+    // libseccomp refuses a rule that only repeats the default; it changes nothing.
+    if (act === defaultAction) return;
+    const args = (call.args ?? []).map((a, j) => {
+      const op = operators[a.op];
+      if (op === undefined) throw new TsrunError(`unknown operator ${a.op}`, join(join(join(field, 'args'), j), 'op'));
+      return { index: a.index, op, value: BigInt(a.value), valueTwo: BigInt(a.valueTwo ?? 0) };
+    });
+    // As runc: conditions on distinct arguments must all hold (one rule);
+    // several on the same argument are alternatives (one rule each).
+    const indexes = args.map((a) => a.index);
+    const alternatives = new Set(indexes).size < indexes.length ? args.map((a) => [a]) : [args];
+    for (const name of call.names) for (const alt of alternatives) rules.push({ syscall: name, action: act, args: alt, field });
+  });
+  let result: { bpf: Buffer; unknown: string[] };
+  try {
+    result = native().compileSeccomp({ defaultAction, architectures: arches, rules });
+  } catch (err) {
+    const rule = (err as { rule?: number }).rule;
+    throw new TsrunError(messageOf(err), rule !== undefined ? rules[rule].field : 'linux.seccomp');
+  }
+  if (result.unknown.length) debug(`seccomp: syscalls unknown to libseccomp, skipped: ${[...new Set(result.unknown)].join(' ')}`);
+  return { bpf: result.bpf, flags: loadFlags };
+}

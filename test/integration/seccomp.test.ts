@@ -1,0 +1,101 @@
+// config-linux.md "Seccomp": actions, errno values, argument conditions,
+// with and without no_new_privs, for root and another user, and the
+// profiles podman and containerd really write.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { env, repo, requireRoot } from '../helpers/tsrun';
+
+type Config = Record<string, any>;
+const corpus = (f: string) => JSON.parse(readFileSync(join(repo, 'conformance', 'corpus', f), 'utf8'));
+
+const withSeccomp = (seccomp: Config, more?: (c: Config) => void) => (c: Config) => {
+  c.linux.seccomp = seccomp;
+  c.mounts.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['mode=1777'] });
+  more?.(c);
+};
+
+if (requireRoot(t)) {
+  t.test('ERRNO with errnoRet, and EPERM by default', async (t) => {
+    const e = env(t);
+    const r = e.sh('grep "^Seccomp:" /proc/self/status; mkdir /tmp/a 2>&1; rmdir /tmp 2>&1; echo end', withSeccomp({
+      defaultAction: 'SCMP_ACT_ALLOW',
+      architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+      syscalls: [
+        { names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 },
+        { names: ['rmdir', 'unlinkat'], action: 'SCMP_ACT_ERRNO' },
+      ],
+    }));
+    t.equal(r.status, 0, r.stderr);
+    t.match(r.stdout, /^Seccomp:\s+2\n/, 'filter mode');
+    t.match(r.stdout, /mkdir: can't create directory '\/tmp\/a': Permission denied/, 'errnoRet 13 (EACCES)');
+    t.match(r.stdout, /rmdir: '\/tmp': Operation not permitted/, 'EPERM without errnoRet');
+  });
+
+  t.test('an errno of choice; a default action that denies', async (t) => {
+    const e = env(t);
+    const r = e.sh('mkdir /tmp/a 2>&1; echo end', withSeccomp({
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 }],
+    }));
+    t.match(r.stdout, /Function not implemented/, 'ENOSYS from errnoRet 38');
+    const deny = e.sh('echo unreachable', withSeccomp({ defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 1, syscalls: [] }));
+    t.not(deny.status, 0, 'a filter that denies everything stops the program (execve is denied)');
+    t.equal(deny.stdout, '', 'it never ran');
+  });
+
+  t.test('KILL_PROCESS, argument conditions', async (t) => {
+    const e = env(t);
+    const killed = e.sh('uname; echo survived', withSeccomp({
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [{ names: ['uname'], action: 'SCMP_ACT_KILL_PROCESS' }],
+    }, (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: Config) => n.type !== 'pid'))));
+    t.equal(killed.status, 128 + 31, 'killed by SIGSYS');
+    const args = e.sh('kill -0 $$ 2>&1 && echo zero-ok; kill -CONT $$ && echo cont-ok', withSeccomp({
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [{ names: ['kill'], action: 'SCMP_ACT_ERRNO', args: [{ index: 1, value: 0, op: 'SCMP_CMP_EQ' }] }],
+    }));
+    t.match(args.stdout, /Operation not permitted/, 'kill(pid, 0) denied');
+    t.notMatch(args.stdout, /zero-ok/);
+    t.match(args.stdout, /cont-ok/, 'kill(pid, SIGCONT) allowed');
+    const masked = e.sh('kill -0 $$ 2>&1; kill -CONT $$ 2>&1; echo end', withSeccomp({
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [{ names: ['kill'], action: 'SCMP_ACT_ERRNO', args: [{ index: 1, value: 0, op: 'SCMP_CMP_EQ' }, { index: 1, value: 18, op: 'SCMP_CMP_EQ' }] }],
+    }));
+    t.equal((masked.stdout.match(/Operation not permitted/g) ?? []).length, 2, 'two conditions on one argument are alternatives');
+  });
+
+  t.test('without no_new_privs, and as another user', async (t) => {
+    const e = env(t);
+    const seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO' }] };
+    const nnp = e.sh('grep -E "^(Seccomp|NoNewPrivs):" /proc/self/status; mkdir /tmp/a 2>&1', withSeccomp(seccomp, (c) => (c.process.noNewPrivileges = false)));
+    t.match(nnp.stdout, /NoNewPrivs:\s+0\nSeccomp:\s+2\n/, 'the filter is loaded while the init still has CAP_SYS_ADMIN');
+    t.match(nnp.stdout, /Operation not permitted/);
+    const user = e.sh('id -u; grep "^Seccomp:" /proc/self/status; mkdir /tmp/a 2>&1', withSeccomp(seccomp, (c) => (c.process.user = { uid: 1000, gid: 1000 })));
+    t.match(user.stdout, /^1000\nSeccomp:\s+2\n.*Operation not permitted/s);
+  });
+
+  t.test('the profiles podman and containerd write', async (t) => {
+    const e = env(t);
+    for (const f of ['podman-plain.json', 'containerd-seccomp.json']) {
+      const profile = corpus(f).linux.seccomp;
+      const r = e.sh('grep "^Seccomp:" /proc/self/status; unshare -m true 2>&1; echo end', withSeccomp(profile));
+      t.equal(r.status, 0, `${f}: ${r.stderr}`);
+      t.match(r.stdout, /^Seccomp:\s+2\n/, `${f}: filtered`);
+      t.match(r.stdout, /unshare: unshare\(0x20000\): Operation not permitted\nend\n$/, `${f}: unshare is denied as the profile says`);
+    }
+  });
+
+  t.test('refusals name the field', async (t) => {
+    const e = env(t);
+    const notify = e.sh('true', withSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }));
+    t.equal(notify.status, 1);
+    t.match(notify.stderr, /linux\.seccomp\.syscalls\[0\]\.action: SCMP_ACT_NOTIFY .* is not supported/);
+    const arch = e.sh('true', withSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_NOPE'] }));
+    t.equal(arch.status, 1);
+    t.match(arch.stderr, /linux\.seccomp\.architectures\[1\]/);
+    const unknownCall = e.sh('echo fine', withSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['no_such_syscall', 'mkdir'], action: 'SCMP_ACT_ERRNO' }] }));
+    t.equal(unknownCall.status, 0, 'a syscall name unknown here is skipped (as runc)');
+    t.equal(unknownCall.stdout, 'fine\n');
+  });
+}
