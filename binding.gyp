@@ -21,7 +21,8 @@
         "addon/init/namespaces.cc",
         "addon/init/rootfs.cc",
         "addon/init/console.cc",
-        "addon/init/process.cc"
+        "addon/init/process.cc",
+        "addon/init/hook.cc"
       ],
       "cflags_cc": ["-std=c++17", "-Os", "-fno-exceptions", "-fno-rtti", "-fno-asynchronous-unwind-tables", "-Wall", "-Wextra"],
       "ldflags": ["-static", "-Wl,--gc-sections", "-s"]

@@ -48,8 +48,13 @@ const char *fstr(const Record &r, uint32_t i);
 uint64_t fu64(const Record &r, uint32_t i);
 int64_t fi64(const Record &r, uint32_t i);
 
-// namespaces.cc: stage 0. Returns only in the process that becomes the init.
-void enter_namespaces(const Plan &plan);
+// namespaces.cc: stage 0. Returns only in the process that becomes the init
+// (or, for a hook, the process that execs it: there the intermediate
+// process waits for it and exits with its status).
+void enter_namespaces(const Plan &plan, bool hook);
+
+// hook.cc: hook mode; never returns.
+[[noreturn]] void run_hook(const Plan &plan);
 
 // rootfs.cc: hostname, mounts, devices, pivot_root, console, masked/readonly paths.
 // Returns the console slave fd, or -1 without a terminal.

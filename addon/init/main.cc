@@ -18,7 +18,8 @@ int main(int argc, char **argv) {
   // Only tsrun starts us, with the channel fd. Anything else (for instance a
   // container program exec'ing "/proc/self/exe") gets nothing.
   struct stat st;
-  if (argc != 3 || strcmp(argv[1], "--sync-fd") != 0 || fstat(atoi(argv[2]), &st) < 0 || !S_ISSOCK(st.st_mode)) {
+  bool hook = argc == 3 && strcmp(argv[1], "--hook") == 0;
+  if (argc != 3 || (!hook && strcmp(argv[1], "--sync-fd") != 0) || fstat(atoi(argv[2]), &st) < 0 || !S_ISSOCK(st.st_mode)) {
     fputs("tsrun-init is started by tsrun; it is not a command\n", stderr);
     return 2;
   }
@@ -31,7 +32,11 @@ int main(int argc, char **argv) {
   if (recv_msg(&buf, &len) != proto::MSG_PLAN) _exit(1);
   Plan plan = parse_plan(buf, len);
 
-  enter_namespaces(plan);
+  if (hook) {
+    enter_namespaces(plan, true);
+    run_hook(plan);
+  }
+  enter_namespaces(plan, false);
   int console = setup_container(plan);
   start_process(plan, console);
 }

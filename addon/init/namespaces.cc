@@ -6,7 +6,10 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "init.h"
@@ -60,7 +63,7 @@ void send_pid(pid_t pid) {
 
 }  // namespace
 
-void enter_namespaces(const Plan &plan) {
+void enter_namespaces(const Plan &plan, bool hook) {
   Join joins[8];
   int njoins = 0;
   int new_flags = 0;
@@ -135,7 +138,7 @@ void enter_namespaces(const Plan &plan) {
   if (noffsets) write_time_offsets(offsets, noffsets);
 
   if (!need_fork) {
-    send_pid(getpid());
+    if (!hook) send_pid(getpid());
     return;
   }
   g_ref = fork_ref;
@@ -145,11 +148,24 @@ void enter_namespaces(const Plan &plan) {
   if (pipe2(gate, O_CLOEXEC) < 0) fail(errno, "pipe");
   pid_t pid = fork();
   if (pid < 0) fail(errno, "fork into the new namespaces");
+  if (pid > 0 && hook) {
+    // The hook's status is ours: tsrun waits for this process.
+    if (write(gate[1], "g", 1) != 1) _exit(1);
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+      if (errno != EINTR) _exit(1);
+    if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+    signal(WTERMSIG(status), SIG_DFL);
+    kill(getpid(), WTERMSIG(status));
+    _exit(128 + WTERMSIG(status));
+  }
   if (pid > 0) {
     send_pid(pid);
     if (write(gate[1], "g", 1) != 1) _exit(1);
     _exit(0);
   }
+  // A hook dies with the process tsrun waits for (on a timeout, say).
+  if (hook) prctl(PR_SET_PDEATHSIG, SIGKILL);
   close(gate[1]);
   char c;
   if (read(gate[0], &c, 1) != 1) _exit(1);

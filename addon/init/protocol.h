@@ -1,6 +1,13 @@
 // The wire protocol between tsrun (TypeScript, src/init/protocol.ts) and
 // tsrun-init (this executable). Both files must agree; change them together.
 //
+// tsrun-init runs in one of two modes:
+//   tsrun-init --sync-fd N   the container's init (the plan below)
+//   tsrun-init --hook N      a hook in the namespaces of a running container:
+//                            reads T_NS_JOIN, T_FORK, T_HOOK_ROOT, T_HOOK_EXEC
+//                            records from fd N and execs the hook; exits with
+//                            the hook's status. No other message is sent.
+//
 // Transport: a SOCK_STREAM unix socketpair. Every message is a frame:
 //   u32 type | u32 length | length bytes of payload      (little endian)
 //
@@ -64,6 +71,9 @@ enum Tag : uint32_t {
   T_PRESERVE_FDS = 40,// [count]  fds 3..3+count-1 stay open
   T_SECCOMP = 41,     // [bpf program bytes, SECCOMP_FILTER_FLAG_* flags]
   T_PERSONALITY = 42, // [persona]
+  // Hook mode (tsrun-init --hook): run one hook in a container's namespaces
+  T_HOOK_ROOT = 50,   // [fd]  chroot to this directory fd after joining (startContainer)
+  T_HOOK_EXEC = 51,   // [path, argc, argv..., env...]
 };
 
 }  // namespace proto

@@ -46,6 +46,8 @@ export const Tag = {
   PRESERVE_FDS: 40,
   SECCOMP: 41,
   PERSONALITY: 42,
+  HOOK_ROOT: 50,
+  HOOK_EXEC: 51,
 } as const;
 
 export type TagName = keyof typeof Tag;

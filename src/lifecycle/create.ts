@@ -17,6 +17,8 @@ import type { Spec } from '../spec/types';
 import { startTimeOf } from '../state/proc';
 import type { StateRecord } from '../state/record';
 import { ContainerDir, writeFileAtomic } from '../state/store';
+import { HookError, containerNamespaces, hookState, pidInContainer, runHooks, runPoststop } from './hooks';
+import { initExeId } from './start';
 import { killAndWait, teardown } from './teardown';
 
 export interface CreateOptions {
@@ -132,6 +134,7 @@ export function create(opts: CreateOptions): Created {
     handshake(channel, plan, record, dir, helperPid);
 
     record.phase = 'created';
+    record.initExe = initExeId(record.init!.pid);
     dir.write(record);
     if (opts.pidFile) writeFileAtomic(opts.pidFile, String(record.init!.pid));
     channel.send(Msg.ACK);
@@ -150,6 +153,9 @@ export function create(opts: CreateOptions): Created {
       killAndWait([record.init, record.helper]);
       reap(record.helper?.pid);
       teardown(dir, record);
+      // A failed hook stops the container and the lifecycle goes on with
+      // its destruction, poststop hooks included (runtime.md "Lifecycle").
+      if (err instanceof HookError) runPoststop(spec, hookState(record, 'stopped', 0));
     } catch (cleanup) {
       warn(`cleanup after a failed create: ${messageOf(cleanup)}`);
     }
@@ -191,9 +197,20 @@ function handshake(channel: Channel, plan: ContainerPlan, record: StateRecord, d
         if (pid !== helperPid) native().waitPid(helperPid, false); // the intermediate process exits now
         break;
       }
-      case Msg.HOOKS:
+      case Msg.HOOKS: {
+        const init = record.init!;
+        const base = { id: record.id, bundle: record.bundle, annotations: record.annotations };
+        const spec = record.config as unknown as Spec;
+        runHooks(spec, 'prestart', hookState(base, 'creating', init.pid));
+        runHooks(spec, 'createRuntime', hookState(base, 'creating', init.pid));
+        runHooks(spec, 'createContainer', hookState(base, 'creating', pidInContainer(init.pid)), {
+          pid: init.pid,
+          namespaces: containerNamespaces(spec),
+          chroot: false,
+        });
         channel.send(Msg.ACK);
         break;
+      }
       case Msg.WARN:
         warn(frame.payload.toString());
         break;

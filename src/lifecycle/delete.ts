@@ -3,6 +3,8 @@
 import { TsrunError } from '../errors';
 import { statusOf } from '../state/status';
 import { ContainerDir } from '../state/store';
+import type { Spec } from '../spec/types';
+import { hookState, runPoststop } from './hooks';
 import { teardown } from './teardown';
 
 /** With --force, a container that does not exist is not an error (as for runc). */
@@ -22,6 +24,8 @@ export function deleteContainer(root: string, id: string, force: boolean): void 
       throw new TsrunError(`cannot delete container ${id} that is not stopped: ${status}`);
     }
     teardown(dir, rec);
+    // After the container is gone, before delete returns (config.md).
+    if (rec) runPoststop(rec.config as unknown as Spec, hookState(rec, 'stopped', 0));
   } finally {
     dir.unlock();
   }

@@ -10,6 +10,7 @@ import type { PlanRecord } from '../init/protocol';
 import { join as field } from '../spec/fieldpath';
 import type { CapabilitySet, IdMapping, NamespaceType, Spec } from '../spec/types';
 import { cgroupMountRecords } from './cgroupmount';
+import { CLONE } from './clone';
 import { capabilityNumber } from './capabilities';
 import { devSymlinkRecords, deviceRecords, populatesDev } from './devices';
 import { MS, mountRecord } from './mounts';
@@ -17,16 +18,7 @@ import { unappliedResources } from './resources';
 import { rlimitResources } from './rlimits';
 import { compileSeccomp } from './seccomp';
 
-export const CLONE: Record<NamespaceType, number> = {
-  mount: 0x00020000,
-  cgroup: 0x02000000,
-  uts: 0x04000000,
-  ipc: 0x08000000,
-  user: 0x10000000,
-  pid: 0x20000000,
-  network: 0x40000000,
-  time: 0x00000080,
-};
+export { CLONE };
 
 // config-linux.md "Rootfs Mount Propagation", applied to the container's
 // root mount once it is the root (pivot_root refuses a shared new root).
@@ -147,6 +139,11 @@ export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupH
   });
   // A /dev bound from elsewhere is used as it is (runc does the same).
   if (populatesDev(spec)) records.push(...deviceRecords(spec, userNs), ...devSymlinkRecords());
+  // prestart, createRuntime and createContainer hooks run at this point:
+  // mounts done, pivot_root not yet (config.md "POSIX-platform Hooks").
+  if (['prestart', 'createRuntime', 'createContainer'].some((h) => spec.hooks?.[h as 'prestart']?.length)) {
+    records.push({ tag: 'HOOKS', field: 'hooks', fields: ['create'] });
+  }
   // runc's rule: a missing working directory is created (after the mounts,
   // which it may be inside of).
   records.push({ tag: 'MKDIR', field: 'process.cwd', fields: [proc.cwd] });
@@ -199,7 +196,6 @@ export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupH
     [linux.memoryPolicy, 'linux.memoryPolicy'],
     [linux.netDevices, 'linux.netDevices'],
     [linux.mountLabel, 'linux.mountLabel'],
-    [spec.hooks && Object.values(spec.hooks).some((h) => h && h.length > 0) ? spec.hooks : undefined, 'hooks'],
   ];
   for (const [value, name] of notApplied) if (value !== undefined) warn(`${name}: not supported by tsrun yet, ignored`);
   for (const f of unappliedResources(linux.resources)) warn(`${f}: not applied yet (tsrun applies memory.limit and pids.limit)`);

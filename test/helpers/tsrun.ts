@@ -11,6 +11,15 @@ export const repo = join(__dirname, '..', '..');
 export const tsrunBin = join(repo, 'bin', 'tsrun');
 const busybox = '/bin/busybox';
 
+/**
+ * tsrun as tests start it: through `env -i`, with only PATH. The test
+ * runner injects its own variables (NODE_OPTIONS, which instruments every
+ * node process and the processes those start) into every child it spawns,
+ * whatever env is given; no real caller of tsrun has them.
+ */
+export const tsrunCmd = ['/usr/bin/env', '-i', `PATH=${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`, tsrunBin];
+export const tsrunShell = tsrunCmd.join(' ');
+
 export interface Result {
   status: number | null;
   signal: NodeJS.Signals | null;
@@ -60,7 +69,7 @@ export function makeRootfs(dir: string): string {
 function baseConfig(): Record<string, any> {
   const dir = mkdtempSync(join(tmpdir(), 'tsrun-spec-'));
   try {
-    const r = spawnSync(tsrunBin, ['spec', '--bundle', dir], { encoding: 'utf8' });
+    const r = spawnSync(tsrunCmd[0], [...tsrunCmd.slice(1), 'spec', '--bundle', dir], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`tsrun spec failed: ${r.stderr}`);
     const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
     config.process.terminal = false;
@@ -95,7 +104,7 @@ export function env(t: Test): Env {
       const err = join(base, `err-${outputs}`);
       const fds = [openSync(out, 'w'), openSync(err, 'w')];
       try {
-        const r = spawnSync(tsrunBin, ['--root', root, ...args], { stdio: ['ignore', fds[0], fds[1]], timeout: 60_000, ...opts });
+        const r = spawnSync(tsrunCmd[0], [...tsrunCmd.slice(1), '--root', root, ...args], { stdio: ['ignore', fds[0], fds[1]], timeout: 60_000, ...opts });
         return { status: r.status, signal: r.signal, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
       } finally {
         fds.forEach((fd) => closeSync(fd));
@@ -119,7 +128,7 @@ export function env(t: Test): Env {
   };
   t.teardown(() => {
     for (const id of existsSync(root) ? readdirSync(root) : []) {
-      spawnSync(tsrunBin, ['--root', root, 'delete', '--force', id]);
+      spawnSync(tsrunCmd[0], [...tsrunCmd.slice(1), '--root', root, 'delete', '--force', id]);
     }
   });
   return self;

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync
 import { join } from 'node:path';
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { env, requireRoot, scratch, tsrunBin, uniqueId } from '../helpers/tsrun';
+import { env, requireRoot, scratch, tsrunCmd, uniqueId } from '../helpers/tsrun';
 
 type Config = Record<string, any>;
 
@@ -102,7 +102,7 @@ if (requireRoot(t)) {
     });
     // The source needs a submount: make one in a private mount namespace and
     // run tsrun from inside it, so the host is not touched.
-    const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs tmpfs "$0/inner" && exec "$@"', host, tsrunBin, '--root', e.root, 'run', '--bundle', bundle, uniqueId('rbind')], { encoding: 'utf8' });
+    const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs tmpfs "$0/inner" && exec "$@"', host, ...tsrunCmd, '--root', e.root, 'run', '--bundle', bundle, uniqueId('rbind')], { encoding: 'utf8' });
     t.equal(r.status, 0, r.stderr);
     t.notOk(mountAt(r.stdout, '/b/inner'), 'bind does not take the submount');
     t.ok(mountAt(r.stdout, '/rb/inner'), 'rbind takes the submount');

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { cgroupLeftovers, env, requireRoot, tsrunBin, uniqueId } from '../helpers/tsrun';
+import { cgroupLeftovers, env, requireRoot, tsrunCmd, uniqueId } from '../helpers/tsrun';
 
 const validateState = require(join(__dirname, '..', '..', 'dist', 'validators', 'state.js'));
 
@@ -77,7 +77,7 @@ if (requireRoot(t)) {
     t.equal(e.sh('kill -9 $$', (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'pid'))).status, 128 + 9, '128+signal when killed');
     const bundle = e.bundle((c) => (c.process.args = ['sleep', '1000']));
     const id = uniqueId('killed');
-    const run = spawn(tsrunBin, ['--root', e.root, 'run', '--bundle', bundle, id], { stdio: 'ignore' });
+    const run = spawn(tsrunCmd[0], [...tsrunCmd.slice(1), '--root', e.root, 'run', '--bundle', bundle, id], { stdio: 'ignore' });
     for (let i = 0; i < 200 && e.tsrun(['state', id]).stdout.indexOf('running') < 0; i++) sleepMs(10);
     t.equal(e.tsrun(['kill', id, 'TERM']).status, 0);
     t.equal(e.tsrun(['kill', id, 'KILL']).status, 0, 'pid 1 ignores TERM without a handler; KILL from outside works');
@@ -156,7 +156,7 @@ if (requireRoot(t)) {
     const id = uniqueId('race');
     const results = await Promise.all(
       Array.from({ length: 6 }, () => new Promise<number>((resolve) => {
-        const c = spawn(tsrunBin, ['--root', e.root, 'create', '--bundle', bundle, id], { stdio: 'ignore' });
+        const c = spawn(tsrunCmd[0], [...tsrunCmd.slice(1), '--root', e.root, 'create', '--bundle', bundle, id], { stdio: 'ignore' });
         c.on('exit', (code) => resolve(code ?? -1));
       })),
     );
@@ -180,7 +180,7 @@ if (requireRoot(t)) {
     for (let step = 0; step <= 20; step++) {
       const delay = Math.round((full * (40 + step * 3)) / 100);
       const id = uniqueId('interrupted');
-      const child = spawn(tsrunBin, ['--root', e.root, 'create', '--bundle', bundle, id], { stdio: 'ignore' });
+      const child = spawn(tsrunCmd[0], [...tsrunCmd.slice(1), '--root', e.root, 'create', '--bundle', bundle, id], { stdio: 'ignore' });
       const exited = new Promise((r) => child.on('exit', (c) => r(c)));
       await new Promise((r) => setTimeout(r, delay));
       child.kill('SIGKILL');

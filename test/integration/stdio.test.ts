@@ -7,7 +7,7 @@ import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
-import { env, requireRoot, scratch, tsrunBin, uniqueId } from '../helpers/tsrun';
+import { env, requireRoot, scratch, tsrunBin, tsrunCmd, tsrunShell, uniqueId } from '../helpers/tsrun';
 
 const native = require(join(__dirname, '..', '..', 'build', 'Release', 'tsrun_native.node'));
 
@@ -94,7 +94,7 @@ if (requireRoot(t)) {
       c.process.args = ['sh', '-c', 'tty; read x; echo "got:$x"; exit 3'];
     });
     // script(1) gives tsrun a terminal of its own, as an interactive user has.
-    const cmd = `${tsrunBin} --root ${e.root} run --bundle ${bundle} ${uniqueId('own')} 2>/dev/null`;
+    const cmd = `${tsrunShell} --root ${e.root} run --bundle ${bundle} ${uniqueId('own')} 2>/dev/null`;
     const child = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
@@ -115,7 +115,7 @@ if (requireRoot(t)) {
     const three = openSync(join(dir, 'three'), 'r');
     const four = openSync(join(dir, 'four'), 'w');
     const out = openSync(join(dir, 'out'), 'w');
-    const r = spawnSync(tsrunBin, ['--root', e.root, 'run', '--preserve-fds', '2', '--bundle', bundle, uniqueId('fds')], {
+    const r = spawnSync(tsrunCmd[0], [...tsrunCmd.slice(1), '--root', e.root, 'run', '--preserve-fds', '2', '--bundle', bundle, uniqueId('fds')], {
       stdio: ['ignore', out, 'pipe', three, four],
       encoding: 'utf8',
     });
@@ -132,7 +132,7 @@ if (requireRoot(t)) {
 
     // Socket activation: LISTEN_FDS for the tsrun process itself.
     const act = openSync(join(dir, 'act'), 'w');
-    const la = spawnSync('sh', ['-c', `LISTEN_PID=$$ LISTEN_FDS=1 exec ${tsrunBin} --root ${e.root} run --bundle ${bundle} ${uniqueId('listen')} 3<${join(dir, 'three')} 4>${join(dir, 'four')}`], {
+    const la = spawnSync('sh', ['-c', `exec env -i PATH="$PATH" LISTEN_PID=$$ LISTEN_FDS=1 ${tsrunBin} --root ${e.root} run --bundle ${bundle} ${uniqueId('listen')} 3<${join(dir, 'three')} 4>${join(dir, 'four')}`], {
       stdio: ['ignore', act, 'pipe'],
       encoding: 'utf8',
     });

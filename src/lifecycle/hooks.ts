@@ -1,0 +1,138 @@
+// POSIX-platform hooks (config.md "POSIX-platform Hooks"): each gets the
+// container state on stdin, exactly its configured argv and environment,
+// and, with a timeout, is killed when it runs over. prestart,
+// createRuntime, poststart and poststop run here, in the runtime
+// namespaces; createContainer and startContainer run in the container's
+// namespaces through tsrun-init's hook mode (and, for startContainer, in
+// its root, where the hook's path is resolved).
+import { spawnSync } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { Channel } from '../init/channel';
+import { Msg, encodePlan, type PlanRecord } from '../init/protocol';
+import { TsrunError } from '../errors';
+import { warn } from '../log';
+import { initHelperPath, native } from '../native/addon';
+import { CLONE } from '../plan/clone';
+import { join } from '../spec/fieldpath';
+import type { Hook, HookStage, NamespaceType, Spec } from '../spec/types';
+import { specVersion } from '../state/status';
+
+/** A hook failed: the operation fails and the container is stopped. */
+export class HookError extends TsrunError {}
+
+const nsFile: Record<NamespaceType, string> = {
+  pid: 'pid',
+  network: 'net',
+  mount: 'mnt',
+  ipc: 'ipc',
+  uts: 'uts',
+  user: 'user',
+  cgroup: 'cgroup',
+  time: 'time',
+};
+
+/** Where a container-namespace hook runs: the namespaces of the init. */
+export interface InContainer {
+  pid: number;
+  namespaces: NamespaceType[];
+  /** Resolve and run inside the container's root (startContainer). */
+  chroot: boolean;
+}
+
+export interface StateForHooks {
+  id: string;
+  bundle: string;
+  annotations?: Record<string, string>;
+}
+
+/** The pid of a process as its own (innermost) pid namespace sees it. */
+export function pidInContainer(pid: number): number {
+  const m = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1].trim().split(/\s+/).pop()) : pid;
+}
+
+export function hookState(base: StateForHooks, status: string, pid: number): string {
+  const s: Record<string, unknown> = { ociVersion: specVersion, id: base.id, status, pid, bundle: base.bundle };
+  if (base.annotations && Object.keys(base.annotations).length) s.annotations = base.annotations;
+  return JSON.stringify(s);
+}
+
+function environment(env: string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of env ?? []) {
+    const i = e.indexOf('=');
+    if (i > 0) out[e.slice(0, i)] = e.slice(i + 1);
+  }
+  return out;
+}
+
+function describeFailure(r: ReturnType<typeof spawnSync>, hook: Hook): string {
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') return `timed out after ${hook.timeout}s`;
+  if (r.error) return r.error.message;
+  const how = r.signal ? `killed by ${r.signal}` : `exit status ${r.status}`;
+  const stderr = String(r.stderr ?? '').trim();
+  return stderr ? `${how}: ${stderr.slice(-500)}` : how;
+}
+
+function hookModeRecords(hook: Hook, target: InContainer): PlanRecord[] {
+  const records: PlanRecord[] = [];
+  for (const type of target.namespaces) {
+    records.push({ tag: 'NS_JOIN', field: 'hook', fields: [CLONE[type], `/proc/${target.pid}/ns/${nsFile[type]}`] });
+  }
+  if (target.namespaces.includes('pid') || target.namespaces.includes('time')) records.push({ tag: 'FORK', field: 'hook', fields: [] });
+  // fd 4 of the helper: see the stdio layout in runOne.
+  if (target.chroot) records.push({ tag: 'HOOK_ROOT', field: 'hook', fields: [4] });
+  const args = hook.args?.length ? hook.args : [hook.path];
+  records.push({ tag: 'HOOK_EXEC', field: 'hook', fields: [hook.path, args.length, ...args, ...(hook.env ?? [])] });
+  return records;
+}
+
+function runOne(hook: Hook, state: string, target: InContainer | undefined): ReturnType<typeof spawnSync> {
+  const common = {
+    input: state,
+    timeout: hook.timeout ? hook.timeout * 1000 : undefined,
+    killSignal: 'SIGKILL' as const,
+    maxBuffer: 16 << 20,
+  };
+  if (!target) {
+    const args = hook.args?.length ? hook.args : [hook.path];
+    return spawnSync(hook.path, args.slice(1), { ...common, argv0: args[0], env: environment(hook.env), stdio: ['pipe', 'pipe', 'pipe'] });
+  }
+  // In the container's namespaces: tsrun-init joins them and execs the hook.
+  const [ours, theirs] = native().socketpair();
+  const exe = native().openHelper(initHelperPath);
+  const root = target.chroot ? openSync(`/proc/${target.pid}/root`, 0o10000000 /* O_PATH */ | 0o200000 /* O_DIRECTORY */) : undefined;
+  try {
+    new Channel(ours).send(Msg.PLAN, encodePlan(hookModeRecords(hook, target), {}));
+    const stdio: (number | 'pipe')[] = ['pipe', 'pipe', 'pipe', theirs];
+    if (root !== undefined) stdio.push(root);
+    return spawnSync(`/proc/self/fd/${exe}`, ['--hook', '3'], { ...common, argv0: 'tsrun-init', env: {}, stdio });
+  } finally {
+    for (const fd of [ours, theirs, exe, root]) if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * Runs the hooks of a stage in order. A failure throws a HookError naming
+ * the hook; for poststop (where failures are only warnings) use
+ * runPoststop.
+ */
+export function runHooks(spec: Spec, stage: HookStage, state: string, target?: InContainer): void {
+  (spec.hooks?.[stage] ?? []).forEach((hook, i) => {
+    const r = runOne(hook, state, target);
+    if (r.status !== 0 || r.error) throw new HookError(`${stage} hook ${hook.path} failed: ${describeFailure(r, hook)}`, join(join('hooks', stage), i));
+  });
+}
+
+/** poststop hooks: a failure is logged and the next hook still runs. */
+export function runPoststop(spec: Spec, state: string): void {
+  (spec.hooks?.poststop ?? []).forEach((hook, i) => {
+    const r = runOne(hook, state, undefined);
+    if (r.status !== 0 || r.error) warn(`hooks.poststop[${i}]: ${hook.path} failed: ${describeFailure(r, hook)}`);
+  });
+}
+
+/** The namespace types the container has (new or joined). */
+export function containerNamespaces(spec: Spec): NamespaceType[] {
+  return (spec.linux?.namespaces ?? []).map((n) => n.type);
+}

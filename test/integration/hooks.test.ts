@@ -1,0 +1,188 @@
+// config.md "POSIX-platform Hooks" and runtime.md "Lifecycle": every kind of
+// hook, when and in which namespaces it runs, what it gets, their order,
+// failures (the operation fails, the container stops, poststop still runs)
+// and timeouts.
+import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import { env, requireRoot, scratch, uniqueId } from '../helpers/tsrun';
+
+type Config = Record<string, any>;
+const kinds = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
+
+function sleepMs(ms: number) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+// What the recording shell script adds to its own environment.
+const withoutShellVars = (env: string[]) => env.filter((v) => !/^(PWD|OLDPWD|SHLVL|_)=/.test(v));
+
+interface Record_ {
+  name: string;
+  argv: string[];
+  env: string[];
+  state: Record<string, any>;
+  mnt: string;
+}
+
+/** A hook directory with a recording hook script, visible in the container at /hooks. */
+function hooks(t: Test) {
+  const dir = scratch(t, 'tsrun-hooks');
+  // Records argv, environ, stdin and the mount namespace of the hook, then
+  // exits with $HOOK_EXIT (default 0) after sleeping $HOOK_SLEEP seconds.
+  const script = `#!/bin/sh
+name=$1
+{ printf '%s\\n' "$name"
+  for a in "$@"; do printf 'arg=%s\\n' "$a"; done
+  env | sort | sed 's/^/env=/'
+  printf 'state=%s\\n' "$(cat)"
+  printf 'mnt=%s\\n' "$(readlink /proc/self/ns/mnt)"
+} > "$(dirname "$0")/$name.rec"
+echo "$name" >> "$(dirname "$0")/order"
+[ -n "$HOOK_SLEEP" ] && sleep "$HOOK_SLEEP"
+exit \${HOOK_EXIT:-0}
+`;
+  writeFileSync(join(dir, 'hook.sh'), script, { mode: 0o755 });
+  const read = (name: string): Record_ | undefined => {
+    const file = join(dir, `${name}.rec`);
+    if (!existsSync(file)) return undefined;
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    const get = (p: string) => lines.filter((l) => l.startsWith(p)).map((l) => l.slice(p.length));
+    return { name: lines[0], argv: get('arg='), env: get('env='), state: JSON.parse(get('state=')[0] || 'null'), mnt: get('mnt=')[0] };
+  };
+  const order = () => (existsSync(join(dir, 'order')) ? readFileSync(join(dir, 'order'), 'utf8').trim().split('\n').filter(Boolean) : []);
+  // startContainer resolves in the container: the same script, through /hooks.
+  const entry = (kind: string, name: string, extraEnv: string[] = []) => ({
+    path: kind === 'startContainer' ? '/hooks/hook.sh' : join(dir, 'hook.sh'),
+    args: ['hook.sh', name],
+    env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin', ...extraEnv],
+  });
+  const mount = (c: Config) => c.mounts.push({ destination: '/hooks', type: 'bind', source: dir, options: ['rbind', 'rw'] });
+  return { dir, read, order, entry, mount };
+}
+
+if (requireRoot(t)) {
+  t.test('every kind runs at its point, in its namespaces, with the state on stdin', async (t) => {
+    const e = env(t);
+    const h = hooks(t);
+    const bundle = e.bundle((c: Config) => {
+      h.mount(c);
+      c.process.args = ['sleep', '1'];
+      c.annotations = { 'com.example.k': 'v' };
+      c.hooks = {};
+      for (const k of kinds) c.hooks[k] = [h.entry(k, `${k}-1`), h.entry(k, `${k}-2`)];
+    });
+    const id = uniqueId('hooks');
+    t.equal(e.tsrun(['create', '--bundle', bundle, id]).status, 0);
+    t.same(h.order(), ['prestart-1', 'prestart-2', 'createRuntime-1', 'createRuntime-2', 'createContainer-1', 'createContainer-2'], 'create runs prestart, createRuntime, createContainer, in order');
+    const pid = JSON.parse(e.tsrun(['state', id]).stdout).pid;
+    const containerMnt = readlinkSync(`/proc/${pid}/ns/mnt`);
+    t.equal(e.tsrun(['start', id]).status, 0);
+    t.same(h.order().slice(6), ['startContainer-1', 'startContainer-2', 'poststart-1', 'poststart-2'], 'start runs startContainer, then poststart');
+    for (let i = 0; i < 300 && JSON.parse(e.tsrun(['state', id]).stdout).status !== 'stopped'; i++) sleepMs(10);
+    t.equal(h.order().length, 10, 'nothing before delete');
+    t.equal(e.tsrun(['delete', id]).status, 0);
+    t.same(h.order().slice(10), ['poststop-1', 'poststop-2'], 'delete runs poststop');
+
+    const hostMnt = readlinkSync('/proc/self/ns/mnt');
+    const statuses: Record<string, string> = { prestart: 'creating', createRuntime: 'creating', createContainer: 'creating', startContainer: 'created', poststart: 'running', poststop: 'stopped' };
+    for (const k of kinds) {
+      const r = h.read(`${k}-1`)!;
+      t.same(r.argv, [`${k}-1`], `${k}: its args`);
+      t.same(withoutShellVars(r.env), ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'], `${k}: only its env`);
+      t.equal(r.state.id, id, `${k}: state on stdin`);
+      t.equal(r.state.bundle, bundle);
+      t.equal(r.state.status, statuses[k], `${k}: status ${statuses[k]}`);
+      t.same(r.state.annotations, { 'com.example.k': 'v' });
+      const inContainer = k === 'createContainer' || k === 'startContainer';
+      t.equal(r.mnt, inContainer ? containerMnt : hostMnt, `${k}: ${inContainer ? 'container' : 'runtime'} mount namespace`);
+    }
+    t.equal(h.read('prestart-1')!.state.pid, pid, 'runtime hooks see the pid as the runtime does');
+    t.equal(h.read('createContainer-1')!.state.pid, 1, 'container hooks see the pid as the container does');
+  });
+
+  t.test('args and env are exactly the configured ones', async (t) => {
+    const e = env(t);
+    const h = hooks(t);
+    const r = e.sh('true', (c: Config) => {
+      c.hooks = { createRuntime: [{ path: join(h.dir, 'hook.sh'), args: ['hook.sh', 'argsenv', 'two words', ''], env: ['A=1', 'B=two words', 'EMPTY='] }] };
+    });
+    t.equal(r.status, 0, r.stderr);
+    const rec = h.read('argsenv')!;
+    t.same(rec.argv, ['argsenv', 'two words', ''], 'argv');
+    t.same(withoutShellVars(rec.env), ['A=1', 'B=two words', 'EMPTY='], 'environ');
+  });
+
+  for (const kind of ['prestart', 'createRuntime', 'createContainer'] as const) {
+    t.test(`a failing ${kind} hook fails create, leaves nothing, and poststop runs`, async (t) => {
+      const e = env(t);
+      const h = hooks(t);
+      const bundle = e.bundle((c: Config) => {
+        c.hooks = { [kind]: [h.entry(kind, 'bad', ['HOOK_EXIT=3'])], poststop: [h.entry('poststop', 'poststop')] };
+      });
+      const id = uniqueId('hookfail');
+      const r = e.tsrun(['create', '--bundle', bundle, id]);
+      t.equal(r.status, 1);
+      t.match(r.stderr, new RegExp(`hooks\\.${kind}\\[0\\]: ${kind} hook .* failed: exit status 3`));
+      t.notOk(existsSync(join(e.root, id)), 'no container');
+      t.same(h.order(), ['bad', 'poststop'], 'poststop ran after the failure');
+    });
+  }
+
+  t.test('a failing startContainer hook fails start; the program never runs', async (t) => {
+    const e = env(t);
+    const h = hooks(t);
+    const bundle = e.bundle((c: Config) => {
+      h.mount(c);
+      c.root.readonly = false;
+      c.process.args = ['touch', '/ran'];
+      c.hooks = { startContainer: [h.entry('startContainer', 'bad', ['HOOK_EXIT=1'])] };
+    });
+    const id = uniqueId('scfail');
+    t.equal(e.tsrun(['create', '--bundle', bundle, id]).status, 0);
+    const r = e.tsrun(['start', id]);
+    t.equal(r.status, 1, 'start fails');
+    t.match(r.stderr, /hooks\.startContainer\[0\]: startContainer hook \/hooks\/hook\.sh failed/);
+    t.equal(JSON.parse(e.tsrun(['state', id]).stdout).status, 'stopped', 'the container is stopped');
+    t.notOk(existsSync(join(bundle, 'rootfs', 'ran')), 'the program did not run');
+    t.equal(e.tsrun(['delete', id]).status, 0);
+  });
+
+  t.test('a failing poststart hook fails start and stops the container', async (t) => {
+    const e = env(t);
+    const h = hooks(t);
+    const bundle = e.bundle((c: Config) => {
+      c.process.args = ['sleep', '100'];
+      c.hooks = { poststart: [h.entry('poststart', 'bad', ['HOOK_EXIT=1'])] };
+    });
+    const id = uniqueId('psfail');
+    t.equal(e.tsrun(['create', '--bundle', bundle, id]).status, 0);
+    const r = e.tsrun(['start', id]);
+    t.equal(r.status, 1);
+    t.equal(JSON.parse(e.tsrun(['state', id]).stdout).status, 'stopped');
+  });
+
+  t.test('a failing poststop hook is a warning; the next one runs', async (t) => {
+    const e = env(t);
+    const h = hooks(t);
+    const r = e.sh('true', (c: Config) => {
+      c.hooks = { poststop: [h.entry('poststop', 'bad', ['HOOK_EXIT=1']), h.entry('poststop', 'next')] };
+    });
+    t.equal(r.status, 0, 'run (which deletes) succeeds');
+    t.match(r.stderr, /level=warning msg="hooks\.poststop\[0\]: .* failed: exit status 1"/);
+    t.same(h.order(), ['bad', 'next']);
+  });
+
+  t.test('a hook that runs over its timeout is killed and fails create', async (t) => {
+    const e = env(t);
+    const h = hooks(t);
+    const bundle = e.bundle((c: Config) => {
+      c.hooks = { createRuntime: [{ ...h.entry('createRuntime', 'slow', ['HOOK_SLEEP=60']), timeout: 1 }] };
+    });
+    const started = Date.now();
+    const r = e.tsrun(['create', '--bundle', bundle, uniqueId('slow')]);
+    t.equal(r.status, 1);
+    t.match(r.stderr, /hooks\.createRuntime\[0\]: .* timed out after 1s/);
+    t.ok(Date.now() - started < 15_000, 'gave up soon after the timeout');
+  });
+}
