@@ -39,6 +39,8 @@ struct Proc {
   const Record *env = nullptr;
   const Record *seccomp = nullptr;
   const Record *personality = nullptr;
+  const Record *scheduler = nullptr;
+  const Record *ioprio = nullptr;
   int fifo = -1;
   int preserve = 0;
 };
@@ -62,6 +64,8 @@ Proc collect(const Plan &plan) {
       case proto::T_ENV: p.env = &r; break;
       case proto::T_SECCOMP: p.seccomp = &r; break;
       case proto::T_PERSONALITY: p.personality = &r; break;
+      case proto::T_SCHEDULER: p.scheduler = &r; break;
+      case proto::T_IOPRIO: p.ioprio = &r; break;
       case proto::T_EXEC_FIFO: p.fifo = static_cast<int>(fu64(r, 0)); break;
       case proto::T_PRESERVE_FDS: p.preserve = static_cast<int>(fu64(r, 0)); break;
       default: break;
@@ -140,7 +144,9 @@ void set_user(const Record &r) {
   size_t ngroups = r.count - 2;
   gid_t *groups = static_cast<gid_t *>(calloc(ngroups ? ngroups : 1, sizeof(gid_t)));
   for (size_t i = 0; i < ngroups; i++) groups[i] = static_cast<gid_t>(fu64(r, static_cast<uint32_t>(i + 2)));
-  if (setgroups(ngroups, groups) < 0) fail(errno, "setgroups");
+  // In a user namespace with setgroups denied (one made for an unprivileged
+  // user, say) the groups cannot change: fine when none were asked for.
+  if (setgroups(ngroups, groups) < 0 && !(errno == EPERM && ngroups == 0)) fail(errno, "setgroups");
   free(groups);
   if (setresgid(gid, gid, gid) < 0) fail(errno, "setresgid(%u)", gid);
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail(errno, "keep capabilities");
@@ -213,6 +219,30 @@ const char *resolve_program(const char *file, char **env) {
   fail(0, "exec: \"%s\": executable file not found in $PATH", file);
 }
 
+// process.scheduler: sched_setattr(2), which covers every policy the spec
+// names, with the nice value, priority, deadline parameters and flags.
+void set_scheduler(const Record &r) {
+  struct {
+    uint32_t size;
+    uint32_t policy;
+    uint64_t flags;
+    int32_t nice;
+    uint32_t priority;
+    uint64_t runtime;
+    uint64_t deadline;
+    uint64_t period;
+  } attr = {};
+  attr.size = sizeof attr;
+  attr.policy = static_cast<uint32_t>(fu64(r, 0));
+  attr.flags = fu64(r, 1);
+  attr.nice = static_cast<int32_t>(fi64(r, 2));
+  attr.priority = static_cast<uint32_t>(fu64(r, 3));
+  attr.runtime = fu64(r, 4);
+  attr.deadline = fu64(r, 5);
+  attr.period = fu64(r, 6);
+  if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0) fail(errno, "sched_setattr");
+}
+
 }  // namespace
 
 void start_process(const Plan &plan, int console) {
@@ -222,6 +252,16 @@ void start_process(const Plan &plan, int console) {
   if (p.personality) {
     g_ref = p.personality->ref;
     if (personality(static_cast<unsigned long>(fu64(*p.personality, 0))) < 0) fail(errno, "personality");
+  }
+  // Scheduling and I/O priority may need CAP_SYS_NICE / CAP_SYS_ADMIN:
+  // set while the init still has them; the program inherits them.
+  if (p.scheduler) {
+    g_ref = p.scheduler->ref;
+    set_scheduler(*p.scheduler);
+  }
+  if (p.ioprio) {
+    g_ref = p.ioprio->ref;
+    if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, static_cast<int>(fu64(*p.ioprio, 0))) < 0) fail(errno, "ioprio_set");
   }
   for (int i = 0; i < p.nrlimits; i++) {
     const Record &r = *p.rlimits[i];

@@ -71,6 +71,8 @@ enum Tag : uint32_t {
   T_PRESERVE_FDS = 40,// [count]  fds 3..3+count-1 stay open
   T_SECCOMP = 41,     // [bpf program bytes, SECCOMP_FILTER_FLAG_* flags]
   T_PERSONALITY = 42, // [persona]
+  T_SCHEDULER = 43,   // [policy, flags, nice, priority, runtime, deadline, period]
+  T_IOPRIO = 44,      // [ioprio value: class << 13 | level]
   // Hook mode (tsrun-init --hook): run one hook in a container's namespaces
   T_HOOK_ROOT = 50,   // [fd]  chroot to this directory fd after joining (startContainer)
   T_HOOK_EXEC = 51,   // [path, argc, argv..., env...]

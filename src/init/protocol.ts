@@ -46,6 +46,8 @@ export const Tag = {
   PRESERVE_FDS: 40,
   SECCOMP: 41,
   PERSONALITY: 42,
+  SCHEDULER: 43,
+  IOPRIO: 44,
   HOOK_ROOT: 50,
   HOOK_EXEC: 51,
 } as const;

@@ -6,7 +6,9 @@
 // namespaces through tsrun-init's hook mode (and, for startContainer, in
 // its root, where the hook's path is resolved).
 import { spawnSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join as joinPath } from 'node:path';
 import { Channel } from '../init/channel';
 import { Msg, encodePlan, type PlanRecord } from '../init/protocol';
 import { TsrunError } from '../errors';
@@ -87,16 +89,41 @@ function hookModeRecords(hook: Hook, target: InContainer): PlanRecord[] {
   return records;
 }
 
+// The state as stdin: an unnamed file rather than Node's stdin "pipe",
+// which is a socket, and a hook may well reopen /dev/stdin (a socket cannot
+// be reopened through /proc/self/fd).
+function stateInput(state: string): number {
+  const O_TMPFILE = 0o20200000;
+  let fd: number;
+  try {
+    fd = openSync(tmpdir(), O_TMPFILE | constants.O_RDWR, 0o600);
+  } catch {
+    const dir = mkdtempSync(joinPath(tmpdir(), 'tsrun-hook-'));
+    fd = openSync(joinPath(dir, 'state.json'), 'w+', 0o600);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  writeSync(fd, state, 0); // at offset 0, so the shared file offset stays at the start
+  return fd;
+}
+
 function runOne(hook: Hook, state: string, target: InContainer | undefined): ReturnType<typeof spawnSync> {
+  const stdin = stateInput(state);
+  try {
+    return runWithStdin(hook, stdin, target);
+  } finally {
+    closeSync(stdin);
+  }
+}
+
+function runWithStdin(hook: Hook, stdin: number, target: InContainer | undefined): ReturnType<typeof spawnSync> {
   const common = {
-    input: state,
     timeout: hook.timeout ? hook.timeout * 1000 : undefined,
     killSignal: 'SIGKILL' as const,
     maxBuffer: 16 << 20,
   };
   if (!target) {
     const args = hook.args?.length ? hook.args : [hook.path];
-    return spawnSync(hook.path, args.slice(1), { ...common, argv0: args[0], env: environment(hook.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    return spawnSync(hook.path, args.slice(1), { ...common, argv0: args[0], env: environment(hook.env), stdio: [stdin, 'pipe', 'pipe'] });
   }
   // In the container's namespaces: tsrun-init joins them and execs the hook.
   const [ours, theirs] = native().socketpair();
@@ -104,7 +131,7 @@ function runOne(hook: Hook, state: string, target: InContainer | undefined): Ret
   const root = target.chroot ? openSync(`/proc/${target.pid}/root`, 0o10000000 /* O_PATH */ | 0o200000 /* O_DIRECTORY */) : undefined;
   try {
     new Channel(ours).send(Msg.PLAN, encodePlan(hookModeRecords(hook, target), {}));
-    const stdio: (number | 'pipe')[] = ['pipe', 'pipe', 'pipe', theirs];
+    const stdio: (number | 'pipe')[] = [stdin, 'pipe', 'pipe', theirs];
     if (root !== undefined) stdio.push(root);
     return spawnSync(`/proc/self/fd/${exe}`, ['--hook', '3'], { ...common, argv0: 'tsrun-init', env: {}, stdio });
   } finally {

@@ -1,11 +1,12 @@
 // The plan: everything create must do, computed from a validated config
 // before anything on the host is touched. tsrun-init carries out the
 // records; tsrun itself writes the id maps, the cgroups and oom_score_adj.
-import { readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type CgroupHost, plannedCgroupDirs } from '../cgroups/host';
 import type { CgroupDirRecord, V2Controller } from '../cgroups/manager';
 import { TsrunError } from '../errors';
+import { debug } from '../log';
 import type { PlanRecord } from '../init/protocol';
 import { join as field } from '../spec/fieldpath';
 import type { CapabilitySet, IdMapping, NamespaceType, Spec } from '../spec/types';
@@ -15,6 +16,7 @@ import { capabilityNumber } from './capabilities';
 import { devSymlinkRecords, deviceRecords, populatesDev } from './devices';
 import { MS, mountRecord } from './mounts';
 import { unappliedResources } from './resources';
+import { priorityRecords } from './priorities';
 import { rlimitResources } from './rlimits';
 import { compileSeccomp } from './seccomp';
 
@@ -57,6 +59,16 @@ export interface ContainerPlan {
   pidsLimit?: number;
   ownPidNamespace: boolean;
   terminal: boolean;
+}
+
+function linuxSecurityModules(): { apparmor: boolean; selinux: boolean } {
+  let apparmor = false;
+  try {
+    apparmor = readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y';
+  } catch {
+    // no AppArmor module
+  }
+  return { apparmor, selinux: existsSync('/sys/fs/selinux/enforce') };
 }
 
 function idMap(m: IdMapping[]): string {
@@ -185,19 +197,26 @@ export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupH
     if (linux.personality.flags?.length) warn('linux.personality.flags: no flags are supported, ignored');
   }
 
-  // What is accepted but not applied yet is said, never silently dropped.
-  const notApplied: [unknown, string][] = [
-    [proc.apparmorProfile, 'process.apparmorProfile'],
-    [proc.selinuxLabel, 'process.selinuxLabel'],
-    [proc.scheduler, 'process.scheduler'],
-    [proc.ioPriority, 'process.ioPriority'],
-    [proc.execCPUAffinity, 'process.execCPUAffinity'],
+  records.push(...priorityRecords(proc));
+
+  // What cannot be applied is an error (runtime.md "Create"): never a
+  // container that silently lacks a confinement it was asked for.
+  const lsm = linuxSecurityModules();
+  if (proc.apparmorProfile) throw new TsrunError(lsm.apparmor ? 'AppArmor profiles are not supported by tsrun yet' : 'AppArmor is not enabled on this host', 'process.apparmorProfile');
+  if (proc.selinuxLabel) throw new TsrunError(lsm.selinux ? 'SELinux labels are not supported by tsrun yet' : 'SELinux is not enabled on this host', 'process.selinuxLabel');
+  if (linux.mountLabel) {
+    // As runc: without SELinux a mount label has no meaning.
+    if (lsm.selinux) throw new TsrunError('SELinux mount labels are not supported by tsrun yet', 'linux.mountLabel');
+    warn('linux.mountLabel: SELinux is not enabled on this host; ignored');
+  }
+  const unsupported: [unknown, string][] = [
     [linux.intelRdt, 'linux.intelRdt'],
     [linux.memoryPolicy, 'linux.memoryPolicy'],
-    [linux.netDevices, 'linux.netDevices'],
-    [linux.mountLabel, 'linux.mountLabel'],
+    [linux.netDevices && Object.keys(linux.netDevices).length ? linux.netDevices : undefined, 'linux.netDevices'],
   ];
-  for (const [value, name] of notApplied) if (value !== undefined) warn(`${name}: not supported by tsrun yet, ignored`);
+  for (const [value, name] of unsupported) if (value !== undefined) throw new TsrunError('is not supported by tsrun yet', name);
+  if (proc.execCPUAffinity) debug('process.execCPUAffinity applies to exec processes only, not to the init');
+  // Until the other controllers are done, each limit present is named.
   for (const f of unappliedResources(linux.resources)) warn(`${f}: not applied yet (tsrun applies memory.limit and pids.limit)`);
 
   const memoryLimit = linux.resources?.memory?.limit;

@@ -76,8 +76,11 @@ function action(name: string, errnoRet: number | undefined, field: string): numb
   if (name === 'SCMP_ACT_NOTIFY') throw new TsrunError('SCMP_ACT_NOTIFY (a seccomp listener) is not supported by tsrun', field);
   const base = actions[name];
   if (base === undefined) throw new TsrunError(`unknown seccomp action ${name}`, field);
+  const takesErrno = name === 'SCMP_ACT_ERRNO' || name === 'SCMP_ACT_TRACE';
+  // config-linux.md "Seccomp": an errno on an action that returns none is an error.
+  if (errnoRet !== undefined && !takesErrno) throw new TsrunError(`${name} cannot return an errno (errnoRet)`, field);
   // ERRNO and TRACE carry a 16-bit value: the errno (EPERM unless given).
-  if (name === 'SCMP_ACT_ERRNO' || name === 'SCMP_ACT_TRACE') return (base | ((errnoRet ?? EPERM) & 0xffff)) >>> 0;
+  if (takesErrno) return (base | ((errnoRet ?? EPERM) & 0xffff)) >>> 0;
   return base;
 }
 

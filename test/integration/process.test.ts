@@ -1,7 +1,7 @@
 // What the container process sees of itself and its isolation
 // (config.md "Process", "Hostname", "Domainname"; config-linux.md
 // "Namespaces", "Sysctl", "Personality", "Offset for Time Namespace").
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import t from 'tap';
 import { env, requireRoot } from '../helpers/tsrun';
 
@@ -111,6 +111,28 @@ if (requireRoot(t)) {
     t.match(on.stdout, /\n500\n$/, 'oom_score_adj as configured');
     const off = e.sh('cat /proc/self/status', (c) => (c.process.noNewPrivileges = false));
     t.equal(statusField(off.stdout, 'NoNewPrivs'), '0');
+  });
+
+  t.test('scheduler and ioPriority; LSM settings that cannot be applied', async (t) => {
+    const e = env(t);
+    const r = e.sh('cut -d" " -f19,41 /proc/self/stat; ionice -p $$', (c) => {
+      c.process.scheduler = { policy: 'SCHED_BATCH', nice: 7 };
+      c.process.ioPriority = { class: 'IOPRIO_CLASS_IDLE', priority: 4 };
+    });
+    t.equal(r.status, 0, r.stderr);
+    t.equal(r.stdout, '7 3\nidle\n', 'nice 7, policy SCHED_BATCH (3), I/O class idle');
+    const rr = e.sh('cut -d" " -f18,41 /proc/self/stat', (c) => (c.process.scheduler = { policy: 'SCHED_RR', priority: 5 }));
+    if (existsSync('/sys/fs/cgroup/cpu/cpu.rt_runtime_us')) {
+      // With RT group scheduling a new cpu cgroup has no real-time budget
+      // (cpu.rt_runtime_us 0) until linux.resources.cpu.realtimeRuntime.
+      t.equal(rr.status, 1, 'real-time without a budget in the cgroup fails create');
+      t.match(rr.stderr, /process\.scheduler: sched_setattr: operation not permitted/);
+    } else {
+      t.equal(rr.stdout, '-6 2\n', 'real-time: SCHED_RR (2) at priority 5');
+    }
+    const aa = e.sh('true', (c) => (c.process.apparmorProfile = 'tsrun-test'));
+    t.equal(aa.status, 1, 'an AppArmor profile that cannot be applied fails create');
+    t.match(aa.stderr, /process\.apparmorProfile: AppArmor is not enabled on this host/);
   });
 
   t.test('rlimits (config.md "POSIX process")', async (t) => {

@@ -111,7 +111,6 @@ t.test('user namespace, joined namespaces, limits on unified hosts, warnings', a
     s.linux!.timeOffsets = { monotonic: { secs: 5, nanosecs: 7 } };
     s.linux!.resources = { memory: { limit: 1 << 20 }, pids: { limit: 5 }, cpu: { shares: 2 } };
     s.process!.oomScoreAdj = 100;
-    s.process!.apparmorProfile = 'x';
     s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' };
   }), unified);
   t.same(p.idMaps, { uid: '0 1000 10\n10 5000 1\n', gid: '0 1000 10\n' }, 'uid_map and gid_map contents');
@@ -123,10 +122,29 @@ t.test('user namespace, joined namespaces, limits on unified hosts, warnings', a
   t.same(p.v2Controllers, ['memory', 'pids']);
   t.equal(p.memoryLimit, 1 << 20);
   t.equal(p.oomScoreAdj, 100);
-  for (const w of ['linux.resources.cpu.shares', 'process.apparmorProfile']) t.ok(p.warnings.some((x) => x.startsWith(w)), `warns about ${w}`);
+  t.ok(p.warnings.some((x) => x.startsWith('linux.resources.cpu.shares')), 'warns about a resource not applied yet');
   const sc = find(p.records, 'SECCOMP')!;
   t.ok(Buffer.isBuffer(sc.fields[0]) && (sc.fields[0] as Buffer).length % 8 === 0, 'seccomp compiled to BPF instructions (8 bytes each)');
   t.equal(sc.fields[1], 0, 'no load flags');
+});
+
+t.test('scheduler, ioPriority; what cannot be applied is refused', async (t) => {
+  const p = plan(spec((s) => {
+    s.process!.scheduler = { policy: 'SCHED_FIFO', priority: 10, flags: ['SCHED_FLAG_RESET_ON_FORK'] };
+    s.process!.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 3 };
+  }));
+  t.same(find(p.records, 'SCHEDULER')!.fields, [1, 1, 0, 10, 0n, 0n, 0n]);
+  t.same(find(p.records, 'IOPRIO')!.fields, [(2 << 13) | 3]);
+  for (const [field, mutate] of [
+    ['process.apparmorProfile', (s: any) => (s.process.apparmorProfile = 'p')],
+    ['process.selinuxLabel', (s: any) => (s.process.selinuxLabel = 'l')],
+    ['linux.intelRdt', (s: any) => (s.linux.intelRdt = { closID: 'x' })],
+    ['linux.memoryPolicy', (s: any) => (s.linux.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0' })],
+    ['linux.netDevices', (s: any) => (s.linux.netDevices = { eth0: {} })],
+    ['linux.seccomp.syscalls[0].action', (s: any) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['kill'], action: 'SCMP_ACT_KILL', errnoRet: 1 }] })],
+  ] as const) {
+    t.throws(() => plan(spec(mutate)), new RegExp(`^${field.replace(/[.[\]]/g, '\\$&')}: `), `${field} that cannot be applied is an error`);
+  }
 });
 
 t.test('a bound /dev is used as it is; LISTEN_FDS; no keyring', async (t) => {
