@@ -45,7 +45,7 @@ enum Tag : uint32_t {
   T_DOMAINNAME = 11,  // [name]
   T_LOOPBACK = 12,    // []  bring lo up in a new network namespace
   T_ROOT = 13,        // [rootfs path, MS_* propagation for / before the root is bound]
-  T_MOUNT = 14,       // [source, dest, fstype, MS_* flags, data, rattr_set, rattr_clr, propagation]
+  T_MOUNT = 14,       // [source, dest, fstype, MS_* flags, data, rattr_set, rattr_clr, propagation, attr_set]
   T_BIND = 15,        // [source, dest, recursive 0|1, attr_set, attr_clr, rattr_set, rattr_clr, propagation]
   T_MKDEV = 16,       // [path, type c|b|p|u, major, minor, mode, uid, gid, host path to bind or ""]
   T_SYMLINK = 17,     // [target, path, mode, probe]  mode 0: if absent, 1: replace, 2: if probe exists

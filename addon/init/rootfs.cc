@@ -191,6 +191,14 @@ void do_mount(const Record &r) {
   }
   close(fd);
   after_mount(dest, fu64(r, 5), fu64(r, 6), fu64(r, 7));
+  // Attributes of the new mount itself (a read-only tmpfs).
+  uint64_t attrs = r.count > 8 ? fu64(r, 8) : 0;
+  if (attrs) {
+    int m = open_in_root(dest, O_PATH, 0);
+    if (m < 0) fail(errno, "reopen %s", dest);
+    if (sys_mount_setattr(m, "", AT_EMPTY_PATH, attrs, 0, 0) < 0) fail(errno, "set mount attributes of %s", dest);
+    close(m);
+  }
 }
 
 void do_bind(const Record &r) {

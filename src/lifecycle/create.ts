@@ -37,6 +37,8 @@ export interface CreateOptions {
 export interface Created {
   pid: number;
   record: StateRecord;
+  /** Whether the container has a terminal (its master went to the console socket). */
+  terminal: boolean;
 }
 
 function strerror(errno: number): string {
@@ -91,7 +93,6 @@ export function create(opts: CreateOptions): Created {
     config: spec as unknown as Record<string, unknown>,
   };
   const opened: number[] = [];
-  let channel: Channel | undefined;
   try {
     // Written before anything exists, so that a tsrun killed at any point
     // leaves enough for `delete --force` to find and undo.
@@ -102,7 +103,7 @@ export function create(opts: CreateOptions): Created {
 
     const [ours, theirs] = native().socketpair();
     opened.push(ours, theirs);
-    channel = new Channel(ours);
+    const channel = new Channel(ours);
     // The init holds the fifo read-write, so its read blocks until start writes.
     const fifo = openSync(dir.fifoPath, 'r+');
     opened.push(fifo);
@@ -139,8 +140,7 @@ export function create(opts: CreateOptions): Created {
     if (opts.pidFile) writeFileAtomic(opts.pidFile, String(record.init!.pid));
     channel.send(Msg.ACK);
     channel.close();
-    channel = undefined;
-    return { pid: record.init!.pid, record };
+    return { pid: record.init!.pid, record, terminal: plan.terminal };
   } catch (err) {
     for (const fd of opened) {
       try {

@@ -1,6 +1,6 @@
 // state and list: what a container is, derived under a shared lock.
 import type { StateRecord } from '../state/record';
-import { type Status, stateDocument, statusOf } from '../state/status';
+import { type Status, specVersion, stateDocument, statusOf } from '../state/status';
 import { ContainerDir } from '../state/store';
 
 export interface Snapshot {
@@ -23,7 +23,8 @@ export function snapshot(root: string, id: string): Snapshot {
 export function stateOf(root: string, id: string): Record<string, unknown> {
   const { record, status } = snapshot(root, id);
   if (!record) {
-    return { ociVersion: '1.3.0', id, pid: 0, status, bundle: '', rootfs: '', created: '', owner: '' };
+    // A create that died before writing anything: only the id is known.
+    return { ociVersion: specVersion, id, pid: 0, status, bundle: '', rootfs: '', created: '', owner: '' };
   }
   return stateDocument(record, status, id);
 }

@@ -59,7 +59,7 @@ export async function run(opts: RunOptions): Promise<number> {
     if (pair) closeSync(pair[1]);
   }
   let master: number | undefined;
-  if (pair && created.record.config && (created.record.config.process as { terminal?: boolean })?.terminal) {
+  if (pair && created.terminal) {
     master = native().recvFd(pair[0]);
   }
   if (pair) closeSync(pair[0]);

@@ -25,10 +25,10 @@ export function cgroupMountRecords(m: Mount, i: number, dirs: CgroupDirRecord[],
     field: f,
     fields: [d.dir, at, 0, attrs.set, attrs.clear, 0, 0, 0],
   });
-  const mount = (fstype: string, at: string, data: string, mflags = flags): PlanRecord => ({
+  const mount = (fstype: string, at: string, data: string, mflags = flags, source = fstype): PlanRecord => ({
     tag: 'MOUNT',
     field: f,
-    fields: [fstype, at, fstype, mflags, data, 0, 0, 0],
+    fields: [source, at, fstype, mflags, data, 0, 0, 0],
   });
 
   if (mode === 'unified') {
@@ -42,7 +42,11 @@ export function cgroupMountRecords(m: Mount, i: number, dirs: CgroupDirRecord[],
     const name = dirName(d);
     const at = posix.join(dest, name);
     if (d.version === 2) records.push(fresh ? mount('cgroup2', at, '') : bind(d, at));
-    else records.push(fresh ? mount('cgroup', at, d.controllers.includes('name=systemd') || d.controllers.every((c) => c.startsWith('name=')) ? `none,${d.controllers.join(',')}` : d.controllers.join(',')) : bind(d, at));
+    else if (!fresh) records.push(bind(d, at));
+    // A named hierarchy (name=systemd) has no controller: "none", and, as
+    // runc names it, its name as the source.
+    else if (d.controllers.every((c) => c.startsWith('name='))) records.push(mount('cgroup', at, `none,${d.controllers.join(',')}`, flags, name));
+    else records.push(mount('cgroup', at, d.controllers.join(',')));
     // A co-mounted hierarchy ("cpu,cpuacct") is also reachable by each name.
     if (d.version === 1 && d.controllers.length > 1) {
       for (const c of d.controllers) {

@@ -4,14 +4,16 @@ import { join as field } from '../spec/fieldpath';
 import type { Device, Spec } from '../spec/types';
 import type { PlanRecord } from '../init/protocol';
 
-// config-linux.md "Default Devices"
+// config-linux.md "Default Devices", in the order runc makes them (which
+// shows in the mount table of a user namespace container, where they are
+// bind mounts).
 const defaultDevices: Required<Pick<Device, 'path' | 'type' | 'major' | 'minor'>>[] = [
   { path: '/dev/null', type: 'c', major: 1, minor: 3 },
-  { path: '/dev/zero', type: 'c', major: 1, minor: 5 },
-  { path: '/dev/full', type: 'c', major: 1, minor: 7 },
   { path: '/dev/random', type: 'c', major: 1, minor: 8 },
-  { path: '/dev/urandom', type: 'c', major: 1, minor: 9 },
+  { path: '/dev/full', type: 'c', major: 1, minor: 7 },
   { path: '/dev/tty', type: 'c', major: 5, minor: 0 },
+  { path: '/dev/zero', type: 'c', major: 1, minor: 5 },
+  { path: '/dev/urandom', type: 'c', major: 1, minor: 9 },
 ];
 
 /** Whether tsrun populates /dev: not when the config binds a /dev of its own (as runc). */

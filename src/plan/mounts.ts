@@ -218,9 +218,12 @@ export function mountRecord(m: Mount, i: number, ctx: MountContext): PlanRecord 
     };
   }
   if (!m.type) throw new TsrunError('is required for a mount that is not a bind mount', field(f, 'type'));
+  // A read-only tmpfs is mounted writable and then made read-only as a
+  // mount, as runc does: the same for the container, the same mount table.
+  const roTmpfs = m.type === 'tmpfs' && (p.set & MS.RDONLY) !== 0;
   return {
     tag: 'MOUNT',
     field: f,
-    fields: [m.source ?? m.type, dest, m.type, p.set, p.data.join(','), p.rset, p.rclear, p.propagation],
+    fields: [m.source ?? m.type, dest, m.type, roTmpfs ? p.set & ~MS.RDONLY : p.set, p.data.join(','), p.rset, p.rclear, p.propagation, roTmpfs ? ATTR.RDONLY : 0],
   };
 }

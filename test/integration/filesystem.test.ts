@@ -86,6 +86,9 @@ if (requireRoot(t)) {
     const ro = mountAt(r.stdout, '/rodata')!;
     t.ok(['ro', 'nodev', 'noexec'].every((o) => ro.options.includes(o)), 'ro,nodev,noexec on the bind');
     t.ok(mountAt(r.stdout, '/single')!.options.includes('ro'));
+    const tmp = e.sh('cat /proc/self/mountinfo; touch /rot/x 2>&1', (c: Config) => c.mounts.push({ destination: '/rot', type: 'tmpfs', source: 'tmpfs', options: ['ro', 'size=1m'] }));
+    t.ok(mountAt(tmp.stdout, '/rot')!.options.includes('ro'), 'a read-only tmpfs');
+    t.match(tmp.stdout, /Read-only file system/, 'cannot be written');
   });
 
   t.test('rbind takes submounts, bind does not; rro makes them all read-only', async (t) => {

@@ -73,7 +73,7 @@ t.test('records of the default config, in order', async (t) => {
   t.equal(find(p.records, 'LOOPBACK')?.tag, 'LOOPBACK', 'lo is brought up in a new network namespace');
 
   const dev = p.records.find((r) => r.tag === 'MOUNT' && r.fields[1] === '/dev')!;
-  t.same(dev.fields, ['tmpfs', '/dev', 'tmpfs', MS.NOSUID | MS.STRICTATIME, 'mode=755,size=65536k', 0, 0, 0]);
+  t.same(dev.fields, ['tmpfs', '/dev', 'tmpfs', MS.NOSUID | MS.STRICTATIME, 'mode=755,size=65536k', 0, 0, 0, 0]);
   t.equal(dev.field, 'mounts[1]', 'each record knows its config field');
   const caps = find(p.records, 'CAPS')!;
   const mask = (1n << 29n) | (1n << 5n) | (1n << 10n);
@@ -118,7 +118,7 @@ t.test('user namespace, joined namespaces, limits on unified hosts, warnings', a
   t.notOk(Number(find(p.records, 'NS_NEW')!.fields[0]) & CLONE.network, 'a joined namespace is not also created');
   t.notOk(find(p.records, 'LOOPBACK'), 'lo is left alone in a joined network namespace');
   t.same(find(p.records, 'TIME_OFFSET')!.fields, ['monotonic', 5, 7]);
-  t.same(p.records.filter((r) => r.tag === 'MKDEV').map((r) => r.fields[7]), ['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty'], 'devices bound from the host in a user namespace');
+  t.same(p.records.filter((r) => r.tag === 'MKDEV').map((r) => r.fields[7]), ['/dev/null', '/dev/random', '/dev/full', '/dev/tty', '/dev/zero', '/dev/urandom'], 'devices bound from the host in a user namespace');
   t.same(p.v2Controllers, ['memory', 'pids']);
   t.equal(p.memoryLimit, 1 << 20);
   t.equal(p.oomScoreAdj, 100);
@@ -126,6 +126,15 @@ t.test('user namespace, joined namespaces, limits on unified hosts, warnings', a
   const sc = find(p.records, 'SECCOMP')!;
   t.ok(Buffer.isBuffer(sc.fields[0]) && (sc.fields[0] as Buffer).length % 8 === 0, 'seccomp compiled to BPF instructions (8 bytes each)');
   t.equal(sc.fields[1], 0, 'no load flags');
+});
+
+t.test('a read-only tmpfs: writable superblock, read-only mount (as runc)', async (t) => {
+  const p = plan(spec((s) => s.mounts!.push({ destination: '/ro', type: 'tmpfs', source: 'tmpfs', options: ['ro', 'nosuid', 'size=1m'] })));
+  const ro = p.records.find((r) => r.tag === 'MOUNT' && r.fields[1] === '/ro')!;
+  t.equal(ro.fields[3], MS.NOSUID, 'mounted without MS_RDONLY');
+  t.equal(ro.fields[8], ATTR.RDONLY, 'then made a read-only mount');
+  const sys = p.records.find((r) => r.tag === 'MOUNT' && r.fields[1] === '/sys')!;
+  t.ok(Number(sys.fields[3]) & MS.RDONLY, 'other filesystems get MS_RDONLY at mount');
 });
 
 t.test('scheduler, ioPriority; what cannot be applied is refused', async (t) => {
