@@ -155,15 +155,25 @@ export function diffValues(a: unknown, b: unknown, at = ''): DiffItem[] {
   }
   if (Array.isArray(a) && Array.isArray(b) && at.endsWith('mounts')) {
     const out: DiffItem[] = [];
-    const key = (m: unknown) => (isObj(m) ? String(m.mountPoint) : stableStringify(m));
-    const ma = new Map<string, unknown>();
-    const mb = new Map<string, unknown>();
-    for (const m of a) ma.set(key(m), m);
-    for (const m of b) mb.set(key(m), m);
+    // A mount point mounted over again (a bound /sys with the cgroup mount
+    // on top, say) appears as "<point>#2", "<point>#3"...
+    const keys = (x: unknown[]) => {
+      const seen = new Map<string, number>();
+      return x.map((m) => {
+        const k = isObj(m) ? String(m.mountPoint) : stableStringify(m);
+        const n = (seen.get(k) ?? 0) + 1;
+        seen.set(k, n);
+        return n > 1 ? `${k}#${n}` : k;
+      });
+    };
+    const ka = keys(a);
+    const kb = keys(b);
+    const ma = new Map<string, unknown>(a.map((m, i) => [ka[i], m]));
+    const mb = new Map<string, unknown>(b.map((m, i) => [kb[i], m]));
     // The order of the mounts both sides have; a mount only one side has is
     // a difference of its own below, not also one of order.
-    const order = (x: unknown[], other: Map<string, unknown>) => x.map(key).filter((k) => other.has(k));
-    if (stableStringify(order(a, mb)) !== stableStringify(order(b, ma))) out.push({ path: `${at}[order]`, target: order(a, mb), reference: order(b, ma) });
+    const order = (k: string[], other: Map<string, unknown>) => k.filter((x) => other.has(x));
+    if (stableStringify(order(ka, mb)) !== stableStringify(order(kb, ma))) out.push({ path: `${at}[order]`, target: order(ka, mb), reference: order(kb, ma) });
     for (const k of [...new Set([...ma.keys(), ...mb.keys()])].sort()) out.push(...diffValues(ma.get(k), mb.get(k), `${at}[${k}]`));
     return out;
   }
