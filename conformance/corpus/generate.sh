@@ -4,6 +4,7 @@
 # Every JSON file here is the config.json that a real generator wrote on the
 # machine that ran this script:
 #   - `runc spec` / `crun spec` (plain and --rootless, as root and as uid 1000)
+#   - `tsrun spec` (plain and --rootless), from this checkout
 #   - podman (rootful, OCI runtime runc, cgroupfs manager, file events backend)
 #   - containerd 1.6 driven by `ctr run` with the io.containerd.runc.v2 shim
 # The files are only re-indented and sanitized (see sanitize() and README.md).
@@ -224,6 +225,12 @@ spec runc-spec-rootless-uid1000.json "$V_RUNC" 1000 runc spec --rootless
 spec crun-spec.json                  "$V_CRUN" root crun spec
 spec crun-spec-rootless.json         "$V_CRUN" root crun spec --rootless
 spec crun-spec-rootless-uid1000.json "$V_CRUN" 1000 crun spec --rootless
+# tsrun spec, from this checkout (built by `npm ci`); run as root only: the
+# checkout need not be readable by uid 1000.
+PATH="$(cd "$(dirname "$0")/../.." && pwd)/bin:$PATH"
+V_TSRUN="tsrun $(tsrun --version | sed -n 's/^tsrun version //p')"
+spec tsrun-spec.json                 "$V_TSRUN" root tsrun spec
+spec tsrun-spec-rootless.json        "$V_TSRUN" root tsrun spec --rootless
 
 # ---------------------------------------------------------------- podman
 log "podman"
