@@ -100,17 +100,37 @@ function capabilityMasks(spec: Spec, warn: (m: string) => void): bigint[] {
   });
 }
 
-export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupHost): ContainerPlan {
-  const warnings: string[] = [];
-  const warn = (m: string) => warnings.push(m);
-  const linux = spec.linux ?? {};
+// What cannot be applied is an error (runtime.md "Create"): never a
+// container that silently lacks a confinement it was asked for. Resources
+// not applied yet are the exception the issue plan allows: each is named.
+function refuseWhatCannotBeApplied(spec: Spec, warn: (m: string) => void): void {
   const proc = spec.process!;
-  const records: PlanRecord[] = [];
-  const rootfs = realpathSync(resolve(opts.bundle, spec.root!.path));
+  const linux = spec.linux ?? {};
+  const lsm = linuxSecurityModules();
+  if (proc.apparmorProfile) throw new TsrunError(lsm.apparmor ? 'AppArmor profiles are not supported by tsrun yet' : 'AppArmor is not enabled on this host', 'process.apparmorProfile');
+  if (proc.selinuxLabel) throw new TsrunError(lsm.selinux ? 'SELinux labels are not supported by tsrun yet' : 'SELinux is not enabled on this host', 'process.selinuxLabel');
+  if (linux.mountLabel) {
+    // As runc: without SELinux a mount label has no meaning.
+    if (lsm.selinux) throw new TsrunError('SELinux mount labels are not supported by tsrun yet', 'linux.mountLabel');
+    warn('linux.mountLabel: SELinux is not enabled on this host; ignored');
+  }
+  const unsupported: [unknown, string][] = [
+    [linux.intelRdt, 'linux.intelRdt'],
+    [linux.memoryPolicy, 'linux.memoryPolicy'],
+    [linux.netDevices && Object.keys(linux.netDevices).length ? linux.netDevices : undefined, 'linux.netDevices'],
+  ];
+  for (const [value, name] of unsupported) if (value !== undefined) throw new TsrunError('is not supported by tsrun yet', name);
+  if (linux.personality?.flags?.length) warn('linux.personality.flags: no flags are supported, ignored');
+  if (proc.execCPUAffinity) debug('process.execCPUAffinity applies to exec processes only, not to the init');
+  for (const f of unappliedResources(linux.resources)) warn(`${f}: not applied yet (tsrun applies memory.limit and pids.limit)`);
+}
 
-  // Namespaces
+// Namespaces joined by path, the new ones, time offsets, and the fork that
+// makes a new pid or time namespace apply.
+function namespaceRecords(spec: Spec): PlanRecord[] {
+  const linux = spec.linux ?? {};
   const namespaces = linux.namespaces ?? [];
-  const has = (t: NamespaceType) => namespaces.find((n) => n.type === t);
+  const records: PlanRecord[] = [];
   let newFlags = 0;
   namespaces.forEach((ns, i) => {
     if (ns.path) records.push({ tag: 'NS_JOIN', field: field('linux.namespaces', i), fields: [CLONE[ns.type], ns.path] });
@@ -121,30 +141,29 @@ export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupH
     records.push({ tag: 'TIME_OFFSET', field: field('linux.timeOffsets', clock), fields: [clock, off.secs ?? 0, off.nanosecs ?? 0] });
   }
   // A pid or time namespace applies to children only.
-  if (has('pid') || has('time')) records.push({ tag: 'FORK', field: 'linux.namespaces', fields: [] });
-  const userNs = !!has('user');
-  const cgroupNs = !!has('cgroup');
+  if (namespaces.some((n) => n.type === 'pid' || n.type === 'time')) records.push({ tag: 'FORK', field: 'linux.namespaces', fields: [] });
+  return records;
+}
 
-  // The container's environment
+// Hostname, the root filesystem and its mounts, devices, pivot_root, and
+// what is done once the root is the container's.
+function filesystemRecords(spec: Spec, opts: PlanOptions, rootfs: string, cgroupDirs: CgroupDirRecord[], cgroupHost: CgroupHost, warn: (m: string) => void): PlanRecord[] {
+  const linux = spec.linux ?? {};
+  const proc = spec.process!;
+  const has = (t: NamespaceType) => linux.namespaces?.find((n) => n.type === t);
+  const userNs = !!has('user');
+  const records: PlanRecord[] = [];
   if (!opts.noNewKeyring) records.push({ tag: 'KEYRING', field: 'session keyring', fields: [opts.id] });
   if (spec.hostname !== undefined) records.push({ tag: 'HOSTNAME', field: 'hostname', fields: [spec.hostname] });
   if (spec.domainname !== undefined) records.push({ tag: 'DOMAINNAME', field: 'domainname', fields: [spec.domainname] });
   if (has('network') && !has('network')!.path) records.push({ tag: 'LOOPBACK', field: 'linux.namespaces', fields: [] });
 
-  // The filesystem
   // Everything copied from the host becomes a slave first: nothing the
   // container mounts may propagate back (runc's default, kept for the root).
   records.push({ tag: 'ROOT', field: 'root.path', fields: [rootfs, MS.SLAVE | MS.REC] });
-  const cgroupDirs = plannedCgroupDirs(cgroupHost, linux.cgroupsPath, opts.id).map(({ hierarchy: h, path, dir }) => ({
-    version: h.version,
-    mountpoint: h.mountpoint,
-    controllers: h.controllers,
-    path,
-    dir,
-  }));
   (spec.mounts ?? []).forEach((m, i) => {
     if (m.type === 'cgroup' || m.type === 'cgroup2') {
-      records.push(...cgroupMountRecords(m, i, cgroupDirs, cgroupHost.mode, { cgroupNs, userNs }));
+      records.push(...cgroupMountRecords(m, i, cgroupDirs, cgroupHost.mode, { cgroupNs: !!has('cgroup'), userNs }));
     } else {
       records.push(mountRecord(m, i, { bundle: opts.bundle, warn }));
     }
@@ -171,8 +190,14 @@ export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupH
   }
   linux.readonlyPaths?.forEach((p, i) => records.push({ tag: 'READONLY', field: field('linux.readonlyPaths', i), fields: [p] }));
   linux.maskedPaths?.forEach((p, i) => records.push({ tag: 'MASK', field: field('linux.maskedPaths', i), fields: [p] }));
+  return records;
+}
 
-  // The process
+// The process: tsrun-init applies these in its own fixed order.
+function processRecords(spec: Spec, opts: PlanOptions, warn: (m: string) => void): PlanRecord[] {
+  const proc = spec.process!;
+  const linux = spec.linux ?? {};
+  const records: PlanRecord[] = [];
   proc.rlimits?.forEach((rl, i) => {
     records.push({ tag: 'RLIMIT', field: field('process.rlimits', i), fields: [rlimitResources[rl.type], BigInt(rl.soft), BigInt(rl.hard)] });
   });
@@ -194,30 +219,29 @@ export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupH
   }
   if (linux.personality) {
     records.push({ tag: 'PERSONALITY', field: 'linux.personality', fields: [linux.personality.domain === 'LINUX32' ? 0x0008 : 0] });
-    if (linux.personality.flags?.length) warn('linux.personality.flags: no flags are supported, ignored');
   }
-
   records.push(...priorityRecords(proc));
+  return records;
+}
 
-  // What cannot be applied is an error (runtime.md "Create"): never a
-  // container that silently lacks a confinement it was asked for.
-  const lsm = linuxSecurityModules();
-  if (proc.apparmorProfile) throw new TsrunError(lsm.apparmor ? 'AppArmor profiles are not supported by tsrun yet' : 'AppArmor is not enabled on this host', 'process.apparmorProfile');
-  if (proc.selinuxLabel) throw new TsrunError(lsm.selinux ? 'SELinux labels are not supported by tsrun yet' : 'SELinux is not enabled on this host', 'process.selinuxLabel');
-  if (linux.mountLabel) {
-    // As runc: without SELinux a mount label has no meaning.
-    if (lsm.selinux) throw new TsrunError('SELinux mount labels are not supported by tsrun yet', 'linux.mountLabel');
-    warn('linux.mountLabel: SELinux is not enabled on this host; ignored');
-  }
-  const unsupported: [unknown, string][] = [
-    [linux.intelRdt, 'linux.intelRdt'],
-    [linux.memoryPolicy, 'linux.memoryPolicy'],
-    [linux.netDevices && Object.keys(linux.netDevices).length ? linux.netDevices : undefined, 'linux.netDevices'],
+export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupHost): ContainerPlan {
+  const warnings: string[] = [];
+  const warn = (m: string) => warnings.push(m);
+  refuseWhatCannotBeApplied(spec, warn);
+  const linux = spec.linux ?? {};
+  const rootfs = realpathSync(resolve(opts.bundle, spec.root!.path));
+  const cgroupDirs = plannedCgroupDirs(cgroupHost, linux.cgroupsPath, opts.id).map(({ hierarchy: h, path, dir }) => ({
+    version: h.version,
+    mountpoint: h.mountpoint,
+    controllers: h.controllers,
+    path,
+    dir,
+  }));
+  const records = [
+    ...namespaceRecords(spec),
+    ...filesystemRecords(spec, opts, rootfs, cgroupDirs, cgroupHost, warn),
+    ...processRecords(spec, opts, warn),
   ];
-  for (const [value, name] of unsupported) if (value !== undefined) throw new TsrunError('is not supported by tsrun yet', name);
-  if (proc.execCPUAffinity) debug('process.execCPUAffinity applies to exec processes only, not to the init');
-  // Until the other controllers are done, each limit present is named.
-  for (const f of unappliedResources(linux.resources)) warn(`${f}: not applied yet (tsrun applies memory.limit and pids.limit)`);
 
   const memoryLimit = linux.resources?.memory?.limit;
   const pidsLimit = linux.resources?.pids?.limit;
@@ -228,22 +252,18 @@ export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupH
     if (memoryLimit !== undefined) v2Controllers.push('memory');
     if (pidsLimit !== undefined) v2Controllers.push('pids');
   }
-
-  let idMaps: ContainerPlan['idMaps'];
-  if (userNs && !has('user')!.path) idMaps = { uid: idMap(linux.uidMappings ?? []), gid: idMap(linux.gidMappings ?? []) };
-  if (!proc.args?.length) throw new TsrunError('must have at least one entry', 'process.args');
-
+  const user = linux.namespaces?.find((n) => n.type === 'user');
   return {
     records,
     warnings,
     rootfs,
-    idMaps,
-    oomScoreAdj: proc.oomScoreAdj,
+    idMaps: user && !user.path ? { uid: idMap(linux.uidMappings ?? []), gid: idMap(linux.gidMappings ?? []) } : undefined,
+    oomScoreAdj: spec.process!.oomScoreAdj,
     cgroupDirs,
     v2Controllers,
     memoryLimit,
     pidsLimit,
-    ownPidNamespace: !!has('pid'),
-    terminal: !!proc.terminal,
+    ownPidNamespace: !!linux.namespaces?.some((n) => n.type === 'pid'),
+    terminal: !!spec.process!.terminal,
   };
 }
