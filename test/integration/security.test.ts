@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { openSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync, constants, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { env, repo, requireRoot, tsrunShell, uniqueId } from '../helpers/tsrun';
+import { env, repo, requireRoot, scratch, tsrunShell, uniqueId } from '../helpers/tsrun';
 
 type Config = Record<string, any>;
 const helper = join(repo, 'build', 'Release', 'tsrun-init');
@@ -79,6 +79,22 @@ if (requireRoot(t)) {
       t.equal(r.status, 1, `cwd /proc/self/fd/${fd} is refused`);
       t.match(r.stderr, /process\.cwd: /);
     }
+  });
+
+  t.test('CVE-2025-52881: a sysctl write cannot be redirected by a mount over /proc/sys', async (t) => {
+    const e = env(t);
+    const decoy = join(scratch(t, 'tsrun-decoy'), 'decoy');
+    writeFileSync(decoy, 'untouched\n');
+    const bundle = e.bundle((c: Config) => {
+      c.process.args = ['true'];
+      // A mount stacked on the sysctl's file, as a racing volume would place it.
+      c.mounts.push({ destination: '/proc/sys/net/ipv4/ip_forward', type: 'bind', source: decoy, options: ['bind'] });
+      c.linux.sysctl = { 'net.ipv4.ip_forward': '1' };
+    });
+    const r = e.tsrun(['run', '--bundle', bundle, uniqueId('procredirect')]);
+    t.equal(r.status, 1, 'refused');
+    t.match(r.stderr, /ip_forward/, 'the error names the sysctl file');
+    t.equal(readFileSync(decoy, 'utf8'), 'untouched\n', 'the write did not land on the mounted file');
   });
 
   t.test('CVE-2025-52565: /dev/console is never followed as a symlink', async (t) => {
