@@ -115,6 +115,10 @@ export function semanticProblems(spec: Spec, bundle: string): Problem[] {
     if (ns.path !== undefined) checkAbsolute(ns.path, join(field, 'path'), out);
   });
   const has = (t: NamespaceType) => byType.get(t);
+  // The spec lets a container share the runtime's mount namespace, but the
+  // rootfs setup (rslave of /, mounts, pivot_root) would then be done to the
+  // host itself: pivot_root moves the root of every process sharing it.
+  if (!has('mount')) out.push({ field: 'linux.namespaces', message: 'needs a mount namespace (tsrun sets up the rootfs in it; in the runtime\'s own it would change the host)' });
   // With a joined user namespace the mappings may be given (they describe
   // it); a new one cannot do without them; without one they mean nothing.
   const newUserNs = has('user') && !has('user')?.path;

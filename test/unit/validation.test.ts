@@ -90,6 +90,8 @@ const bad: [string, (c: Config) => void, RegExp][] = [
   ['user namespace without mappings', (c) => c.linux.namespaces.push({ type: 'user' }), /linux\.uidMappings: is required with a new user namespace/],
   ['mappings without a user namespace', (c) => (c.linux.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }]), /linux\.uidMappings: needs a user namespace/],
   ['mapping without size', (c) => (c.linux.uidMappings = [{ containerID: 0, hostID: 1 }]), /linux\.uidMappings\[0\]\.size: is required/],
+  // runtime-spec config-linux.md "Namespaces" allows inheriting the mount namespace; tsrun refuses it (see semantic.ts).
+  ['no mount namespace', (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: Config) => n.type !== 'mount')), /linux\.namespaces: needs a mount namespace/],
   ['hostname without uts', (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: Config) => n.type !== 'uts')), /hostname: needs a uts namespace/],
   ['time offsets without a time namespace', (c) => (c.linux.timeOffsets = { monotonic: { secs: 1 } }), /linux\.timeOffsets: needs a new time namespace/],
   ['unknown clock', (c) => {
