@@ -22,6 +22,7 @@
         "addon/init/rootfs.cc",
         "addon/init/console.cc",
         "addon/init/process.cc",
+        "addon/init/start_hooks.cc",
         "addon/init/hook.cc"
       ],
       "cflags_cc": ["-std=c++17", "-Os", "-fno-exceptions", "-fno-rtti", "-fno-asynchronous-unwind-tables", "-Wall", "-Wextra"],

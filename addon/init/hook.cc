@@ -1,8 +1,8 @@
-// Hook mode: the namespaces of a container are joined (by enter_namespaces,
-// from the records tsrun sent), the root is changed to the container's when
-// the hook must resolve there (startContainer), and the hook is exec'd with
-// exactly its configured argv and environment. stdin (the container state),
-// stdout and stderr are tsrun's pipes.
+// Hook mode, for createContainer hooks: the namespaces of a container are
+// joined (by enter_namespaces, from the records tsrun sent) and the hook,
+// whose path was resolved in the runtime's namespace, is exec'd with exactly
+// its configured argv and environment. stdin (the container state), stdout
+// and stderr are tsrun's; no other fd goes to the hook.
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,20 +13,16 @@
 
 void run_hook(const Plan &plan) {
   const Record *exec = nullptr;
-  int root = -1;
   for (size_t i = 0; i < plan.n; i++) {
     const Record &r = plan.recs[i];
     if (r.tag == proto::T_HOOK_EXEC) exec = &r;
-    if (r.tag == proto::T_HOOK_ROOT) root = static_cast<int>(fu64(r, 0));
   }
   if (!exec) fail(EINVAL, "no hook to run");
   g_ref = exec->ref;
   // Errors from here on are the hook's own failure: say them on stderr.
+  close(g_sync);
   g_sync = -1;
-  if (root >= 0) {
-    if (fchdir(root) < 0 || chroot(".") < 0) fail(errno, "enter the container root");
-    close(root);
-  }
+  close_range(3, ~0U, 0);
   if (chdir("/") < 0) fail(errno, "chdir /");
   uint32_t argc = static_cast<uint32_t>(fu64(*exec, 1));
   if (exec->count < 2 + argc) fail(EINVAL, "malformed hook record");

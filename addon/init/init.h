@@ -70,6 +70,10 @@ int setup_console(const Record &r);
 // process.cc: user, capabilities, rlimits...; waits for start; execs.
 [[noreturn]] void start_process(const Plan &plan, int console_slave);
 
+// start_hooks.cc: the startContainer hooks, after start and before execve;
+// on a failure it reports to `start` and exits.
+void run_start_hooks(const Plan &plan);
+
 // Shared small helpers
 bool read_full(int fd, void *buf, size_t n);
 bool write_full(int fd, const void *buf, size_t n);

@@ -1,5 +1,6 @@
 // Entry point of tsrun-init. See init.h for what it is and protocol.h for
 // how tsrun talks to it.
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   g_sync = atoi(argv[2]);
+  fcntl(g_sync, F_SETFD, FD_CLOEXEC);  // posix_spawn's dup2 cleared it
   if (chdir("/") < 0) fail(0, "chdir /");  // keep no reference to tsrun's cwd
   g_saved_umask = umask(0);
 

@@ -42,6 +42,7 @@ struct Proc {
   const Record *scheduler = nullptr;
   const Record *ioprio = nullptr;
   int fifo = -1;
+  int report = -1;
   int preserve = 0;
 };
 
@@ -67,6 +68,7 @@ Proc collect(const Plan &plan) {
       case proto::T_SCHEDULER: p.scheduler = &r; break;
       case proto::T_IOPRIO: p.ioprio = &r; break;
       case proto::T_EXEC_FIFO: p.fifo = static_cast<int>(fu64(r, 0)); break;
+      case proto::T_START_REPORT: p.report = static_cast<int>(fu64(r, 0)); break;
       case proto::T_PRESERVE_FDS: p.preserve = static_cast<int>(fu64(r, 0)); break;
       default: break;
     }
@@ -294,10 +296,13 @@ void start_process(const Plan &plan, int console) {
     }
   }
   // Nothing of tsrun's reaches the program: every fd other than stdio, the
-  // preserved ones and our two channels is closed now; the channels are
-  // O_CLOEXEC and go at execve.
-  int keep[2] = {g_sync, p.fifo};
-  close_from(3 + p.preserve, keep, 2);
+  // preserved ones and our channels is closed now; the channels are made
+  // close-on-exec (posix_spawn's dup2 cleared the flag), so neither a
+  // startContainer hook nor the program gets them.
+  int keep[3] = {g_sync, p.fifo, p.report};
+  close_from(3 + p.preserve, keep, 3);
+  for (int fd : keep)
+    if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
   for (int fd = 3; fd < 3 + p.preserve; fd++) fcntl(fd, F_SETFD, 0);
 
   if (p.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(errno, "set no_new_privs");
@@ -354,6 +359,7 @@ void start_process(const Plan &plan, int console) {
   if (n != 1) _exit(1);
   close(p.fifo);
 
+  run_start_hooks(plan);
   execve(program, argv, envp);
   fail(errno, "exec %s", program);
 }

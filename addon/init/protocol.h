@@ -4,7 +4,7 @@
 // tsrun-init runs in one of two modes:
 //   tsrun-init --sync-fd N   the container's init (the plan below)
 //   tsrun-init --hook N      a hook in the namespaces of a running container:
-//                            reads T_NS_JOIN, T_FORK, T_HOOK_ROOT, T_HOOK_EXEC
+//                            reads T_NS_JOIN, T_FORK, T_HOOK_EXEC
 //                            records from fd N and execs the hook; exits with
 //                            the hook's status. No other message is sent.
 //
@@ -73,8 +73,10 @@ enum Tag : uint32_t {
   T_PERSONALITY = 42, // [persona]
   T_SCHEDULER = 43,   // [policy, flags, nice, priority, runtime, deadline, period]
   T_IOPRIO = 44,      // [ioprio value: class << 13 | level]
+  T_START_REPORT = 45,// [fd]  write fifo telling `start` how the startContainer hooks went
+  T_HOOK_STATE = 46,  // [before pid, after pid]  the state JSON for startContainer hooks
+  T_START_HOOK = 47,  // [path, timeout s (0: none), argc, argv..., env...]  in config order
   // Hook mode (tsrun-init --hook): run one hook in a container's namespaces
-  T_HOOK_ROOT = 50,   // [fd]  chroot to this directory fd after joining (startContainer)
   T_HOOK_EXEC = 51,   // [path, argc, argv..., env...]
 };
 

@@ -48,14 +48,16 @@ export const Tag = {
   PERSONALITY: 42,
   SCHEDULER: 43,
   IOPRIO: 44,
-  HOOK_ROOT: 50,
+  START_REPORT: 45,
+  HOOK_STATE: 46,
+  START_HOOK: 47,
   HOOK_EXEC: 51,
 } as const;
 
 export type TagName = keyof typeof Tag;
 /** A field; `{ fd }` is filled in with the fd number when the plan is encoded. */
 export type FieldValue = string | number | bigint | Buffer | { fd: FdName };
-export type FdName = 'execFifo' | 'consoleSocket';
+export type FdName = 'execFifo' | 'consoleSocket' | 'startReport';
 
 /** One instruction for tsrun-init; `field` is the config field it comes from. */
 export interface PlanRecord {

@@ -45,9 +45,9 @@ function strerror(errno: number): string {
   return getSystemErrorMap().get(-errno)?.[1] ?? `errno ${errno}`;
 }
 
-// The fds to pass on are the caller's word, as with runc: Node marks every
-// inherited fd close-on-exec at startup, so nothing tells them apart from
-// Node's own. They must at least be open.
+// The fds to pass on are the caller's word, as with runc: Node marks the
+// fds it inherits from 3 up close-on-exec at startup, as its own fds are,
+// so nothing tells them apart. They must at least be open.
 function checkOpen(fd: number): void {
   try {
     fstatSync(fd);
@@ -107,6 +107,13 @@ export function create(opts: CreateOptions): Created {
     // The init holds the fifo read-write, so its read blocks until start writes.
     const fifo = openSync(dir.fifoPath, 'r+');
     opened.push(fifo);
+    // Where the init tells `start` how the startContainer hooks went.
+    let startReport: number | undefined;
+    if (spec.hooks?.startContainer?.length) {
+      native().mkfifo(dir.startReportPath, 0o600);
+      startReport = openSync(dir.startReportPath, 'r+');
+      opened.push(startReport);
+    }
     let consoleFd = opts.consoleSocketFd;
     if (opts.consoleSocket !== undefined) {
       consoleFd = native().connectUnix(opts.consoleSocket);
@@ -117,6 +124,7 @@ export function create(opts: CreateOptions): Created {
     const keep = [0, 1, 2];
     for (let fd = 3; fd < 3 + listen + opts.preserveFds; fd++) keep.push(fd);
     keep.push(theirs, fifo);
+    if (startReport !== undefined) keep.push(startReport);
     if (consoleFd !== undefined) keep.push(consoleFd);
     const helperPid = native().spawnInit(exe, ['tsrun-init', '--sync-fd', String(theirs)], keep);
     for (const fd of opened.splice(1)) closeSync(fd); // only our end of the channel stays
@@ -131,7 +139,7 @@ export function create(opts: CreateOptions): Created {
     if (plan.memoryLimit !== undefined) cgroups.setMemoryLimit(plan.memoryLimit);
     if (plan.pidsLimit !== undefined) cgroups.setPidsLimit(plan.pidsLimit);
 
-    channel.send(Msg.PLAN, encodePlan(plan.records, { execFifo: fifo, consoleSocket: consoleFd }));
+    channel.send(Msg.PLAN, encodePlan(plan.records, { execFifo: fifo, consoleSocket: consoleFd, startReport }));
     handshake(channel, plan, record, dir, helperPid);
 
     record.phase = 'created';
@@ -179,6 +187,9 @@ function handshake(channel: Channel, plan: ContainerPlan, record: StateRecord, d
   for (;;) {
     const frame = channel.recv();
     if (!frame) {
+      // The intermediate process is reaped once it reports the init's pid;
+      // an init in its own pid namespace is not our child to wait for.
+      if (record.init && record.init.pid !== helperPid) throw new TsrunError('container init exited before it was ready');
       const status = native().waitPid(helperPid, false);
       const how = status.signal !== undefined ? `was killed by signal ${status.signal}` : `exited with status ${status.code}`;
       throw new TsrunError(`container init ${how} before it was ready`);
@@ -206,7 +217,6 @@ function handshake(channel: Channel, plan: ContainerPlan, record: StateRecord, d
         runHooks(spec, 'createContainer', hookState(base, 'creating', pidInContainer(init.pid)), {
           pid: init.pid,
           namespaces: containerNamespaces(spec),
-          chroot: false,
         });
         channel.send(Msg.ACK);
         break;

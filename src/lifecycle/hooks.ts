@@ -2,9 +2,9 @@
 // container state on stdin, exactly its configured argv and environment,
 // and, with a timeout, is killed when it runs over. prestart,
 // createRuntime, poststart and poststop run here, in the runtime
-// namespaces; createContainer and startContainer run in the container's
-// namespaces through tsrun-init's hook mode (and, for startContainer, in
-// its root, where the hook's path is resolved).
+// namespaces; createContainer runs in the container's namespaces through
+// tsrun-init's hook mode. startContainer hooks are run by the container's
+// init itself (addon/init/start_hooks.cc), with the process's identity.
 import { spawnSync } from 'node:child_process';
 import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +17,8 @@ import { initHelperPath, native } from '../native/addon';
 import { CLONE } from '../plan/clone';
 import { join } from '../spec/fieldpath';
 import type { Hook, HookStage, NamespaceType, Spec } from '../spec/types';
-import { specVersion } from '../state/status';
+
+export { hookState, type StateForHooks } from '../state/hookstate';
 
 /** A hook failed: the operation fails and the container is stopped. */
 export class HookError extends TsrunError {}
@@ -37,26 +38,12 @@ const nsFile: Record<NamespaceType, string> = {
 export interface InContainer {
   pid: number;
   namespaces: NamespaceType[];
-  /** Resolve and run inside the container's root (startContainer). */
-  chroot: boolean;
-}
-
-export interface StateForHooks {
-  id: string;
-  bundle: string;
-  annotations?: Record<string, string>;
 }
 
 /** The pid of a process as its own (innermost) pid namespace sees it. */
 export function pidInContainer(pid: number): number {
   const m = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1].trim().split(/\s+/).pop()) : pid;
-}
-
-export function hookState(base: StateForHooks, status: string, pid: number): string {
-  const s: Record<string, unknown> = { ociVersion: specVersion, id: base.id, status, pid, bundle: base.bundle };
-  if (base.annotations && Object.keys(base.annotations).length) s.annotations = base.annotations;
-  return JSON.stringify(s);
 }
 
 function environment(env: string[] | undefined): Record<string, string> {
@@ -82,8 +69,6 @@ function hookModeRecords(hook: Hook, target: InContainer): PlanRecord[] {
     records.push({ tag: 'NS_JOIN', field: 'hook', fields: [CLONE[type], `/proc/${target.pid}/ns/${nsFile[type]}`] });
   }
   if (target.namespaces.includes('pid') || target.namespaces.includes('time')) records.push({ tag: 'FORK', field: 'hook', fields: [] });
-  // fd 4 of the helper: see the stdio layout in runOne.
-  if (target.chroot) records.push({ tag: 'HOOK_ROOT', field: 'hook', fields: [4] });
   const args = hook.args?.length ? hook.args : [hook.path];
   records.push({ tag: 'HOOK_EXEC', field: 'hook', fields: [hook.path, args.length, ...args, ...(hook.env ?? [])] });
   return records;
@@ -128,14 +113,11 @@ function runWithStdin(hook: Hook, stdin: number, target: InContainer | undefined
   // In the container's namespaces: tsrun-init joins them and execs the hook.
   const [ours, theirs] = native().socketpair();
   const exe = native().openHelper(initHelperPath);
-  const root = target.chroot ? openSync(`/proc/${target.pid}/root`, 0o10000000 /* O_PATH */ | 0o200000 /* O_DIRECTORY */) : undefined;
   try {
     new Channel(ours).send(Msg.PLAN, encodePlan(hookModeRecords(hook, target), {}));
-    const stdio: (number | 'pipe')[] = [stdin, 'pipe', 'pipe', theirs];
-    if (root !== undefined) stdio.push(root);
-    return spawnSync(`/proc/self/fd/${exe}`, ['--hook', '3'], { ...common, argv0: 'tsrun-init', env: {}, stdio });
+    return spawnSync(`/proc/self/fd/${exe}`, ['--hook', '3'], { ...common, argv0: 'tsrun-init', env: {}, stdio: [stdin, 'pipe', 'pipe', theirs] });
   } finally {
-    for (const fd of [ours, theirs, exe, root]) if (fd !== undefined) closeSync(fd);
+    for (const fd of [ours, theirs, exe]) closeSync(fd);
   }
 }
 

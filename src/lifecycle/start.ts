@@ -1,9 +1,9 @@
-// start (runtime.md "Start"): startContainer hooks in the container, then
-// the init, waiting in create, is released by one byte written into the
-// exec fifo (whose removal marks the container as started), then the
-// poststart hooks once the user's program runs. A failing hook stops the
-// container and fails start.
-import { closeSync, constants, openSync, statSync, unlinkSync, writeSync } from 'node:fs';
+// start (runtime.md "Start"): the init, waiting in create, is released by
+// one byte written into the exec fifo (whose removal marks the container as
+// started); it runs the startContainer hooks and reports on them through
+// the report fifo, then execs the user's program; then the poststart hooks.
+// A failing hook stops the container and fails start.
+import { closeSync, constants, openSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { TsrunError, errnoCode } from '../errors';
 import type { Spec } from '../spec/types';
 import { processState } from '../state/proc';
@@ -11,7 +11,8 @@ import type { StateRecord } from '../state/record';
 import { statusOf } from '../state/status';
 import { ContainerDir } from '../state/store';
 import { sleepMs } from '../util/sleep';
-import { containerNamespaces, hookState, pidInContainer, runHooks } from './hooks';
+import { join } from '../spec/fieldpath';
+import { HookError, hookState, runHooks } from './hooks';
 import { killAndWait } from './teardown';
 
 function exeId(pid: number): string | undefined {
@@ -57,6 +58,31 @@ function release(dir: ContainerDir, id: string): void {
   unlinkSync(dir.fifoPath);
 }
 
+// Waits for the init's one-line report on the startContainer hooks: "ok",
+// or "fail <index> <message>". End of file without one means the init died
+// before it could say.
+function awaitStartHooks(report: number, id: string): void {
+  const buf = Buffer.alloc(4096);
+  let text = '';
+  for (let pause = 1; !text.includes('\n'); pause = Math.min(pause * 2, 20)) {
+    let n: number;
+    try {
+      n = readSync(report, buf);
+    } catch (err) {
+      if (errnoCode(err) !== 'EAGAIN') throw err;
+      sleepMs(pause);
+      continue;
+    }
+    if (n === 0) break;
+    text += buf.toString('utf8', 0, n);
+  }
+  const line = text.split('\n')[0];
+  if (line === 'ok') return;
+  const m = /^fail (\d+) (.*)$/.exec(line);
+  if (m) throw new HookError(`startContainer ${m[2]}`, join('hooks.startContainer', Number(m[1])));
+  throw new TsrunError(`container ${id} exited before its startContainer hooks were run`);
+}
+
 export function start(root: string, id: string): void {
   const { dir } = ContainerDir.open(root, id, 'exclusive');
   try {
@@ -67,12 +93,14 @@ export function start(root: string, id: string): void {
     const spec = rec!.config as unknown as Spec;
     const base = { id, bundle: rec!.bundle, annotations: rec!.annotations };
     try {
-      runHooks(spec, 'startContainer', hookState(base, 'created', pidInContainer(init.pid)), {
-        pid: init.pid,
-        namespaces: containerNamespaces(spec),
-        chroot: true,
-      });
-      release(dir, id);
+      // Opened before the release, so the report outlives the init's end of it.
+      const report = spec.hooks?.startContainer?.length ? openSync(dir.startReportPath, constants.O_RDONLY | constants.O_NONBLOCK) : undefined;
+      try {
+        release(dir, id);
+        if (report !== undefined) awaitStartHooks(report, id);
+      } finally {
+        if (report !== undefined) closeSync(report);
+      }
       if (spec.hooks?.poststart?.length) {
         waitForExec(rec!);
         runHooks(spec, 'poststart', hookState(base, 'running', init.pid));

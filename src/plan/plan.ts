@@ -9,6 +9,7 @@ import { TsrunError } from '../errors';
 import { debug } from '../log';
 import type { PlanRecord } from '../init/protocol';
 import { join as field } from '../spec/fieldpath';
+import { hookStateAroundPid } from '../state/hookstate';
 import type { CapabilitySet, IdMapping, NamespaceType, Spec } from '../spec/types';
 import { cgroupMountRecords } from './cgroupmount';
 import { CLONE } from './clone';
@@ -221,6 +222,25 @@ function processRecords(spec: Spec, opts: PlanOptions, warn: (m: string) => void
     records.push({ tag: 'PERSONALITY', field: 'linux.personality', fields: [linux.personality.domain === 'LINUX32' ? 0x0008 : 0] });
   }
   records.push(...priorityRecords(proc));
+  records.push(...startHookRecords(spec, opts));
+  return records;
+}
+
+// startContainer hooks, run by the init between start and the program's
+// execve (see addon/init/start_hooks.cc); their outcome goes to `start`
+// through the report fifo.
+function startHookRecords(spec: Spec, opts: PlanOptions): PlanRecord[] {
+  const hooks = spec.hooks?.startContainer ?? [];
+  if (!hooks.length) return [];
+  const state = hookStateAroundPid({ id: opts.id, bundle: opts.bundle, annotations: spec.annotations }, 'created');
+  const records: PlanRecord[] = [
+    { tag: 'HOOK_STATE', field: 'hooks.startContainer', fields: state },
+    { tag: 'START_REPORT', field: 'hooks.startContainer', fields: [{ fd: 'startReport' }] },
+  ];
+  hooks.forEach((hook, i) => {
+    const args = hook.args?.length ? hook.args : [hook.path];
+    records.push({ tag: 'START_HOOK', field: field('hooks.startContainer', i), fields: [hook.path, hook.timeout ?? 0, args.length, ...args, ...(hook.env ?? [])] });
+  });
   return records;
 }
 

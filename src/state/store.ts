@@ -34,6 +34,10 @@ export class ContainerDir {
   get fifoPath(): string {
     return join(this.path, 'exec.fifo');
   }
+  /** The init's report on the startContainer hooks (only when there are some). */
+  get startReportPath(): string {
+    return join(this.path, 'start-report.fifo');
+  }
 
   /** Makes the directory of a new container, locked. Fails if the id is taken. */
   static create(root: string, id: string): ContainerDir {

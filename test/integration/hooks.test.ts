@@ -2,7 +2,7 @@
 // hook, when and in which namespaces it runs, what it gets, their order,
 // failures (the operation fails, the container stops, poststop still runs)
 // and timeouts.
-import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { env, requireRoot, scratch, uniqueId } from '../helpers/tsrun';
@@ -146,6 +146,42 @@ if (requireRoot(t)) {
     t.equal(JSON.parse(e.tsrun(['state', id]).stdout).status, 'stopped', 'the container is stopped');
     t.notOk(existsSync(join(bundle, 'rootfs', 'ran')), 'the program did not run');
     t.equal(e.tsrun(['delete', id]).status, 0);
+  });
+
+  // config.md "startContainer": the hook's path is the container's, so the
+  // image chooses the binary; it must get no more than the program would.
+  t.test('a startContainer hook runs with the identity of the container process, nothing more', async (t) => {
+    const e = env(t);
+    const dir = scratch(t, 'tsrun-schook');
+    chmodSync(dir, 0o777);
+    const probe = `#!/bin/sh
+{ grep -E '^(Uid|Gid|Groups|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' /proc/self/status
+  cat /proc/self/cgroup
+  readlink /proc/self/ns/mnt /proc/self/ns/pid /proc/self/root
+  ls /proc/self/fd | sort -n | tr '\\n' ' '
+} > "$(dirname "$0")/$1"
+`;
+    writeFileSync(join(dir, 'probe.sh'), probe, { mode: 0o755 });
+    const r = e.sh('/hooks/probe.sh program', (c: Config) => {
+      c.mounts.push({ destination: '/hooks', type: 'bind', source: dir, options: ['rbind', 'rw'] });
+      c.process.user = { uid: 1000, gid: 1000, additionalGids: [1001] };
+      c.process.noNewPrivileges = true;
+      c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['kexec_load'], action: 'SCMP_ACT_ERRNO' }] };
+      c.hooks = {
+        startContainer: [{ path: '/hooks/probe.sh', args: ['probe.sh', 'hook'] }],
+        createContainer: [{ path: join(dir, 'probe.sh'), args: ['probe.sh', 'create'] }],
+      };
+    });
+    t.equal(r.status, 0, r.stderr);
+    const hook = readFileSync(join(dir, 'hook'), 'utf8').split('\n');
+    const program = readFileSync(join(dir, 'program'), 'utf8').split('\n');
+    // The shell that runs the probe has the same fds in both (0-2, and the one `ls` reads with).
+    t.same(hook, program, 'user, groups, capabilities, no_new_privs, seccomp, cgroups, namespaces, root and fds are the program\'s');
+    t.ok(hook.includes('Seccomp:\t2'), 'the seccomp filter is on');
+    t.ok(hook.some((l) => /^Uid:\s+1000\s/.test(l)), 'as the process user');
+    t.notOk(hook.some((l) => /^\d+:pids:\/$/.test(l)), 'not in the root pids cgroup');
+    const fds = (lines: string[]) => lines.filter(Boolean).pop();
+    t.equal(fds(readFileSync(join(dir, 'create'), 'utf8').split('\n')), fds(program), 'a createContainer hook gets no fd of tsrun either');
   });
 
   t.test('a failing poststart hook fails start and stops the container', async (t) => {

@@ -86,6 +86,19 @@ if (requireRoot(t)) {
     }
   });
 
+  t.test('a profile that kills the init before it is ready fails create cleanly', async (t) => {
+    const e = env(t);
+    // The init's last word to tsrun is a write(2) after the filter is in.
+    const profile = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['write'], action: 'SCMP_ACT_KILL_PROCESS' }] };
+    const r = e.sh('true', withSeccomp(profile));
+    t.equal(r.status, 1);
+    t.match(r.stderr, /container init exited before it was ready/, 'said plainly, not as a waitpid error');
+    t.same(e.tsrun(['list', '-q']).stdout, '', 'no container left');
+    const nopid = e.sh('true', withSeccomp(profile, (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: Config) => n.type !== 'pid'))));
+    t.equal(nopid.status, 1);
+    t.match(nopid.stderr, /container init was killed by signal 31 before it was ready/, 'our own child: its signal is known');
+  });
+
   t.test('refusals name the field', async (t) => {
     const e = env(t);
     const notify = e.sh('true', withSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }));
