@@ -303,7 +303,9 @@ void start_process(const Plan &plan, int console) {
   close_from(3 + p.preserve, keep, 3);
   for (int fd : keep)
     if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
-  for (int fd = 3; fd < 3 + p.preserve; fd++) fcntl(fd, F_SETFD, 0);
+  // The preserved fds are for the program: close-on-exec until its execve,
+  // so that startContainer hooks do not get them.
+  for (int fd = 3; fd < 3 + p.preserve; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
 
   if (p.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(errno, "set no_new_privs");
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it now.
@@ -360,6 +362,7 @@ void start_process(const Plan &plan, int console) {
   close(p.fifo);
 
   run_start_hooks(plan);
+  for (int fd = 3; fd < 3 + p.preserve; fd++) fcntl(fd, F_SETFD, 0);
   execve(program, argv, envp);
   fail(errno, "exec %s", program);
 }

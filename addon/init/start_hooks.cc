@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,9 +36,10 @@ void report_failure(uint32_t index, const char *fmt, ...) {
   int m = vsnprintf(buf + n, sizeof buf - static_cast<size_t>(n) - 1, fmt, ap);
   va_end(ap);
   size_t len = static_cast<size_t>(n) + (m < 0 ? 0 : static_cast<size_t>(m) < sizeof buf - n - 1 ? static_cast<size_t>(m) : sizeof buf - n - 2);
-  // Newlines inside the message would end the line early.
+  // One line of text: newlines would end it early, and other control
+  // bytes (a hook's \r, say) have no place in an error message.
   for (size_t i = static_cast<size_t>(n); i < len; i++)
-    if (buf[i] == '\n') buf[i] = ' ';
+    if (static_cast<unsigned char>(buf[i]) < 0x20 || buf[i] == 0x7f) buf[i] = ' ';
   buf[len++] = '\n';
   write_full(g_report, buf, len);
   _exit(1);
@@ -67,10 +69,16 @@ struct Tail {
     memcpy(buf + len, p, n);
     len += n;
   }
-  // Trailing whitespace trimmed, NUL-terminated in place (len < size).
+  // NUL-terminated in place (dropping the oldest byte when full), control
+  // bytes made spaces (a NUL would cut the message short), trailing
+  // whitespace trimmed.
   const char *str() {
-    if (len == sizeof buf) len--;
-    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' ')) len--;
+    if (len == sizeof buf) {
+      memmove(buf, buf + 1, --len);
+    }
+    for (size_t i = 0; i < len; i++)
+      if (static_cast<unsigned char>(buf[i]) < 0x20 || buf[i] == 0x7f) buf[i] = ' ';
+    while (len > 0 && buf[len - 1] == ' ') len--;
     buf[len] = 0;
     return buf;
   }
@@ -89,20 +97,19 @@ void drain(int fd, Tail &tail) {
   }
 }
 
-// A pipe already holding the state, as the hook's stdin: written whole
-// before the fork, so the init never blocks on a hook that does not read.
-int state_pipe(const char *state, size_t len) {
-  int p[2];
-  if (pipe2(p, O_CLOEXEC) < 0) return -1;
-  if (len > 65536) fcntl(p[1], F_SETPIPE_SZ, static_cast<int>(len));
-  bool ok = write_full(p[1], state, len);
-  close(p[1]);
-  if (!ok) {
-    close(p[0]);
-    errno = EMSGSIZE;
+// The state as the hook's stdin: an unnamed in-memory file at offset 0,
+// which the hook may read at its pace or reopen through /proc/self/fd/0, and
+// whose size no pipe limit caps.
+int state_file(const char *state, size_t len) {
+  int fd = memfd_create("container-state", MFD_CLOEXEC);
+  if (fd < 0) return -1;
+  if (!write_full(fd, state, len) || lseek(fd, 0, SEEK_SET) < 0) {
+    int e = errno;
+    close(fd);
+    errno = e;
     return -1;
   }
-  return p[0];
+  return fd;
 }
 
 void run_one(const Record &r, uint32_t index, const char *state, size_t state_len) {
@@ -116,7 +123,7 @@ void run_one(const Record &r, uint32_t index, const char *state, size_t state_le
   char **envp = static_cast<char **>(calloc(nenv + 1, sizeof(char *)));
   for (uint32_t i = 0; i < nenv; i++) envp[i] = const_cast<char *>(r.f[3 + argc + i].s);
 
-  int in = state_pipe(state, state_len);
+  int in = state_file(state, state_len);
   if (in < 0) report_failure(index, "hook %s: state on stdin: %s", path, strerror(errno));
   int out[2];
   if (pipe2(out, O_CLOEXEC) < 0) report_failure(index, "hook %s: pipe: %s", path, strerror(errno));

@@ -78,9 +78,9 @@ function awaitStartHooks(report: number, id: string): void {
   }
   const line = text.split('\n')[0];
   if (line === 'ok') return;
-  const m = /^fail (\d+) (.*)$/.exec(line);
+  const m = /^fail (\d+) ([^]*)$/.exec(line);
   if (m) throw new HookError(`startContainer ${m[2]}`, join('hooks.startContainer', Number(m[1])));
-  throw new TsrunError(`container ${id} exited before its startContainer hooks were run`);
+  throw new TsrunError(`container ${id} exited before it reported on its startContainer hooks`);
 }
 
 export function start(root: string, id: string): void {

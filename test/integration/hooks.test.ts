@@ -2,10 +2,11 @@
 // hook, when and in which namespaces it runs, what it gets, their order,
 // failures (the operation fails, the container stops, poststop still runs)
 // and timeouts.
-import { chmodSync, existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { env, requireRoot, scratch, uniqueId } from '../helpers/tsrun';
+import { env, requireRoot, scratch, tsrunCmd, uniqueId } from '../helpers/tsrun';
 
 type Config = Record<string, any>;
 const kinds = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
@@ -182,6 +183,42 @@ if (requireRoot(t)) {
     t.notOk(hook.some((l) => /^\d+:pids:\/$/.test(l)), 'not in the root pids cgroup');
     const fds = (lines: string[]) => lines.filter(Boolean).pop();
     t.equal(fds(readFileSync(join(dir, 'create'), 'utf8').split('\n')), fds(program), 'a createContainer hook gets no fd of tsrun either');
+  });
+
+  t.test('startContainer hooks: a large state, a message with control bytes, preserved fds', async (t) => {
+    const e = env(t);
+    const dir = scratch(t, 'tsrun-schook');
+    chmodSync(dir, 0o777);
+    writeFileSync(join(dir, 'record.sh'), '#!/bin/sh\nwc -c > /hooks/state-size\nls /proc/self/fd | sort -n | tr "\\n" " " > /hooks/fds\n', { mode: 0o755 });
+    writeFileSync(join(dir, 'bad.sh'), '#!/bin/sh\nprintf "first\\r\\nsecond\\000third\\r\\n"\nexit 2\n', { mode: 0o755 });
+    const mount = (c: Config) => c.mounts.push({ destination: '/hooks', type: 'bind', source: dir, options: ['rbind', 'rw'] });
+
+    // Over a pipe's capacity, even one the user could not enlarge.
+    const big = 'x'.repeat(2 << 20);
+    const bundle = e.bundle((c: Config) => {
+      mount(c);
+      c.process.args = ['sh', '-c', 'ls /proc/self/fd | sort -n | tr "\\n" " " > /hooks/program-fds'];
+      c.annotations = { 'org.example.big': big };
+      c.hooks = { startContainer: [{ path: '/hooks/record.sh' }] };
+    });
+    const three = openSync(join(dir, 'record.sh'), 'r');
+    const r = spawnSync(tsrunCmd[0], [...tsrunCmd.slice(1), '--root', e.root, 'run', '--preserve-fds', '1', '--bundle', bundle, uniqueId('bigstate')], {
+      stdio: ['ignore', 'ignore', 'pipe', three],
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    closeSync(three);
+    t.equal(r.status, 0, r.stderr);
+    t.ok(Number(readFileSync(join(dir, 'state-size'), 'utf8')) > big.length, 'the whole state reached the hook');
+    t.equal(readFileSync(join(dir, 'fds'), 'utf8'), '0 1 2 3 ', 'the hook has stdio only (3 is ls reading /proc/self/fd)');
+    t.equal(readFileSync(join(dir, 'program-fds'), 'utf8'), '0 1 2 3 4 ', 'the program still gets the preserved fd');
+
+    const bad = e.sh('true', (c: Config) => {
+      mount(c);
+      c.hooks = { startContainer: [{ path: '/hooks/bad.sh' }] };
+    });
+    t.equal(bad.status, 1);
+    t.match(bad.stderr, /hooks\.startContainer\[0\]: startContainer hook \/hooks\/bad\.sh failed: exit status 2: first +second third\n$/, 'the message is one clean line');
   });
 
   t.test('a failing poststart hook fails start and stops the container', async (t) => {
