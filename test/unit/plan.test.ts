@@ -168,6 +168,27 @@ t.test('a bound /dev is used as it is; LISTEN_FDS; no keyring', async (t) => {
   t.same(find(p.records, 'PRESERVE_FDS')!.fields, [3]);
 });
 
+// config.md "startContainer": run by the init, which alone knows its pid
+// as the container sees it; the state around that pid comes in the plan.
+t.test('startContainer hooks: records for the init, the state around its pid', async (t) => {
+  t.notOk(find(plan(spec(), hybrid).records, 'START_REPORT'), 'nothing without startContainer hooks');
+  const p = plan(spec((s) => {
+    s.annotations = { 'a"b': 'c\\d', 'org.example': 'x' };
+    s.hooks = { startContainer: [{ path: '/bin/first', args: ['first', '-v'], env: ['A=1'], timeout: 5 }, { path: '/bin/second' }] };
+  }), hybrid);
+  const hooks = p.records.filter((r) => r.tag === 'START_HOOK');
+  t.same(hooks.map((r) => r.field), ['hooks.startContainer[0]', 'hooks.startContainer[1]']);
+  t.same(hooks[0].fields, ['/bin/first', 5, 2, 'first', '-v', 'A=1'], 'path, timeout, argc, argv, env');
+  t.same(hooks[1].fields, ['/bin/second', 0, 1, '/bin/second'], 'argv defaults to the path; no timeout');
+  t.same(find(p.records, 'START_REPORT')!.fields, [{ fd: 'startReport' }]);
+  const [before, after] = find(p.records, 'HOOK_STATE')!.fields as string[];
+  t.same(JSON.parse(`${before}1${after}`), {
+    ociVersion: '1.3.0', id: opts.id, status: 'created', pid: 1, bundle: opts.bundle, annotations: { 'a"b': 'c\\d', 'org.example': 'x' },
+  }, 'valid state JSON once the pid is in');
+  const last = p.records.map((r) => r.tag).lastIndexOf('START_HOOK');
+  t.ok(last > p.records.map((r) => r.tag).indexOf('EXEC_FIFO'), 'after the process records');
+});
+
 t.test('wire encoding', async (t) => {
   const buf = encodePlan(
     [
