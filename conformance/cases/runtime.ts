@@ -4,7 +4,7 @@ import * as path from 'path';
 import { CaseDef } from '../lib/case';
 import { CaseContext } from '../lib/context';
 import { parseCgroupLines } from '../lib/probe';
-import { describe, ok } from '../lib/runtime';
+import { type CmdResult, describe, ok } from '../lib/runtime';
 import { stateProblems } from '../lib/state';
 import { pidAlive, sleep } from '../lib/util';
 import { cgroupCandidates, createOnly, expectNoContainer, probeCase, startSleeper } from './helpers';
@@ -26,6 +26,38 @@ async function stopped(ctx: CaseContext): Promise<{ id: string; pid: number }> {
   const st = await ctx.waitStopped(id);
   if (!st || st.status !== 'stopped') ctx.fatal(`the container did not reach stopped (state: ${JSON.stringify(st)})`);
   return { id, pid };
+}
+
+// Every operation on an id that does not exist, or without any id, fails.
+function idErrorCases(
+  op: 'state' | 'start' | 'kill' | 'delete',
+  section: string,
+  unknownRequirement: string,
+  noIdRequirement: string,
+  onId: (ctx: CaseContext, id: string) => Promise<CmdResult>,
+): CaseDef[] {
+  return [
+    {
+      id: `runtime.${op}.unknown-id`,
+      section,
+      requirement: unknownRequirement,
+      async run(ctx: CaseContext) {
+        const r = await onId(ctx, ctx.newId());
+        ctx.observe(`${op}.ok`, ok(r));
+        ctx.check(!ok(r), `${op} of an unknown id must fail (${describe(r)})`);
+      },
+    },
+    {
+      id: `runtime.${op}.no-id`,
+      section,
+      requirement: noIdRequirement,
+      async run(ctx: CaseContext) {
+        const r = await ctx.rt.exec([op]);
+        ctx.observe(`${op}.ok`, ok(r));
+        ctx.check(!ok(r), `${op} without an id must fail (${describe(r)})`);
+      },
+    },
+  ];
 }
 
 export const runtimeCases: CaseDef[] = [
@@ -93,26 +125,7 @@ export const runtimeCases: CaseDef[] = [
       ctx.equal(stateProblems(st, { id, bundle: b.dir }), [], 'state bundle must be the absolute bundle path');
     },
   },
-  {
-    id: 'runtime.state.unknown-id',
-    section: S_QUERY,
-    requirement: 'Querying the state of a container that does not exist is an error.',
-    async run(ctx: CaseContext) {
-      const r = await ctx.state(ctx.newId());
-      ctx.observe('state.ok', ok(r));
-      ctx.check(!ok(r), `state of an unknown id must fail (${describe(r)})`);
-    },
-  },
-  {
-    id: 'runtime.state.no-id',
-    section: S_QUERY,
-    requirement: 'The state operation without a container id is an error.',
-    async run(ctx: CaseContext) {
-      const r = await ctx.rt.exec(['state']);
-      ctx.observe('state.ok', ok(r));
-      ctx.check(!ok(r), `state without an id must fail (${describe(r)})`);
-    },
-  },
+  ...idErrorCases('state', S_QUERY, 'Querying the state of a container that does not exist is an error.', 'The state operation without a container id is an error.', (ctx, id) => ctx.state(id)),
   {
     id: 'runtime.create.missing-config',
     section: S_CREATE,
@@ -283,26 +296,7 @@ export const runtimeCases: CaseDef[] = [
       ctx.equal(st?.status, 'stopped', 'the container must still be stopped');
     },
   },
-  {
-    id: 'runtime.start.unknown-id',
-    section: S_START,
-    requirement: 'Start of a container id that does not exist is an error.',
-    async run(ctx: CaseContext) {
-      const r = await ctx.start(ctx.newId());
-      ctx.observe('start.ok', ok(r));
-      ctx.check(!ok(r), `start of an unknown id must fail (${describe(r)})`);
-    },
-  },
-  {
-    id: 'runtime.start.no-id',
-    section: S_START,
-    requirement: 'Start without a container id is an error.',
-    async run(ctx: CaseContext) {
-      const r = await ctx.rt.exec(['start']);
-      ctx.observe('start.ok', ok(r));
-      ctx.check(!ok(r), `start without an id must fail (${describe(r)})`);
-    },
-  },
+  ...idErrorCases('start', S_START, 'Start of a container id that does not exist is an error.', 'Start without a container id is an error.', (ctx, id) => ctx.start(id)),
   {
     id: 'runtime.start.no-process',
     section: S_START,
@@ -379,26 +373,7 @@ export const runtimeCases: CaseDef[] = [
       ctx.equal(st?.status, 'stopped', 'the container must still exist and be stopped');
     },
   },
-  {
-    id: 'runtime.kill.unknown-id',
-    section: S_KILL,
-    requirement: 'Kill of a container id that does not exist is an error.',
-    async run(ctx: CaseContext) {
-      const r = await ctx.kill(ctx.newId(), 'KILL');
-      ctx.observe('kill.ok', ok(r));
-      ctx.check(!ok(r), `kill of an unknown id must fail (${describe(r)})`);
-    },
-  },
-  {
-    id: 'runtime.kill.no-id',
-    section: S_KILL,
-    requirement: 'Kill without a container id is an error.',
-    async run(ctx: CaseContext) {
-      const r = await ctx.rt.exec(['kill']);
-      ctx.observe('kill.ok', ok(r));
-      ctx.check(!ok(r), `kill without an id must fail (${describe(r)})`);
-    },
-  },
+  ...idErrorCases('kill', S_KILL, 'Kill of a container id that does not exist is an error.', 'Kill without a container id is an error.', (ctx, id) => ctx.kill(id, 'KILL')),
   {
     id: 'runtime.delete.created',
     section: S_DELETE,
@@ -442,26 +417,7 @@ export const runtimeCases: CaseDef[] = [
       ctx.equal(left, [], 'the cgroups created for the container must be removed by delete');
     },
   },
-  {
-    id: 'runtime.delete.unknown-id',
-    section: S_DELETE,
-    requirement: 'Delete of a container id that does not exist is an error.',
-    async run(ctx: CaseContext) {
-      const r = await ctx.delete(ctx.newId());
-      ctx.observe('delete.ok', ok(r));
-      ctx.check(!ok(r), `delete of an unknown id must fail (${describe(r)})`);
-    },
-  },
-  {
-    id: 'runtime.delete.no-id',
-    section: S_DELETE,
-    requirement: 'Delete without a container id is an error.',
-    async run(ctx: CaseContext) {
-      const r = await ctx.rt.exec(['delete']);
-      ctx.observe('delete.ok', ok(r));
-      ctx.check(!ok(r), `delete without an id must fail (${describe(r)})`);
-    },
-  },
+  ...idErrorCases('delete', S_DELETE, 'Delete of a container id that does not exist is an error.', 'Delete without a container id is an error.', (ctx, id) => ctx.delete(id)),
   {
     id: 'runtime.delete.keeps-foreign-resources',
     section: S_DELETE,
