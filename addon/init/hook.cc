@@ -25,12 +25,8 @@ void run_hook(const Plan &plan) {
   close_range(3, ~0U, 0);
   if (chdir("/") < 0) fail(errno, "chdir /");
   uint32_t argc = static_cast<uint32_t>(fu64(*exec, 1));
-  if (exec->count < 2 + argc) fail(EINVAL, "malformed hook record");
-  char **argv = static_cast<char **>(calloc(argc + 1, sizeof(char *)));
-  for (uint32_t i = 0; i < argc; i++) argv[i] = const_cast<char *>(exec->f[2 + i].s);
-  uint32_t nenv = exec->count - 2 - argc;
-  char **envp = static_cast<char **>(calloc(nenv + 1, sizeof(char *)));
-  for (uint32_t i = 0; i < nenv; i++) envp[i] = const_cast<char *>(exec->f[2 + argc + i].s);
+  char **argv = fstrv(*exec, 2, argc);
+  char **envp = fstrv(*exec, 2 + argc, exec->count - 2 - argc);
   const char *path = fstr(*exec, 0);
   execve(path, argv, envp);
   fail(errno, "exec hook %s", path);

@@ -45,6 +45,9 @@ void expect_ack();
 // plan.cc
 Plan parse_plan(const uint8_t *buf, uint32_t len);
 const char *fstr(const Record &r, uint32_t i);
+// Fields [first, first + n) as a NULL-terminated vector for execve, with
+// `spare` more NULL slots before the terminator for the caller to fill.
+char **fstrv(const Record &r, uint32_t first, uint32_t n, uint32_t spare = 0);
 uint64_t fu64(const Record &r, uint32_t i);
 int64_t fi64(const Record &r, uint32_t i);
 

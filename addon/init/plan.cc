@@ -49,6 +49,17 @@ const char *fstr(const Record &r, uint32_t i) {
   return r.f[i].s;
 }
 
+char **fstrv(const Record &r, uint32_t first, uint32_t n, uint32_t spare) {
+  if (first > r.count || n > r.count - first) {
+    g_ref = r.ref;
+    fail(EINVAL, "malformed plan record %u", r.tag);
+  }
+  char **v = static_cast<char **>(calloc(n + spare + 1, sizeof(char *)));
+  if (!v) fail(ENOMEM, "allocate an argument vector");
+  for (uint32_t i = 0; i < n; i++) v[i] = const_cast<char *>(r.f[first + i].s);
+  return v;
+}
+
 uint64_t fu64(const Record &r, uint32_t i) {
   const char *s = fstr(r, i);
   char *e;

@@ -275,11 +275,9 @@ void start_process(const Plan &plan, int console) {
   // argv and envp, with HOME added when missing (read while the root fd is open)
   uid_t uid = p.user ? static_cast<uid_t>(fu64(*p.user, 0)) : 0;
   size_t nenv = p.env ? p.env->count : 0;
-  char **envp = static_cast<char **>(calloc(nenv + 2, sizeof(char *)));
-  for (size_t i = 0; i < nenv; i++) envp[i] = const_cast<char *>(p.env->f[i].s);
+  char **envp = p.env ? fstrv(*p.env, 0, p.env->count, 1) : static_cast<char **>(calloc(2, sizeof(char *)));
   if (!getenv_in(envp, "HOME")) envp[nenv] = home_of(uid);
-  char **argv = static_cast<char **>(calloc(p.args->count + 1, sizeof(char *)));
-  for (uint32_t i = 0; i < p.args->count; i++) argv[i] = const_cast<char *>(p.args->f[i].s);
+  char **argv = fstrv(*p.args, 0, p.args->count);
 
   // stdio: the terminal, or the ones tsrun was given (made blocking again:
   // libuv may have left O_NONBLOCK on the shared file description).

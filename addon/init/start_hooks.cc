@@ -117,11 +117,8 @@ void run_one(const Record &r, uint32_t index, const char *state, size_t state_le
   uint64_t timeout_s = fu64(r, 1);
   uint32_t argc = static_cast<uint32_t>(fu64(r, 2));
   if (r.count < 3 + argc) report_failure(index, "malformed hook record");
-  char **argv = static_cast<char **>(calloc(argc + 1, sizeof(char *)));
-  for (uint32_t i = 0; i < argc; i++) argv[i] = const_cast<char *>(r.f[3 + i].s);
-  uint32_t nenv = r.count - 3 - argc;
-  char **envp = static_cast<char **>(calloc(nenv + 1, sizeof(char *)));
-  for (uint32_t i = 0; i < nenv; i++) envp[i] = const_cast<char *>(r.f[3 + argc + i].s);
+  char **argv = fstrv(r, 3, argc);
+  char **envp = fstrv(r, 3 + argc, r.count - 3 - argc);
 
   int in = state_file(state, state_len);
   if (in < 0) report_failure(index, "hook %s: state on stdin: %s", path, strerror(errno));
