@@ -27,6 +27,7 @@
 
 #include "../init/syscalls.h"
 #include "compile_seccomp.h"
+#include "device_program.h"
 
 namespace {
 
@@ -309,6 +310,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("waitPid", Napi::Function::New(env, WaitPid));
   exports.Set("waitPidAsync", Napi::Function::New(env, WaitPidAsync));
   exports.Set("compileSeccomp", Napi::Function::New(env, CompileSeccomp));
+  exports.Set("attachDeviceProgram", Napi::Function::New(env, AttachDeviceProgram));
   return exports;
 }
 

@@ -28,6 +28,7 @@ export interface Native {
     architectures: string[];
     rules: { syscall: string; action: number; args: { index: number; op: number; value: bigint; valueTwo: bigint }[] }[];
   }): { bpf: Buffer; unknown: string[] };
+  attachDeviceProgram(cgroupDir: string, program: Buffer): void;
 }
 
 let loaded: Native | undefined;
