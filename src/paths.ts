@@ -9,3 +9,6 @@ export const validatorsDir = join(packageRoot, 'dist', 'validators');
 
 /** The addon and tsrun-init, built by node-gyp. */
 export const nativeBuildDir = join(packageRoot, 'build', 'Release');
+
+/** The default state root (--root), as runc's is /run/runc. */
+export const defaultRoot = '/run/tsrun';

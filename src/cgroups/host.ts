@@ -1,9 +1,11 @@
 // What cgroup hierarchies this host has, where they are mounted and which
 // cgroup this process is in, read from /proc/self/mountinfo and
 // /proc/self/cgroup (never assumed: a process's cgroup is often not "/").
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { TsrunError } from '../errors';
+import { defaultRoot } from '../paths';
 
 export interface Hierarchy {
   /** 'v1' for a legacy hierarchy, 'v2' for the unified one. */
@@ -82,19 +84,30 @@ export function cgroupDir(h: Hierarchy, path: string): string | undefined {
 }
 
 /**
- * The container's cgroup path in hierarchy h (spec: linux.cgroupsPath).
- * Absolute paths are taken from the hierarchy root; relative ones, and the
- * default `tsrun/<id>`, from this process's own cgroup, as runc does.
+ * The cgroup path a container gets when linux.cgroupsPath is not set: under
+ * the default state root, `tsrun/<id>`; under any other root, a directory
+ * named after that root, so that two containers of one id in two roots
+ * never share (and never kill or remove) each other's cgroup.
  */
-export function containerCgroupPath(h: Hierarchy, cgroupsPath: string | undefined, id: string): string {
-  const p = cgroupsPath ?? posix.join('tsrun', id);
-  return p.startsWith('/') ? posix.normalize(p) : posix.join(h.own, p);
+export function defaultCgroupsPath(root: string, id: string): string {
+  const abs = posix.resolve(root);
+  if (abs === defaultRoot) return posix.join('tsrun', id);
+  return posix.join(`tsrun-${createHash('sha256').update(abs).digest('hex').slice(0, 12)}`, id);
+}
+
+/**
+ * The container's cgroup path in hierarchy h (spec: linux.cgroupsPath).
+ * Absolute paths are taken from the hierarchy root; relative ones from this
+ * process's own cgroup, as runc does.
+ */
+export function containerCgroupPath(h: Hierarchy, cgroupsPath: string): string {
+  return cgroupsPath.startsWith('/') ? posix.normalize(cgroupsPath) : posix.join(h.own, cgroupsPath);
 }
 
 /** Where the container's cgroup is in each hierarchy (nothing is created here). */
-export function plannedCgroupDirs(host: CgroupHost, cgroupsPath: string | undefined, id: string): { hierarchy: Hierarchy; path: string; dir: string }[] {
+export function plannedCgroupDirs(host: CgroupHost, cgroupsPath: string): { hierarchy: Hierarchy; path: string; dir: string }[] {
   return host.hierarchies.map((h) => {
-    const path = containerCgroupPath(h, cgroupsPath, id);
+    const path = containerCgroupPath(h, cgroupsPath);
     const dir = cgroupDir(h, path);
     if (!dir) throw new TsrunError(`cgroup ${path} is outside the ${h.name} hierarchy mounted at ${h.mountpoint}`, 'linux.cgroupsPath');
     return { hierarchy: h, path, dir };

@@ -1,52 +1,25 @@
-// The container's cgroups: created under every hierarchy of the host (each
-// v1 hierarchy and, on a hybrid host, the unified one too), the init placed
-// in them before it runs anything of the user's, limits written, and the
-// directories removed again on delete.
-import { mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+// The container's cgroups behind one interface (CgroupManager): created
+// under every hierarchy of the host, resources applied by the controller
+// modules (./controllers), the init placed in them before it runs anything
+// of the user's, frozen and thawed, listed, and removed again on delete.
+//
+// Two implementations:
+// - V1Manager, for v1 and hybrid hosts: each controller's files are in its
+//   own hierarchy; on a hybrid host the process is placed in the unified
+//   hierarchy too (as runc does), which holds no resources.
+// - V2Manager, for unified hosts: one directory, the controllers the
+//   resources need enabled in cgroup.subtree_control down the path, and
+//   the device allowlist as a BPF program.
 import { posix } from 'node:path';
+import { getSystemErrorMap } from 'node:util';
 import { TsrunError, errnoCode, messageOf } from '../errors';
+import type { Resources } from '../spec/types';
 import { sleepMs } from '../util/sleep';
+import { type Controller, type Write, controllers } from './controllers';
+import { type CgroupFs, realCgroupFs } from './fs';
+import { type CgroupStats, readStats } from './stats';
 
-/** File operations on a cgroup filesystem; tests substitute a fake tree. */
-export interface CgroupFs {
-  /** Creates dir; false if it already existed. */
-  mkdir(dir: string): boolean;
-  rmdir(dir: string): void;
-  /** File contents, or undefined if there is no such file. */
-  read(file: string): string | undefined;
-  write(file: string, value: string): void;
-  /** Whether dir has child cgroups. */
-  hasChildren(dir: string): boolean;
-}
-
-export const realCgroupFs: CgroupFs = {
-  mkdir(dir) {
-    try {
-      mkdirSync(dir);
-      return true;
-    } catch (err) {
-      if (errnoCode(err) === 'EEXIST') return false;
-      throw err;
-    }
-  },
-  rmdir: (dir) => rmdirSync(dir),
-  read(file) {
-    try {
-      return readFileSync(file, 'utf8');
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return undefined;
-      throw err;
-    }
-  },
-  write: (file, value) => writeFileSync(file, value),
-  hasChildren(dir) {
-    try {
-      return readdirSync(dir, { withFileTypes: true }).some((e) => e.isDirectory());
-    } catch {
-      return false;
-    }
-  },
-};
+export type { CgroupFs } from './fs';
 
 export interface CgroupDirRecord {
   version: 1 | 2;
@@ -66,125 +39,124 @@ export interface CgroupRecord {
   created: string[];
 }
 
-/** Controllers a container needs enabled on v2 for the resources it sets. */
-export type V2Controller = 'memory' | 'pids';
+export type FreezerState = 'thawed' | 'freezing' | 'frozen';
 
-export class Cgroups {
+export interface CgroupManager {
+  readonly record: CgroupRecord;
+  /** Creates the directories (on v2 with the controllers these resources need enabled on the way). */
+  create(resources: Resources | undefined): void;
+  /** Writes every field of linux.resources, and the device allowlist; a field that cannot be applied is an error naming it. */
+  apply(resources: Resources | undefined): void;
+  /** Moves pid (and so everything it forks later) into the container's cgroups. */
+  enter(pid: number): void;
+  /** Freezes the container; false if this host has no freezer. */
+  freeze(): boolean;
+  thaw(): void;
+  /** The freezer's state, or undefined if this host has no freezer. */
+  freezerState(): FreezerState | undefined;
+  /** Every process in the container's cgroups. */
+  pids(): number[];
+  stats(): CgroupStats;
+  /** Kills what is left in the cgroups and removes the directories create made. */
+  destroy(): void;
+}
+
+/**
+ * The record of the cgroups to create: the directories, and which of them
+ * do not exist yet (so will be ours). It is saved before anything is
+ * created, so that a create killed half-way can still be cleaned up. With
+ * the default path, the shared parent (tsrun/) is listed too: every
+ * container tries to remove it, and the last one succeeds.
+ *
+ * A cgroup that already has processes is refused here (config-linux.md,
+ * "Control groups"), before the container could ever claim them: what is
+ * in the record is killed on delete.
+ */
+export function planCgroups(dirs: CgroupDirRecord[], defaultPath: boolean, fs: CgroupFs = realCgroupFs): CgroupRecord {
+  const created: string[] = [];
+  for (const d of dirs) {
+    const procs = fs.read(posix.join(d.dir, 'cgroup.procs'));
+    if (procs && procs.trim() !== '') throw new TsrunError(`cgroup ${d.dir} already has processes in it`, 'linux.cgroupsPath');
+    const rel = posix.relative(d.mountpoint, d.dir);
+    let cur = d.mountpoint;
+    for (const seg of rel ? rel.split('/') : []) {
+      cur = posix.join(cur, seg);
+      const mine = fs.read(posix.join(cur, 'cgroup.procs')) === undefined || (defaultPath && cur === posix.dirname(d.dir));
+      if (mine && !created.includes(cur)) created.push(cur);
+    }
+  }
+  return { dirs, created };
+}
+
+/** The manager for a container's recorded cgroups: v2 if all it has is the unified hierarchy. */
+export function cgroupManager(record: CgroupRecord, fs: CgroupFs = realCgroupFs): CgroupManager {
+  return record.dirs.some((d) => d.version === 1) ? new V1Manager(record, fs) : new V2Manager(record, fs);
+}
+
+function errnoText(err: unknown): string {
+  const errno = (err as { errno?: number }).errno;
+  const text = errno !== undefined ? getSystemErrorMap().get(errno < 0 ? errno : -errno)?.[1] : undefined;
+  return text ?? messageOf(err);
+}
+
+/** Whether a controller has something to apply for these resources. */
+const wanted = (c: Controller, r: Resources) => c.always || c.fields(r).length > 0;
+
+abstract class BaseManager implements CgroupManager {
+  protected abstract readonly version: 1 | 2;
+
   constructor(
     readonly record: CgroupRecord,
-    private readonly fs: CgroupFs = realCgroupFs,
+    protected readonly fs: CgroupFs,
   ) {}
 
-  /**
-   * The record of the cgroups to create: the directories, and which of them
-   * do not exist yet (so will be ours). It is saved before anything is
-   * created, so that a create killed half-way can still be cleaned up.
-   * With the default path, the shared parent (tsrun/) is listed too: every
-   * container tries to remove it, and the last one succeeds.
-   *
-   * A cgroup that already has processes is refused here (config-linux.md,
-   * "Control groups"), before the container could ever claim them: what is
-   * in the record is killed on delete.
-   */
-  static plan(dirs: CgroupDirRecord[], defaultPath: boolean, fs: CgroupFs = realCgroupFs): CgroupRecord {
-    const created: string[] = [];
-    for (const d of dirs) {
-      const procs = fs.read(posix.join(d.dir, 'cgroup.procs'));
-      if (procs && procs.trim() !== '') throw new TsrunError(`cgroup ${d.dir} already has processes in it`, 'linux.cgroupsPath');
-      const rel = posix.relative(d.mountpoint, d.dir);
-      let cur = d.mountpoint;
-      for (const seg of rel ? rel.split('/') : []) {
-        cur = posix.join(cur, seg);
-        const mine = fs.read(posix.join(cur, 'cgroup.procs')) === undefined || (defaultPath && cur === posix.dirname(d.dir));
-        if (mine && !created.includes(cur)) created.push(cur);
+  /** The directory of a v1 hierarchy's controller (on v2: the one directory). */
+  protected abstract dirOf(v1Controller: string): CgroupDirRecord | undefined;
+  /** The directory that holds a controller's files, or why there is none. */
+  protected abstract dirFor(c: Controller): CgroupDirRecord | string;
+  abstract create(resources: Resources | undefined): void;
+  abstract freeze(): boolean;
+  abstract thaw(): void;
+  abstract freezerState(): FreezerState | undefined;
+
+  apply(resources: Resources | undefined): void {
+    const r = resources ?? {};
+    for (const c of controllers) {
+      if (!wanted(c, r)) continue;
+      const at = this.dirFor(c);
+      const read = (file: string) => (typeof at === 'string' ? undefined : this.fs.read(posix.join(at.dir, file)));
+      const writes = c.writes(r, this.version, read);
+      if (!writes.length) continue;
+      if (typeof at === 'string') {
+        // The allowlist of a host without a devices hierarchy: nothing to confine with.
+        if (!c.fields(r).length) continue;
+        throw new TsrunError(at, writes[0].field);
       }
-    }
-    return { dirs, created };
-  }
-
-  /** Creates the directories. */
-  create(v2Controllers: V2Controller[]): void {
-    for (const d of this.record.dirs) {
-      this.makeDir(d.mountpoint, d.dir, d.version === 1 && d.controllers.includes('cpuset'), d.version === 2 ? v2Controllers : []);
+      for (const w of writes) this.put(at.dir, w);
     }
   }
 
-  // mkdir -p from the hierarchy root, remembering what was created. A new
-  // v1 cpuset cgroup starts with no cpus and mems (a process cannot join
-  // it) and inherits its parent's; on v2 each parent enables the controllers
-  // its children need. A parent removed meanwhile by another container's
-  // delete (ENOENT) makes us start over.
-  private makeDir(mountpoint: string, dir: string, cpuset: boolean, controllers: V2Controller[]): void {
-    for (let attempt = 0; ; attempt++) {
+  private put(dir: string, w: Write): void {
+    if ('deviceProgram' in w) {
       try {
-        this.makeDirOnce(mountpoint, dir, cpuset, controllers);
-        return;
+        this.fs.attachDeviceProgram(dir, w.deviceProgram);
       } catch (err) {
-        if (errnoCode(err) !== 'ENOENT' || attempt >= 10) throw err;
+        throw new TsrunError(`cannot attach the device program to ${dir}: ${errnoText(err)}`, w.field);
       }
+      return;
+    }
+    try {
+      this.fs.write(posix.join(dir, w.file), w.value);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') throw new TsrunError(`this host's cgroup has no ${w.file} (the kernel does not support it)`, w.field);
+      throw new TsrunError(`cannot set ${w.file} to ${JSON.stringify(w.value)}: ${errnoText(err)}`, w.field);
     }
   }
 
-  private makeDirOnce(mountpoint: string, dir: string, cpuset: boolean, controllers: V2Controller[]): void {
-    const rel = posix.relative(mountpoint, dir);
-    let cur = mountpoint;
-    for (const seg of rel ? rel.split('/') : []) {
-      const parent = cur;
-      if (controllers.length) this.enableControllers(parent, controllers);
-      cur = posix.join(cur, seg);
-      this.fs.mkdir(cur);
-      if (cpuset) {
-        for (const file of ['cpuset.cpus', 'cpuset.mems']) {
-          if ((this.fs.read(posix.join(cur, file)) ?? '').trim() === '') {
-            this.fs.write(posix.join(cur, file), this.fs.read(posix.join(parent, file)) ?? '');
-          }
-        }
-      }
-    }
-  }
-
-  private enableControllers(dir: string, wanted: V2Controller[]): void {
-    const available = (this.fs.read(posix.join(dir, 'cgroup.controllers')) ?? '').split(/\s+/);
-    const enabled = (this.fs.read(posix.join(dir, 'cgroup.subtree_control')) ?? '').split(/\s+/);
-    for (const c of wanted) {
-      if (enabled.includes(c)) continue;
-      if (!available.includes(c)) throw new TsrunError(`the ${c} controller is not available in ${dir}`, 'linux.resources');
-      this.fs.write(posix.join(dir, 'cgroup.subtree_control'), `+${c}`);
-    }
-  }
-
-  /** Moves pid (and so everything it forks later) into the container's cgroups. */
   enter(pid: number): void {
     for (const d of this.record.dirs) this.fs.write(posix.join(d.dir, 'cgroup.procs'), String(pid));
   }
 
-  private dirWith(controller: string): CgroupDirRecord | undefined {
-    return this.record.dirs.find((d) => d.controllers.includes(controller)) ?? this.record.dirs.find((d) => d.version === 2);
-  }
-
-  private writeLimit(controller: string, v1File: string, v2File: string, value: string, field: string): void {
-    const d = this.dirWith(controller);
-    if (!d) throw new TsrunError(`no ${controller} cgroup controller on this host`, field);
-    try {
-      this.fs.write(posix.join(d.dir, d.version === 1 ? v1File : v2File), value);
-    } catch (err) {
-      throw new TsrunError(`cannot set ${controller} limit: ${messageOf(err)}`, field);
-    }
-  }
-
-  /** memory.limit in bytes; -1 means no limit. */
-  setMemoryLimit(limit: number): void {
-    const d = this.dirWith('memory');
-    const value = limit < 0 ? (d?.version === 1 ? '-1' : 'max') : String(limit);
-    this.writeLimit('memory', 'memory.limit_in_bytes', 'memory.max', value, 'linux.resources.memory.limit');
-  }
-
-  /** pids.limit; zero or less means no limit. */
-  setPidsLimit(limit: number): void {
-    this.writeLimit('pids', 'pids.max', 'pids.max', limit > 0 ? String(limit) : 'max', 'linux.resources.pids.limit');
-  }
-
-  /** Every process in the container's cgroups. */
   pids(): number[] {
     const seen = new Set<number>();
     for (const d of this.record.dirs) {
@@ -194,29 +166,16 @@ export class Cgroups {
     return [...seen];
   }
 
-  /** Freezes the container (v1 freezer, or v2 cgroup.freeze); false if the host cannot. */
-  freeze(frozen: boolean): boolean {
-    const v1 = this.record.dirs.find((d) => d.controllers.includes('freezer'));
-    if (v1) {
-      const file = posix.join(v1.dir, 'freezer.state');
-      this.fs.write(file, frozen ? 'FROZEN' : 'THAWED');
-      for (let i = 0; frozen && i < 1000 && this.fs.read(file)?.trim() !== 'FROZEN'; i++) sleepMs(1);
-      return true;
-    }
-    const v2 = this.record.dirs.find((d) => d.version === 2);
-    if (v2 && this.fs.read(posix.join(v2.dir, 'cgroup.freeze')) !== undefined) {
-      this.fs.write(posix.join(v2.dir, 'cgroup.freeze'), frozen ? '1' : '0');
-      const events = posix.join(v2.dir, 'cgroup.events');
-      for (let i = 0; frozen && i < 1000 && !/frozen 1/.test(this.fs.read(events) ?? 'frozen 1'); i++) sleepMs(1);
-      return true;
-    }
-    return false;
+  stats(): CgroupStats {
+    return readStats(this.version, (controller, file) => {
+      const at = this.dirOf(controller);
+      return at && this.fs.read(posix.join(at.dir, file));
+    });
   }
 
   /**
-   * Kills what is left in the cgroups and removes the directories create
-   * made, children first. A cgroup stays busy for a moment after its last
-   * process was killed, hence the retries.
+   * A cgroup stays busy for a moment after its last process was killed,
+   * hence the retries.
    */
   destroy(): void {
     for (const pid of this.pids()) {
@@ -226,10 +185,6 @@ export class Cgroups {
         // already gone
       }
     }
-    this.removeCreated();
-  }
-
-  private removeCreated(): void {
     for (const dir of [...this.record.created].reverse()) {
       for (let attempt = 0; ; attempt++) {
         try {
@@ -247,5 +202,143 @@ export class Cgroups {
         }
       }
     }
+  }
+
+  // mkdir -p from the hierarchy root. `beforeChild` runs on each parent
+  // before its child is made (v2 enables controllers there); `afterMkdir`
+  // on each directory made (v1 cpuset fills in cpus and mems). A parent
+  // removed meanwhile by another container's delete (ENOENT) makes us
+  // start over.
+  protected makeDir(d: CgroupDirRecord, beforeChild?: (parent: string) => void, afterMkdir?: (dir: string, parent: string) => void): void {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        let cur = d.mountpoint;
+        const rel = posix.relative(d.mountpoint, d.dir);
+        for (const seg of rel ? rel.split('/') : []) {
+          const parent = cur;
+          beforeChild?.(parent);
+          cur = posix.join(cur, seg);
+          this.fs.mkdir(cur);
+          afterMkdir?.(cur, parent);
+        }
+        return;
+      } catch (err) {
+        if (errnoCode(err) !== 'ENOENT' || attempt >= 10) throw err;
+      }
+    }
+  }
+}
+
+class V1Manager extends BaseManager {
+  protected readonly version = 1;
+
+  protected dirOf(v1Controller: string): CgroupDirRecord | undefined {
+    return this.record.dirs.find((d) => d.version === 1 && d.controllers.includes(v1Controller));
+  }
+
+  protected dirFor(c: Controller): CgroupDirRecord | string {
+    if (!c.v1) return `cgroup v1 has no ${c.name} controller`;
+    return this.dirOf(c.v1) ?? `the ${c.v1} cgroup controller is not mounted on this host`;
+  }
+
+  create(): void {
+    for (const d of this.record.dirs) {
+      // A new cpuset cgroup starts with no cpus and mems (a process cannot
+      // join it): it gets its parent's.
+      const cpuset = d.version === 1 && d.controllers.includes('cpuset');
+      this.makeDir(d, undefined, cpuset ? (dir, parent) => this.inheritCpuset(dir, parent) : undefined);
+    }
+  }
+
+  private inheritCpuset(dir: string, parent: string): void {
+    for (const file of ['cpuset.cpus', 'cpuset.mems']) {
+      if ((this.fs.read(posix.join(dir, file)) ?? '').trim() === '') {
+        this.fs.write(posix.join(dir, file), this.fs.read(posix.join(parent, file)) ?? '');
+      }
+    }
+  }
+
+  private freezerFile(): string | undefined {
+    const d = this.record.dirs.find((x) => x.controllers.includes('freezer'));
+    return d && posix.join(d.dir, 'freezer.state');
+  }
+
+  freeze(): boolean {
+    const file = this.freezerFile();
+    if (!file) return false;
+    this.fs.write(file, 'FROZEN');
+    for (let i = 0; i < 1000 && this.fs.read(file)?.trim() !== 'FROZEN'; i++) sleepMs(1);
+    return true;
+  }
+
+  thaw(): void {
+    const file = this.freezerFile();
+    if (file) this.fs.write(file, 'THAWED');
+  }
+
+  freezerState(): FreezerState | undefined {
+    const file = this.freezerFile();
+    const state = file && this.fs.read(file)?.trim();
+    return state === 'FROZEN' ? 'frozen' : state === 'FREEZING' ? 'freezing' : state === 'THAWED' ? 'thawed' : undefined;
+  }
+}
+
+class V2Manager extends BaseManager {
+  protected readonly version = 2;
+
+  private get dir(): string {
+    return this.record.dirs[0].dir;
+  }
+
+  protected dirOf(): CgroupDirRecord {
+    return this.record.dirs[0];
+  }
+
+  protected dirFor(): CgroupDirRecord {
+    return this.record.dirs[0];
+  }
+
+  /** Each parent on the path enables, for its children, the controllers the resources need. */
+  create(resources: Resources | undefined): void {
+    const r = resources ?? {};
+    const needed = new Map<string, string>(); // controller -> the field that needs it
+    for (const c of controllers) {
+      if (!wanted(c, r)) continue;
+      const names = c.v2Needs ? c.v2Needs(r) : c.v2 ? [c.v2] : [];
+      for (const n of names) if (!needed.has(n)) needed.set(n, c.fields(r)[0] ?? 'linux.resources');
+    }
+    for (const d of this.record.dirs) this.makeDir(d, needed.size ? (parent) => this.enableControllers(parent, needed) : undefined);
+  }
+
+  private enableControllers(dir: string, needed: Map<string, string>): void {
+    const available = (this.fs.read(posix.join(dir, 'cgroup.controllers')) ?? '').split(/\s+/);
+    const enabled = (this.fs.read(posix.join(dir, 'cgroup.subtree_control')) ?? '').split(/\s+/);
+    for (const [c, field] of needed) {
+      if (enabled.includes(c)) continue;
+      if (!available.includes(c)) throw new TsrunError(`the ${c} controller is not available in ${dir}`, field);
+      try {
+        this.fs.write(posix.join(dir, 'cgroup.subtree_control'), `+${c}`);
+      } catch (err) {
+        throw new TsrunError(`cannot enable the ${c} controller in ${dir}: ${errnoText(err)}`, field);
+      }
+    }
+  }
+
+  freeze(): boolean {
+    if (this.fs.read(posix.join(this.dir, 'cgroup.freeze')) === undefined) return false;
+    this.fs.write(posix.join(this.dir, 'cgroup.freeze'), '1');
+    for (let i = 0; i < 1000 && this.freezerState() !== 'frozen'; i++) sleepMs(1);
+    return true;
+  }
+
+  thaw(): void {
+    if (this.fs.read(posix.join(this.dir, 'cgroup.freeze')) !== undefined) this.fs.write(posix.join(this.dir, 'cgroup.freeze'), '0');
+  }
+
+  freezerState(): FreezerState | undefined {
+    const want = this.fs.read(posix.join(this.dir, 'cgroup.freeze'))?.trim();
+    if (want === undefined) return undefined;
+    const frozen = /^frozen 1$/m.test(this.fs.read(posix.join(this.dir, 'cgroup.events')) ?? '');
+    return want === '1' ? (frozen ? 'frozen' : 'freezing') : 'thawed';
   }
 }

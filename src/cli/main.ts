@@ -8,7 +8,7 @@ import type { Argv } from 'yargs';
 import { TsrunError, messageOf } from '../errors';
 import { configureLog, reportError } from '../log';
 import { stdout } from '../output';
-import { packageRoot } from '../paths';
+import { defaultRoot, packageRoot } from '../paths';
 
 const SPEC_VERSION = '1.3.0';
 
@@ -68,7 +68,7 @@ export async function main(argv: string[]): Promise<number> {
     .scriptName('tsrun')
     .usage('$0 [global options] <command> [options] <container-id>\n\nAn OCI runtime-spec container runtime.')
     .parserConfiguration({ 'boolean-negation': false })
-    .option('root', { type: 'string', default: '/run/tsrun', describe: 'directory for container state', global: true })
+    .option('root', { type: 'string', default: defaultRoot, describe: 'directory for container state', global: true })
     .option('log', { type: 'string', describe: 'log file (default: stderr)', global: true })
     .option('log-format', { choices: ['text', 'json'], default: 'text', describe: 'log format', global: true })
     .option('debug', { type: 'boolean', default: false, describe: 'log debug messages', global: true })

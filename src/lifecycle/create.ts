@@ -5,7 +5,7 @@
 import { closeSync, fstatSync, openSync, writeFileSync } from 'node:fs';
 import { getSystemErrorMap } from 'node:util';
 import { cgroupHost } from '../cgroups/host';
-import { Cgroups } from '../cgroups/manager';
+import { cgroupManager, planCgroups } from '../cgroups/manager';
 import { TsrunError, messageOf } from '../errors';
 import { Channel } from '../init/channel';
 import { Msg, encodePlan } from '../init/protocol';
@@ -70,7 +70,7 @@ function prepare(opts: CreateOptions): { spec: Spec; bundleDir: string; plan: Co
   if (!terminal && opts.consoleSocket !== undefined) throw new TsrunError('--console-socket needs process.terminal to be true', 'process.terminal');
   const listen = listenFds();
   for (let fd = 3; fd < 3 + listen + opts.preserveFds; fd++) checkOpen(fd);
-  const plan = planContainer(spec, { id: opts.id, bundle: bundleDir, noPivot: opts.noPivot, noNewKeyring: opts.noNewKeyring, preserveFds: listen + opts.preserveFds, listenFds: listen }, cgroupHost());
+  const plan = planContainer(spec, { root: opts.root, id: opts.id, bundle: bundleDir, noPivot: opts.noPivot, noNewKeyring: opts.noNewKeyring, preserveFds: listen + opts.preserveFds, listenFds: listen }, cgroupHost());
   return { spec, bundleDir, plan, listen };
 }
 
@@ -78,7 +78,7 @@ export function create(opts: CreateOptions): Created {
   const { spec, bundleDir, plan, listen } = prepare(opts);
   for (const w of plan.warnings) warn(w);
 
-  const cgroup = Cgroups.plan(plan.cgroupDirs, spec.linux?.cgroupsPath === undefined);
+  const cgroup = planCgroups(plan.cgroupDirs, spec.linux?.cgroupsPath === undefined);
   const dir = ContainerDir.create(opts.root, opts.id);
   const record: StateRecord = {
     id: opts.id,
@@ -98,8 +98,13 @@ export function create(opts: CreateOptions): Created {
     // leaves enough for `delete --force` to find and undo.
     dir.write(record);
     native().mkfifo(dir.fifoPath, 0o622);
-    const cgroups = new Cgroups(record.cgroup);
-    cgroups.create(plan.v2Controllers);
+    // Every resource is in place before a process of the container exists:
+    // a field that cannot be applied fails here, and the teardown below
+    // removes what was made.
+    const cgroups = cgroupManager(record.cgroup);
+    const resources = spec.linux?.resources;
+    cgroups.create(resources);
+    cgroups.apply(resources);
 
     const [ours, theirs] = native().socketpair();
     opened.push(ours, theirs);
@@ -132,12 +137,10 @@ export function create(opts: CreateOptions): Created {
     dir.write(record);
     debug(`tsrun-init started as pid ${helperPid}`);
 
-    // Before the helper reads its plan: cgroups and limits in place, so the
-    // container never runs outside them.
+    // Before the helper reads its plan: in its cgroups, so the container
+    // never runs outside them.
     if (plan.oomScoreAdj !== undefined) writeFileSync(`/proc/${helperPid}/oom_score_adj`, String(plan.oomScoreAdj));
     cgroups.enter(helperPid);
-    if (plan.memoryLimit !== undefined) cgroups.setMemoryLimit(plan.memoryLimit);
-    if (plan.pidsLimit !== undefined) cgroups.setPidsLimit(plan.pidsLimit);
 
     channel.send(Msg.PLAN, encodePlan(plan.records, { execFifo: fifo, consoleSocket: consoleFd, startReport }));
     handshake(channel, plan, record, dir, helperPid);

@@ -2,7 +2,7 @@
 // recycled pid can never be hit; with --all, to every process of the
 // container's cgroups, frozen meanwhile so none can fork away.
 import { closeSync } from 'node:fs';
-import { Cgroups } from '../cgroups/manager';
+import { cgroupManager } from '../cgroups/manager';
 import { TsrunError, errnoCode } from '../errors';
 import { native } from '../native/addon';
 import { processState } from '../state/proc';
@@ -17,8 +17,8 @@ export function kill(root: string, id: string, signal: number, all: boolean): vo
     if (status !== 'created' && status !== 'running') throw new TsrunError(`cannot kill container ${id}: it is ${status}`);
     const init = rec!.init!;
     if (all) {
-      const cg = new Cgroups(rec!.cgroup);
-      const frozen = cg.freeze(true);
+      const cg = cgroupManager(rec!.cgroup);
+      const frozen = cg.freeze();
       try {
         for (const pid of cg.pids()) {
           try {
@@ -28,7 +28,7 @@ export function kill(root: string, id: string, signal: number, all: boolean): vo
           }
         }
       } finally {
-        if (frozen) cg.freeze(false);
+        if (frozen) cg.thaw();
       }
       return;
     }

@@ -1,7 +1,7 @@
 // Undoing create (runtime.md lifecycle step 12): the container's processes
 // killed, its cgroups removed, its state directory deleted. Used by delete
 // and by a create that fails half-way, so both leave nothing behind.
-import { Cgroups } from '../cgroups/manager';
+import { cgroupManager } from '../cgroups/manager';
 import { processState } from '../state/proc';
 import type { StateRecord } from '../state/record';
 import type { ContainerDir } from '../state/store';
@@ -27,7 +27,7 @@ export function killAndWait(refs: (ProcessRef | undefined)[]): void {
 export function teardown(dir: ContainerDir, rec: StateRecord | undefined): void {
   if (rec) {
     killAndWait([rec.init, rec.helper]);
-    new Cgroups(rec.cgroup).destroy();
+    cgroupManager(rec.cgroup).destroy();
   }
   dir.remove();
 }

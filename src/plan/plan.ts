@@ -3,8 +3,8 @@
 // records; tsrun itself writes the id maps, the cgroups and oom_score_adj.
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type CgroupHost, plannedCgroupDirs } from '../cgroups/host';
-import type { CgroupDirRecord, V2Controller } from '../cgroups/manager';
+import { type CgroupHost, defaultCgroupsPath, plannedCgroupDirs } from '../cgroups/host';
+import type { CgroupDirRecord } from '../cgroups/manager';
 import { TsrunError } from '../errors';
 import { debug } from '../log';
 import type { PlanRecord } from '../init/protocol';
@@ -16,7 +16,7 @@ import { CLONE } from './clone';
 import { capabilityNumber } from './capabilities';
 import { devSymlinkRecords, deviceRecords, populatesDev } from './devices';
 import { MS, mountRecord } from './mounts';
-import { unappliedResources } from './resources';
+import { resourceWarnings } from './resources';
 import { priorityRecords } from './priorities';
 import { rlimitResources } from './rlimits';
 import { compileSeccomp } from './seccomp';
@@ -38,6 +38,8 @@ const rootPropagation: Record<string, number> = {
 };
 
 export interface PlanOptions {
+  /** The state root (--root): the default cgroup path depends on it. */
+  root: string;
   id: string;
   bundle: string;
   noPivot: boolean;
@@ -55,9 +57,6 @@ export interface ContainerPlan {
   idMaps?: { uid: string; gid: string };
   oomScoreAdj?: number;
   cgroupDirs: CgroupDirRecord[];
-  v2Controllers: V2Controller[];
-  memoryLimit?: number;
-  pidsLimit?: number;
   ownPidNamespace: boolean;
   terminal: boolean;
 }
@@ -103,7 +102,7 @@ function capabilityMasks(spec: Spec, warn: (m: string) => void): bigint[] {
 
 // What cannot be applied is an error (runtime.md "Create"): never a
 // container that silently lacks a confinement it was asked for. Resources
-// not applied yet are the exception the issue plan allows: each is named.
+// are checked by the cgroup manager as it applies them.
 function refuseWhatCannotBeApplied(spec: Spec, warn: (m: string) => void): void {
   const proc = spec.process!;
   const linux = spec.linux ?? {};
@@ -123,7 +122,7 @@ function refuseWhatCannotBeApplied(spec: Spec, warn: (m: string) => void): void 
   for (const [value, name] of unsupported) if (value !== undefined) throw new TsrunError('is not supported by tsrun yet', name);
   if (linux.personality?.flags?.length) warn('linux.personality.flags: no flags are supported, ignored');
   if (proc.execCPUAffinity) debug('process.execCPUAffinity applies to exec processes only, not to the init');
-  for (const f of unappliedResources(linux.resources)) warn(`${f}: not applied yet (tsrun applies memory.limit and pids.limit)`);
+  for (const w of resourceWarnings(linux.resources)) warn(w);
 }
 
 // Namespaces joined by path, the new ones, time offsets, and the fork that
@@ -250,7 +249,7 @@ export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupH
   refuseWhatCannotBeApplied(spec, warn);
   const linux = spec.linux ?? {};
   const rootfs = realpathSync(resolve(opts.bundle, spec.root!.path));
-  const cgroupDirs = plannedCgroupDirs(cgroupHost, linux.cgroupsPath, opts.id).map(({ hierarchy: h, path, dir }) => ({
+  const cgroupDirs = plannedCgroupDirs(cgroupHost, linux.cgroupsPath ?? defaultCgroupsPath(opts.root, opts.id)).map(({ hierarchy: h, path, dir }) => ({
     version: h.version,
     mountpoint: h.mountpoint,
     controllers: h.controllers,
@@ -263,15 +262,6 @@ export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupH
     ...processRecords(spec, opts, warn),
   ];
 
-  const memoryLimit = linux.resources?.memory?.limit;
-  const pidsLimit = linux.resources?.pids?.limit;
-  // Only on a unified host do the limits live in the v2 hierarchy; on a
-  // hybrid one they are in v1 and the unified hierarchy only holds the pid.
-  const v2Controllers: V2Controller[] = [];
-  if (cgroupHost.mode === 'unified') {
-    if (memoryLimit !== undefined) v2Controllers.push('memory');
-    if (pidsLimit !== undefined) v2Controllers.push('pids');
-  }
   const user = linux.namespaces?.find((n) => n.type === 'user');
   return {
     records,
@@ -280,9 +270,6 @@ export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupH
     idMaps: user && !user.path ? { uid: idMap(linux.uidMappings ?? []), gid: idMap(linux.gidMappings ?? []) } : undefined,
     oomScoreAdj: spec.process!.oomScoreAdj,
     cgroupDirs,
-    v2Controllers,
-    memoryLimit,
-    pidsLimit,
     ownPidNamespace: !!linux.namespaces?.some((n) => n.type === 'pid'),
     terminal: !!spec.process!.terminal,
   };

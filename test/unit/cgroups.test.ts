@@ -4,8 +4,8 @@
 // per enabled controller, subtree_control only with controllers the parent
 // offers, rmdir refused while busy).
 import t from 'tap';
-import { cgroupDir, containerCgroupPath, parseCgroupHost, plannedCgroupDirs } from '../../src/cgroups/host';
-import { type CgroupDirRecord, type CgroupFs, Cgroups } from '../../src/cgroups/manager';
+import { cgroupDir, containerCgroupPath, defaultCgroupsPath, parseCgroupHost, plannedCgroupDirs } from '../../src/cgroups/host';
+import { type CgroupDirRecord, type CgroupFs, cgroupManager, planCgroups } from '../../src/cgroups/manager';
 
 const line = (id: number, root: string, mountpoint: string, fstype: string, superOpts: string) =>
   `${id} 20 0:${id} ${root} ${mountpoint} rw,nosuid,nodev,noexec,relatime shared:${id} - ${fstype} ${fstype} ${superOpts}`;
@@ -29,9 +29,9 @@ t.test('a v1 host', async (t) => {
     ['pids', ['pids'], '/user.slice'],
   ]);
   const mem = host.hierarchies[1];
-  t.equal(containerCgroupPath(mem, undefined, 'c1'), '/user.slice/tsrun/c1', 'default: tsrun/<id> under our own cgroup');
-  t.equal(containerCgroupPath(mem, 'x/y', 'c1'), '/user.slice/x/y', 'relative: under our own cgroup');
-  t.equal(containerCgroupPath(mem, '/x/y', 'c1'), '/x/y', 'absolute: from the hierarchy root');
+  t.equal(containerCgroupPath(mem, defaultCgroupsPath('/run/tsrun', 'c1')), '/user.slice/tsrun/c1', 'default: tsrun/<id> under our own cgroup');
+  t.equal(containerCgroupPath(mem, 'x/y'), '/user.slice/x/y', 'relative: under our own cgroup');
+  t.equal(containerCgroupPath(mem, '/x/y'), '/x/y', 'absolute: from the hierarchy root');
   t.equal(cgroupDir(mem, '/x/y'), '/sys/fs/cgroup/memory/x/y');
 });
 
@@ -42,19 +42,19 @@ t.test('a hybrid host (this machine\'s layout)', async (t) => {
   const v2 = host.hierarchies.find((h) => h.version === 2)!;
   t.equal(v2.name, 'unified');
   t.equal(v2.own, '/user.slice/session-1.scope');
-  t.equal(plannedCgroupDirs(host, '/a', 'id').length, 5, 'the container goes in every hierarchy, unified included');
+  t.equal(plannedCgroupDirs(host, '/a').length, 5, 'the container goes in every hierarchy, unified included');
 });
 
 t.test('a unified host, and a mount that does not show the whole hierarchy', async (t) => {
   const host = parseCgroupHost(line(40, '/', '/sys/fs/cgroup', 'cgroup2', 'rw'), '0::/system.slice/x.service\n');
   t.equal(host.mode, 'unified');
-  t.equal(containerCgroupPath(host.hierarchies[0], undefined, 'c'), '/system.slice/x.service/tsrun/c');
+  t.equal(containerCgroupPath(host.hierarchies[0], defaultCgroupsPath('/run/tsrun', 'c')), '/system.slice/x.service/tsrun/c');
   // Inside a cgroup namespace, or a bind of a subtree: paths are relative to the mount's root.
   const sub = parseCgroupHost(line(41, '/kubepods/pod1', '/sys/fs/cgroup', 'cgroup2', 'rw'), '0::/kubepods/pod1/c0\n');
   const h = sub.hierarchies[0];
   t.equal(cgroupDir(h, '/kubepods/pod1/c0/tsrun/x'), '/sys/fs/cgroup/c0/tsrun/x');
   t.equal(cgroupDir(h, '/elsewhere'), undefined, 'a path the mount does not reach');
-  t.throws(() => plannedCgroupDirs(sub, '/elsewhere', 'x'), /linux\.cgroupsPath: cgroup \/elsewhere is outside/);
+  t.throws(() => plannedCgroupDirs(sub, '/elsewhere'), /linux\.cgroupsPath: cgroup \/elsewhere is outside/);
 });
 
 /** An in-memory cgroup2 tree with the kernel's rules. */
@@ -121,35 +121,40 @@ class FakeCgroup2 implements CgroupFs {
   hasChildren(dir: string): boolean {
     return [...this.dirs].some((d) => d.startsWith(`${dir}/`));
   }
+  programs = new Map<string, Buffer[]>();
+  attachDeviceProgram(dir: string, program: Buffer): void {
+    if (!this.dirs.has(dir)) throw this.err('ENOENT');
+    this.programs.set(dir, [...(this.programs.get(dir) ?? []), program]);
+  }
 }
 
 const root = '/sys/fs/cgroup';
 const unified = parseCgroupHost(line(40, '/', root, 'cgroup2', 'rw'), '0::/\n');
 const records = (path: string | undefined, id: string): CgroupDirRecord[] =>
-  plannedCgroupDirs(unified, path, id).map(({ hierarchy: h, path: p, dir }) => ({ version: h.version, mountpoint: h.mountpoint, controllers: h.controllers, path: p, dir }));
+  plannedCgroupDirs(unified, path ?? defaultCgroupsPath('/run/tsrun', id)).map(({ hierarchy: h, path: p, dir }) => ({ version: h.version, mountpoint: h.mountpoint, controllers: h.controllers, path: p, dir }));
 
 t.test('v2: create enables the needed controllers down the path, limits, placement, removal', async (t) => {
   const fs = new FakeCgroup2(root, ['cpu', 'io', 'memory', 'pids']);
-  const record = Cgroups.plan(records('/machine/c1', 'c1'), false, fs);
+  const record = planCgroups(records('/machine/c1', 'c1'), false, fs);
   t.same(record.created, [`${root}/machine`, `${root}/machine/c1`], 'the directories that will be ours');
-  const cg = new Cgroups(record, fs);
-  cg.create(['memory', 'pids']);
+  const cg = cgroupManager(record, fs);
+  cg.create({ memory: { limit: 1 << 20 }, pids: { limit: 10 } });
   t.equal(fs.read(`${root}/cgroup.subtree_control`), 'memory pids', 'the root hands memory and pids down');
   t.equal(fs.read(`${root}/machine/cgroup.subtree_control`), 'memory pids', 'and so does the parent');
   t.equal(fs.read(`${root}/machine/c1/memory.max`), 'max', 'the container cgroup has the memory files');
-  cg.setMemoryLimit(1 << 20);
-  cg.setPidsLimit(10);
+  cg.apply({ memory: { limit: 1 << 20 }, pids: { limit: 10 } });
   t.equal(fs.read(`${root}/machine/c1/memory.max`), String(1 << 20));
   t.equal(fs.read(`${root}/machine/c1/pids.max`), '10');
-  cg.setMemoryLimit(-1);
-  cg.setPidsLimit(0);
+  cg.apply({ memory: { limit: -1 }, pids: { limit: -1 } });
   t.equal(fs.read(`${root}/machine/c1/memory.max`), 'max', '-1 means no limit');
-  t.equal(fs.read(`${root}/machine/c1/pids.max`), 'max', '0 means no limit');
+  t.equal(fs.read(`${root}/machine/c1/pids.max`), 'max', '-1 means no limit');
   cg.enter(4242);
   t.same(cg.pids(), [4242]);
-  t.ok(cg.freeze(true));
+  t.ok(cg.freeze());
   t.equal(fs.read(`${root}/machine/c1/cgroup.freeze`), '1', 'kill --all freezes through cgroup.freeze');
-  cg.freeze(false);
+  t.equal(cg.freezerState(), 'frozen');
+  cg.thaw();
+  t.equal(cg.freezerState(), 'thawed');
   fs.write(`${root}/cgroup.procs`, '4242'); // the process left (exited)
   cg.destroy();
   t.notOk(fs.dirs.has(`${root}/machine/c1`), 'removed');
@@ -158,19 +163,19 @@ t.test('v2: create enables the needed controllers down the path, limits, placeme
 
 t.test('v2: errors', async (t) => {
   const fs = new FakeCgroup2(root, ['cpu', 'pids']);
-  const cg = new Cgroups(Cgroups.plan(records('/c2', 'c2'), false, fs), fs);
-  t.throws(() => cg.create(['memory']), /linux\.resources: the memory controller is not available in \/sys\/fs\/cgroup/, 'a missing controller is named');
+  const cg = cgroupManager(planCgroups(records('/c2', 'c2'), false, fs), fs);
+  t.throws(() => cg.create({ memory: { limit: 1 << 20 } }), /linux\.resources\.memory\.limit: the memory controller is not available in \/sys\/fs\/cgroup/, 'a missing controller is named with the field that needs it');
   fs.mkdir(`${root}/busy`);
   fs.write(`${root}/busy/cgroup.procs`, '77');
-  t.throws(() => Cgroups.plan(records('/busy', 'b'), false, fs), /linux\.cgroupsPath: cgroup \/sys\/fs\/cgroup\/busy already has processes in it/);
+  t.throws(() => planCgroups(records('/busy', 'b'), false, fs), /linux\.cgroupsPath: cgroup \/sys\/fs\/cgroup\/busy already has processes in it/);
 });
 
 t.test('v2: the default path shares tsrun/ between containers', async (t) => {
   const fs = new FakeCgroup2(root, ['pids']);
-  const a = new Cgroups(Cgroups.plan(records(undefined, 'a'), true, fs), fs);
-  a.create([]);
-  const b = new Cgroups(Cgroups.plan(records(undefined, 'b'), true, fs), fs);
-  b.create([]);
+  const a = cgroupManager(planCgroups(records(undefined, 'a'), true, fs), fs);
+  a.create({});
+  const b = cgroupManager(planCgroups(records(undefined, 'b'), true, fs), fs);
+  b.create({});
   t.ok(b.record.created.includes(`${root}/tsrun`), 'each container lists the shared parent');
   a.destroy();
   t.ok(fs.dirs.has(`${root}/tsrun`), 'the parent stays while another container uses it');

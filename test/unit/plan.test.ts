@@ -28,7 +28,7 @@ const spec = (mutate?: (s: Spec & Record<string, any>) => void): Spec => {
   mutate?.(s);
   return s;
 };
-const opts = { id: 'c1', bundle, noPivot: false, noNewKeyring: false, preserveFds: 0, listenFds: 0 };
+const opts = { root: '/run/tsrun', id: 'c1', bundle, noPivot: false, noNewKeyring: false, preserveFds: 0, listenFds: 0 };
 const plan = (s: Spec, host = hybrid, o = opts) => planContainer(s, o, host);
 const tags = (records: PlanRecord[]) => records.map((r) => r.tag);
 const find = (records: PlanRecord[], tag: string, field?: string) => records.find((r) => r.tag === tag && (!field || r.field === field));
@@ -80,9 +80,8 @@ t.test('records of the default config, in order', async (t) => {
   t.same(caps.fields, [mask, mask, mask, 0n, 0n], 'bounding, effective, permitted; nothing inheritable or ambient');
   t.same(find(p.records, 'USER')!.fields, [0, 0]);
   t.same(find(p.records, 'EXEC_FIFO')!.fields, [{ fd: 'execFifo' }]);
-  t.same(p.warnings, ['linux.resources.devices: not applied yet (tsrun applies memory.limit and pids.limit)']);
+  t.same(p.warnings, [], 'every resource of the default config is applied: no warning');
   t.equal(p.idMaps, undefined);
-  t.same(p.v2Controllers, [], 'on a hybrid host limits live in v1');
 });
 
 t.test('cgroup mount on a hybrid host: tmpfs plus one bind per hierarchy', async (t) => {
@@ -119,10 +118,8 @@ t.test('user namespace, joined namespaces, limits on unified hosts, warnings', a
   t.notOk(find(p.records, 'LOOPBACK'), 'lo is left alone in a joined network namespace');
   t.same(find(p.records, 'TIME_OFFSET')!.fields, ['monotonic', 5, 7]);
   t.same(p.records.filter((r) => r.tag === 'MKDEV').map((r) => r.fields[7]), ['/dev/null', '/dev/random', '/dev/full', '/dev/tty', '/dev/zero', '/dev/urandom'], 'devices bound from the host in a user namespace');
-  t.same(p.v2Controllers, ['memory', 'pids']);
-  t.equal(p.memoryLimit, 1 << 20);
   t.equal(p.oomScoreAdj, 100);
-  t.ok(p.warnings.some((x) => x.startsWith('linux.resources.cpu.shares')), 'warns about a resource not applied yet');
+  t.same(p.warnings, [], 'memory, pids and cpu resources are applied, not warned about');
   const sc = find(p.records, 'SECCOMP')!;
   t.ok(Buffer.isBuffer(sc.fields[0]) && (sc.fields[0] as Buffer).length % 8 === 0, 'seccomp compiled to BPF instructions (8 bytes each)');
   t.equal(sc.fields[1], 0, 'no load flags');

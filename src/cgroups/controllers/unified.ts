@@ -1,0 +1,30 @@
+// linux.resources.unified (config-linux.md "Unified"): cgroup v2 files
+// written as given, after the controller each file belongs to (the part of
+// its name before the first dot) is enabled down the path. A v1 or hybrid
+// host keeps its resources in v1, so there is nothing to write: refused.
+import { join } from '../../spec/fieldpath';
+import { type Controller, refuse, write } from './controller';
+
+const F = 'linux.resources.unified';
+// Files of the cgroup core, which need no controller.
+const core = new Set(['cgroup']);
+
+function entries(r: { unified?: Record<string, string> }): [string, string][] {
+  return Object.entries(r.unified ?? {});
+}
+
+export const unified: Controller = {
+  name: 'unified',
+  v2: null,
+  handles: [F],
+  fields: (r) => entries(r).map(([k]) => join(F, k)),
+  v2Needs: (r) => [...new Set(entries(r).map(([k]) => k.split('.')[0]).filter((c) => !core.has(c)))],
+  writes(r, version) {
+    return entries(r).map(([key, value]) => {
+      const f = join(F, key);
+      if (version === 1) refuse(f, 'cgroup v2 files cannot be written on this host, whose resources are in cgroup v1');
+      if (!/^[a-z_]+\.[\w.]+$/.test(key)) refuse(f, 'is not the name of a cgroup v2 interface file');
+      return write(key, value, f);
+    });
+  },
+};

@@ -1,0 +1,50 @@
+// File operations on a cgroup filesystem. Everything the managers do to a
+// cgroup tree goes through this interface, so that the unit tests can run
+// them on a fake cgroup2 tree that keeps the kernel's rules.
+import { mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { errnoCode } from '../errors';
+import { native } from '../native/addon';
+
+export interface CgroupFs {
+  /** Creates dir; false if it already existed. */
+  mkdir(dir: string): boolean;
+  rmdir(dir: string): void;
+  /** File contents, or undefined if there is no such file. */
+  read(file: string): string | undefined;
+  write(file: string, value: string): void;
+  /** Whether dir has child cgroups. */
+  hasChildren(dir: string): boolean;
+  /** Attaches a BPF_PROG_TYPE_CGROUP_DEVICE program (cgroup v2's device allowlist) to dir. */
+  attachDeviceProgram(dir: string, program: Buffer): void;
+}
+
+export const realCgroupFs: CgroupFs = {
+  mkdir(dir) {
+    try {
+      mkdirSync(dir);
+      return true;
+    } catch (err) {
+      if (errnoCode(err) === 'EEXIST') return false;
+      throw err;
+    }
+  },
+  rmdir: (dir) => rmdirSync(dir),
+  read(file) {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return undefined;
+      throw err;
+    }
+  },
+  // r+: a file the kernel does not have is ENOENT, never an attempt to create it.
+  write: (file, value) => writeFileSync(file, value, { flag: 'r+' }),
+  hasChildren(dir) {
+    try {
+      return readdirSync(dir, { withFileTypes: true }).some((e) => e.isDirectory());
+    } catch {
+      return false;
+    }
+  },
+  attachDeviceProgram: (dir, program) => native().attachDeviceProgram(dir, program),
+};
