@@ -6,6 +6,7 @@ import { chmodSync, closeSync, copyFileSync, openSync, existsSync, mkdirSync, mk
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'tap';
+import { defaultCgroupsPath } from '../../src/cgroups/host';
 
 export const repo = join(__dirname, '..', '..');
 export const tsrunBin = join(repo, 'bin', 'tsrun');
@@ -134,18 +135,24 @@ export function env(t: Test): Env {
   return self;
 }
 
-/** The cgroup directories tsrun made for a container (default cgroups path). */
-export function cgroupLeftovers(id: string): string[] {
-  const out: string[] = [];
+/** The cgroup directories tsrun made for a container of state root `root` (default cgroups path). */
+export function cgroupLeftovers(root: string, id: string): string[] {
+  return hostHierarchies()
+    .map(({ mountpoint, own }) => join(mountpoint, own, defaultCgroupsPath(root, id)))
+    .filter((dir) => existsSync(dir));
+}
+
+/** Every cgroup hierarchy mounted here: its mountpoint, its controllers ("" for v2) and this process's cgroup in it. */
+export function hostHierarchies(): { mountpoint: string; controllers: string; own: string }[] {
   const self = readFileSync('/proc/self/cgroup', 'utf8');
+  const out = [];
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
     const m = / - (cgroup2?) \S+ (\S+)$/.exec(line);
     if (!m) continue;
     const mountpoint = line.split(' ')[4];
     const controllers = m[1] === 'cgroup2' ? '' : m[2].split(',').filter((o) => o !== 'rw' && o !== 'xattr').join(',');
     const own = new RegExp(`^\\d+:${controllers.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(.*)$`, 'm').exec(self)?.[1] ?? '/';
-    const dir = join(mountpoint, own, 'tsrun', id);
-    if (existsSync(dir)) out.push(dir);
+    out.push({ mountpoint, controllers, own });
   }
   return out;
 }

@@ -50,7 +50,7 @@ if (requireRoot(t)) {
     t.equal(e.tsrun(['delete', id]).status, 0, 'delete of a stopped container');
     t.equal(e.tsrun(['state', id]).status, 1, 'state of a deleted container fails');
     t.notOk(existsSync(join(e.root, id)), 'state directory is gone');
-    t.same(cgroupLeftovers(id), [], 'cgroups are gone');
+    t.same(cgroupLeftovers(e.root, id), [], 'cgroups are gone');
   });
 
   t.test('unknown ids and bad ids', async (t) => {
@@ -139,7 +139,7 @@ if (requireRoot(t)) {
     });
     const id = uniqueId('killall');
     t.equal(e.tsrun(['run', '--detach', '--bundle', bundle, id]).status, 0);
-    const cgroup = cgroupLeftovers(id).find((d) => d.includes('/pids/'))!;
+    const cgroup = cgroupLeftovers(e.root, id).find((d) => d.includes('/pids/'))!;
     let pids: string[] = [];
     for (let i = 0; i < 100 && pids.length < 3; i++, sleepMs(10)) pids = readFileSync(join(cgroup, 'cgroup.procs'), 'utf8').trim().split('\n');
     t.equal(pids.length, 3, 'three processes in the container');
@@ -147,7 +147,7 @@ if (requireRoot(t)) {
     for (let i = 0; i < 200 && readFileSync(join(cgroup, 'cgroup.procs'), 'utf8').trim() !== ''; i++) sleepMs(10);
     t.equal(readFileSync(join(cgroup, 'cgroup.procs'), 'utf8').trim(), '', 'all of them are gone');
     t.equal(e.tsrun(['delete', id]).status, 0);
-    t.same(cgroupLeftovers(id), []);
+    t.same(cgroupLeftovers(e.root, id), []);
   });
 
   t.test('concurrent creates of one id: exactly one succeeds', async (t) => {
@@ -164,7 +164,7 @@ if (requireRoot(t)) {
     t.equal(results.filter((c) => c === 1).length, 5, 'the others exited 1');
     t.equal(JSON.parse(e.tsrun(['state', id]).stdout).status, 'created');
     t.equal(e.tsrun(['delete', '--force', id]).status, 0);
-    t.same(cgroupLeftovers(id), []);
+    t.same(cgroupLeftovers(e.root, id), []);
   });
 
   t.test('tsrun killed in the middle of create; delete --force leaves nothing', async (t) => {
@@ -191,7 +191,7 @@ if (requireRoot(t)) {
         t.equal(e.tsrun(['delete', '--force', id]).status, 0, 'delete --force');
       }
       t.notOk(existsSync(join(e.root, id)), `no state dir (killed after ${delay} ms)`);
-      t.same(cgroupLeftovers(id), [], 'no cgroup');
+      t.same(cgroupLeftovers(e.root, id), [], 'no cgroup');
     }
     t.ok(interrupted > 0, `some creates were interrupted half-way (${interrupted})`);
   });
