@@ -1,5 +1,7 @@
 // linux.resources.pids (config-linux.md "PIDs"): pids.max in v1 and v2.
-// A negative limit is "max"; 0 leaves the inherited "max", as runc 1.1 does.
+// A negative limit is "max"; 0 is a limit like any other (the spec: "0 is a
+// valid limit value for the pids cgroup controller from the kernel's
+// perspective and SHOULD be treated as such by runtimes").
 import { type Controller, int, setFields, write } from './controller';
 
 const F = 'linux.resources.pids';
@@ -12,7 +14,7 @@ export const pids: Controller = {
   fields: (r) => setFields(r.pids, F),
   writes(r) {
     const limit = r.pids?.limit;
-    if (limit === undefined || limit === null || limit === 0) return [];
+    if (limit === undefined || limit === null) return [];
     return [write('pids.max', limit < 0 ? 'max' : int(limit), `${F}.limit`)];
   },
 };
