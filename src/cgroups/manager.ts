@@ -304,8 +304,8 @@ class V2Manager extends BaseManager {
     const needed = new Map<string, string>(); // controller -> the field that needs it
     for (const c of controllers) {
       if (!wanted(c, r)) continue;
-      const names = c.v2Needs ? c.v2Needs(r) : c.v2 ? [c.v2] : [];
-      for (const n of names) if (!needed.has(n)) needed.set(n, c.fields(r)[0] ?? 'linux.resources');
+      const needs = c.v2Needs ? c.v2Needs(r) : c.v2 ? [{ controller: c.v2, field: c.fields(r)[0] ?? 'linux.resources' }] : [];
+      for (const n of needs) if (!needed.has(n.controller)) needed.set(n.controller, n.field);
     }
     for (const d of this.record.dirs) this.makeDir(d, needed.size ? (parent) => this.enableControllers(parent, needed) : undefined);
   }

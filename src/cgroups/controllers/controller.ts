@@ -33,8 +33,8 @@ export interface Controller {
   ignored?(r: Resources): string[];
   /** Applied to every container, even when the config sets none of its fields (the device allowlist). */
   always?: boolean;
-  /** The v2 controllers its writes need, when they depend on the fields (default: [v2]). */
-  v2Needs?(r: Resources): string[];
+  /** The v2 controllers its writes need, each with the field that needs it, when they depend on the fields (default: [v2], for its first field). */
+  v2Needs?(r: Resources): { controller: string; field: string }[];
 }
 
 const isSet = (v: unknown) => v !== undefined && v !== null;

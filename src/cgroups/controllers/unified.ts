@@ -8,6 +8,7 @@ import { type Controller, refuse, write } from './controller';
 const F = 'linux.resources.unified';
 // Files of the cgroup core, which need no controller.
 const core = new Set(['cgroup']);
+const fileName = /^[a-z_]+\.[\w.]+$/;
 
 function entries(r: { unified?: Record<string, string> }): [string, string][] {
   return Object.entries(r.unified ?? {});
@@ -18,12 +19,23 @@ export const unified: Controller = {
   v2: null,
   handles: [F],
   fields: (r) => entries(r).map(([k]) => join(F, k)),
-  v2Needs: (r) => [...new Set(entries(r).map(([k]) => k.split('.')[0]).filter((c) => !core.has(c)))],
+  // Each controller with the first key that needs it, so that a controller
+  // the host lacks is reported with that key. A key that is no file name
+  // needs nothing: writes refuses it as such.
+  v2Needs(r) {
+    const out: { controller: string; field: string }[] = [];
+    for (const [key] of entries(r)) {
+      const controller = key.split('.')[0];
+      if (!fileName.test(key) || core.has(controller) || out.some((n) => n.controller === controller)) continue;
+      out.push({ controller, field: join(F, key) });
+    }
+    return out;
+  },
   writes(r, version) {
     return entries(r).map(([key, value]) => {
       const f = join(F, key);
       if (version === 1) refuse(f, 'cgroup v2 files cannot be written on this host, whose resources are in cgroup v1');
-      if (!/^[a-z_]+\.[\w.]+$/.test(key)) refuse(f, 'is not the name of a cgroup v2 interface file');
+      if (!fileName.test(key)) refuse(f, 'is not the name of a cgroup v2 interface file');
       return write(key, value, f);
     });
   },
