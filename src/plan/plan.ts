@@ -87,7 +87,7 @@ function capabilityMasks(spec: Spec, warn: (m: string) => void): bigint[] {
   const caps = spec.process!.capabilities!;
   const last = lastCap();
   const sets: CapabilitySet[] = ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'];
-  return sets.map((set) => {
+  const masks = sets.map((set) => {
     let mask = 0n;
     (caps[set] ?? []).forEach((name, i) => {
       const n = capabilityNumber(name);
@@ -98,6 +98,18 @@ function capabilityMasks(spec: Spec, warn: (m: string) => void): bigint[] {
     });
     return mask;
   });
+  // The kernel raises an ambient capability only if it is both permitted
+  // and inheritable (capabilities(7)). `runc spec` writes ambient without
+  // inheritable, and runc drops those silently: so do we, said at debug
+  // level, rather than warn on every run of the most common config.
+  const [, , permitted, inheritable, ambient] = masks;
+  (caps.ambient ?? []).forEach((name, i) => {
+    const n = capabilityNumber(name);
+    if (n === undefined || n > last || (permitted & inheritable & (1n << BigInt(n))) !== 0n) return;
+    debug(`${field('process.capabilities.ambient', i)}: ${name} is not both permitted and inheritable, so it cannot be ambient; left out`);
+  });
+  masks[4] = ambient & permitted & inheritable;
+  return masks;
 }
 
 // What cannot be applied is an error (runtime.md "Create"): never a

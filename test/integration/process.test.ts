@@ -99,6 +99,13 @@ if (requireRoot(t)) {
     t.equal(statusField(amb.stdout, 'CapAmb'), '0000000000000400', 'an ambient capability survives exec as a non-root user');
     t.equal(statusField(amb.stdout, 'CapEff'), '0000000000000400');
     t.equal(statusField(amb.stdout, 'CapBnd'), '0000000000000401');
+    // `runc spec`'s capabilities: ambient without inheritable. Nothing the
+    // user must act on, so nothing is printed (runc prints nothing either).
+    const runcSpec = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
+    const plain = e.sh('grep CapAmb /proc/self/status', (c) => (c.process.capabilities = { bounding: runcSpec, effective: runcSpec, permitted: runcSpec, ambient: runcSpec }));
+    t.equal(plain.status, 0, plain.stderr);
+    t.equal(plain.stdout, 'CapAmb:\t0000000000000000\n', 'not inheritable, so not ambient');
+    t.equal(plain.stderr, '', 'and no warning on the most common config');
     const unknown = e.sh('true', (c) => (c.process.capabilities.bounding = ['CAP_NOT_A_THING', 'CAP_KILL']));
     t.equal(unknown.status, 0, 'an unknown capability is not fatal');
     t.match(unknown.stderr, /process\.capabilities\.bounding\[0\]: unknown capability CAP_NOT_A_THING/, 'but logged as a warning');
