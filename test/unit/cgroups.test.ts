@@ -1,11 +1,19 @@
-// Cgroup layout detection for v1, hybrid and unified hosts, and the manager
-// on a pure cgroup v2 host. This host's cgroup2 has no controllers, so v2 is
-// exercised on a fake tree that keeps the kernel's rules (interface files
-// per enabled controller, subtree_control only with controllers the parent
-// offers, rmdir refused while busy).
+// Cgroup layout detection for v1, hybrid and unified hosts, and the cgroup
+// managers (src/cgroups/manager.ts) with every controller module behind
+// them. This host's cgroup2 has no controllers, so v2 is exercised on a
+// fake cgroup2 tree that keeps the kernel's rules (interface files per
+// enabled controller, no internal processes, EBUSY, the values each file
+// accepts); v1 and hybrid on a simpler fake with the rules the manager's
+// order depends on. Each linux.resources field is checked for the files
+// and values written, conversions included, and for its refusals.
+import { constants as osConstants } from 'node:os';
 import t from 'tap';
-import { cgroupDir, containerCgroupPath, defaultCgroupsPath, parseCgroupHost, plannedCgroupDirs } from '../../src/cgroups/host';
+import { containerAllowlist } from '../../src/cgroups/devices/rules';
+import { deviceProgram } from '../../src/cgroups/devices/bpf';
+import { type CgroupHost, cgroupDir, containerCgroupPath, defaultCgroupsPath, parseCgroupHost, plannedCgroupDirs } from '../../src/cgroups/host';
 import { type CgroupDirRecord, type CgroupFs, cgroupManager, planCgroups } from '../../src/cgroups/manager';
+import { messageOf } from '../../src/errors';
+import type { Resources } from '../../src/spec/types';
 
 const line = (id: number, root: string, mountpoint: string, fstype: string, superOpts: string) =>
   `${id} 20 0:${id} ${root} ${mountpoint} rw,nosuid,nodev,noexec,relatime shared:${id} - ${fstype} ${fstype} ${superOpts}`;
@@ -57,75 +65,266 @@ t.test('a unified host, and a mount that does not show the whole hierarchy', asy
   t.throws(() => plannedCgroupDirs(sub, '/elsewhere'), /linux\.cgroupsPath: cgroup \/elsewhere is outside/);
 });
 
-/** An in-memory cgroup2 tree with the kernel's rules. */
+// --- a fake cgroup2 tree ------------------------------------------------------
+
+type Errno = 'ENOENT' | 'EBUSY' | 'EINVAL' | 'ERANGE' | 'EACCES' | 'ENOSPC';
+
+/** An error as Node's fs raises it (code, and the negative errno the manager turns into text). */
+const fail = (code: Errno, what: string) => Object.assign(new Error(`${code}: ${what}`), { code, errno: -osConstants.errno[code] });
+
+function need(ok: unknown, code: Errno = 'EINVAL', what = ''): asserts ok {
+  if (!ok) throw fail(code, what);
+}
+
+/** The interface files a controller gives a cgroup whose parent enables it, with their initial contents. */
+const interfaceFiles: Record<string, Record<string, string>> = {
+  cpu: { 'cpu.weight': '100\n', 'cpu.max': 'max 100000\n', 'cpu.max.burst': '0\n', 'cpu.idle': '0\n', 'cpu.stat': 'usage_usec 0\nuser_usec 0\nsystem_usec 0\nnr_periods 0\nnr_throttled 0\nthrottled_usec 0\n' },
+  cpuset: { 'cpuset.cpus': '\n', 'cpuset.mems': '\n' },
+  memory: { 'memory.max': 'max\n', 'memory.low': '0\n', 'memory.swap.max': 'max\n', 'memory.current': '0\n', 'memory.events': 'low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n', 'memory.stat': 'anon 0\nfile 0\n' },
+  io: { 'io.weight': 'default 100\n', 'io.max': '', 'io.stat': '' },
+  pids: { 'pids.max': 'max\n', 'pids.current': '0\n' },
+  hugetlb: { 'hugetlb.2MB.max': 'max\n', 'hugetlb.2MB.rsvd.max': 'max\n' },
+  rdma: { 'rdma.max': '' },
+};
+const readOnly = new Set(['cgroup.controllers', 'cgroup.events', 'cpu.stat', 'memory.current', 'memory.events', 'memory.stat', 'io.stat', 'pids.current']);
+const uint = (v: string) => /^\d+$/.test(v);
+const maxOrUint = (v: string) => v === 'max' || uint(v);
+
+interface Cgroup {
+  /** cgroup.controllers: what the parent's subtree_control enables (everything, at the root). */
+  controllers: string[];
+  /** cgroup.subtree_control. */
+  subtree: string[];
+  procs: number[];
+  files: Map<string, string>;
+}
+
+/**
+ * An in-memory cgroup2 tree that keeps the kernel's rules
+ * (Documentation/admin-guide/cgroup-v2.rst):
+ * - a cgroup has the interface files of the controllers its parent enables
+ *   in cgroup.subtree_control, and only those (a write elsewhere: ENOENT);
+ * - subtree_control takes only controllers of cgroup.controllers (ENOENT);
+ * - no internal processes: outside the root, a cgroup with processes
+ *   cannot enable controllers for its children, and a process cannot join
+ *   a cgroup that enables some (EBUSY);
+ * - rmdir of a cgroup with children or processes: EBUSY;
+ * - the values each file accepts (cpu.weight 1..10000 else ERANGE, cpu.max
+ *   quota >= 1ms and period 1ms..1s, "max" or a number for limits...), and
+ *   io.max / rdma.max / io.weight merging per device.
+ * Every write that succeeds is logged, in order.
+ */
 class FakeCgroup2 implements CgroupFs {
-  files = new Map<string, string>();
-  dirs = new Set<string>();
-  constructor(root: string, controllers: string[]) {
-    this.dirs.add(root);
-    this.populate(root, controllers);
-    this.files.set(`${root}/cgroup.procs`, '1\n42\n'); // the root has processes: allowed only there
+  readonly cgroups = new Map<string, Cgroup>();
+  readonly writes: [file: string, value: string][] = [];
+  readonly programs = new Map<string, Buffer[]>();
+  /** A killed process's pid -> how many more rmdir attempts it takes to exit. */
+  readonly exiting = new Map<number, number>();
+  rmdirAttempts = 0;
+  /** cgroup.freeze takes effect only when the tasks get there: while false, a frozen cgroup stays "freezing". */
+  freezeCompletes = true;
+
+  constructor(
+    readonly root: string,
+    available: string[],
+    /** swap: memory.swap.max exists (swap accounting on); bfq: the BFQ scheduler's io.bfq.weight exists too. */
+    readonly opts: { swap?: boolean; bfq?: boolean } = {},
+  ) {
+    this.cgroups.set(root, { controllers: available, subtree: [], procs: [1, 42], files: new Map() });
   }
-  private populate(dir: string, controllers: string[]) {
-    this.files.set(`${dir}/cgroup.procs`, '');
-    this.files.set(`${dir}/cgroup.controllers`, controllers.join(' '));
-    this.files.set(`${dir}/cgroup.subtree_control`, '');
-    this.files.set(`${dir}/cgroup.freeze`, '0');
-    this.files.set(`${dir}/cgroup.events`, 'populated 0\nfrozen 0\n');
-    if (controllers.includes('memory')) this.files.set(`${dir}/memory.max`, 'max');
-    if (controllers.includes('pids')) this.files.set(`${dir}/pids.max`, 'max');
+
+  has(dir: string): boolean {
+    return this.cgroups.has(dir);
   }
-  private err(code: string): Error {
-    return Object.assign(new Error(code), { code });
+  /** What the kernel would show in a file (usage counters), set without the write rules. */
+  set(file: string, value: string): void {
+    const [dir, name] = split(file);
+    this.cgroups.get(dir)!.files.set(name, value);
   }
+  enabled(dir: string): string {
+    return this.cgroups.get(dir)!.subtree.join(' ');
+  }
+
   mkdir(dir: string): boolean {
-    if (this.dirs.has(dir)) return false;
-    const parent = dir.slice(0, dir.lastIndexOf('/'));
-    if (!this.dirs.has(parent)) throw this.err('ENOENT');
-    this.dirs.add(dir);
-    this.populate(dir, (this.files.get(`${parent}/cgroup.subtree_control`) ?? '').split(' ').filter(Boolean));
+    if (this.cgroups.has(dir)) return false;
+    const parent = this.cgroups.get(split(dir)[0]);
+    if (!parent) throw fail('ENOENT', dir);
+    // The core files of every non-root cgroup (cpu.stat's usage is the core's; the cpu controller adds throttling).
+    const files = new Map([['cgroup.freeze', '0\n'], ['cgroup.max.depth', 'max\n'], ['cpu.stat', 'usage_usec 0\nuser_usec 0\nsystem_usec 0\n']]);
+    for (const c of parent.subtree) for (const [f, v] of Object.entries(interfaceFiles[c] ?? {})) files.set(f, v);
+    if (this.opts.swap === false) files.delete('memory.swap.max');
+    if (this.opts.bfq && files.has('io.weight')) files.set('io.bfq.weight', 'default 100\n');
+    this.cgroups.set(dir, { controllers: [...parent.subtree], subtree: [], procs: [], files });
     return true;
   }
+
   rmdir(dir: string): void {
-    if (!this.dirs.has(dir)) throw this.err('ENOENT');
-    if (this.hasChildren(dir) || (this.files.get(`${dir}/cgroup.procs`) ?? '') !== '') throw this.err('EBUSY');
-    this.dirs.delete(dir);
-    for (const f of [...this.files.keys()]) if (f.startsWith(`${dir}/`)) this.files.delete(f);
-  }
-  read(file: string): string | undefined {
-    return this.files.get(file);
-  }
-  write(file: string, value: string): void {
-    if (!this.files.has(file)) throw this.err('ENOENT');
-    const dir = file.slice(0, file.lastIndexOf('/'));
-    const name = file.slice(dir.length + 1);
-    if (name === 'cgroup.subtree_control') {
-      const available = this.files.get(`${dir}/cgroup.controllers`)!.split(' ');
-      const enabled = new Set(this.files.get(file)!.split(' ').filter(Boolean));
-      for (const tok of value.split(' ')) {
-        if (!available.includes(tok.slice(1))) throw this.err('ENOENT');
-        if (tok[0] === '+') enabled.add(tok.slice(1));
-        else enabled.delete(tok.slice(1));
+    const cg = this.cgroups.get(dir);
+    if (!cg) throw fail('ENOENT', dir);
+    this.rmdirAttempts++;
+    if (this.hasChildren(dir) || cg.procs.length) {
+      for (const pid of cg.procs) {
+        const left = this.exiting.get(pid);
+        if (left === undefined) continue;
+        if (left > 1) this.exiting.set(pid, left - 1);
+        else {
+          this.exiting.delete(pid);
+          cg.procs = cg.procs.filter((p) => p !== pid);
+        }
       }
-      this.files.set(file, [...enabled].join(' '));
-    } else if (name === 'cgroup.procs') {
-      for (const f of this.files.keys()) if (f.endsWith('/cgroup.procs')) this.files.set(f, this.files.get(f)!.split('\n').filter((p) => p && p !== value).map((p) => `${p}\n`).join(''));
-      this.files.set(file, this.files.get(file)! + `${value}\n`);
-    } else if (name === 'cgroup.freeze') {
-      this.files.set(file, value);
-      this.files.set(`${dir}/cgroup.events`, `populated 1\nfrozen ${value}\n`);
-    } else {
-      this.files.set(file, value);
+      throw fail('EBUSY', dir);
     }
+    this.cgroups.delete(dir);
   }
+
   hasChildren(dir: string): boolean {
-    return [...this.dirs].some((d) => d.startsWith(`${dir}/`));
+    return [...this.cgroups.keys()].some((d) => d.startsWith(`${dir}/`));
   }
-  programs = new Map<string, Buffer[]>();
+
+  read(file: string): string | undefined {
+    const [dir, name] = split(file);
+    const cg = this.cgroups.get(dir);
+    if (!cg) return undefined;
+    if (name === 'cgroup.procs') return cg.procs.map((p) => `${p}\n`).join('');
+    if (name === 'cgroup.controllers') return `${cg.controllers.join(' ')}\n`;
+    if (name === 'cgroup.subtree_control') return `${cg.subtree.join(' ')}\n`;
+    if (name === 'cgroup.events' && dir !== this.root) {
+      const frozen = cg.files.get('cgroup.freeze') === '1\n' && this.freezeCompletes;
+      return `populated ${cg.procs.length ? 1 : 0}\nfrozen ${frozen ? 1 : 0}\n`;
+    }
+    return cg.files.get(name);
+  }
+
+  write(file: string, value: string): void {
+    const [dir, name] = split(file);
+    const cg = this.cgroups.get(dir);
+    const core = ['cgroup.procs', 'cgroup.subtree_control', 'cgroup.controllers'].includes(name);
+    need(cg && (core || cg.files.has(name)), 'ENOENT', file);
+    need(!readOnly.has(name), 'EACCES', file);
+    const v = value.trim();
+    if (name === 'cgroup.subtree_control') this.subtreeControl(dir, cg, v);
+    else if (name === 'cgroup.procs') this.attach(dir, cg, v);
+    else cg.files.set(name, `${this.accept(cg, name, v)}\n`);
+    this.writes.push([file, value]);
+  }
+
   attachDeviceProgram(dir: string, program: Buffer): void {
-    if (!this.dirs.has(dir)) throw this.err('ENOENT');
+    need(this.cgroups.has(dir), 'ENOENT', dir);
     this.programs.set(dir, [...(this.programs.get(dir) ?? []), program]);
   }
+
+  private subtreeControl(dir: string, cg: Cgroup, v: string): void {
+    const next = new Set(cg.subtree);
+    for (const tok of v.split(/\s+/)) {
+      const c = tok.slice(1);
+      need(tok[0] === '+' || tok[0] === '-', 'EINVAL', tok);
+      need(cg.controllers.includes(c), 'ENOENT', tok);
+      if (tok[0] === '+') {
+        // No internal processes (the root is exempt).
+        need(dir === this.root || cg.procs.length === 0, 'EBUSY', `${dir} has processes`);
+        next.add(c);
+      } else {
+        const children = [...this.cgroups].filter(([d]) => split(d)[0] === dir);
+        need(children.every(([, child]) => !child.subtree.includes(c)), 'EBUSY', `a child of ${dir} enables ${c}`);
+        next.delete(c);
+      }
+    }
+    cg.subtree = cg.controllers.filter((c) => next.has(c));
+  }
+
+  private attach(dir: string, cg: Cgroup, v: string): void {
+    need(uint(v), 'EINVAL', v);
+    // No internal processes: a process only joins a cgroup that enables no controllers (or the root).
+    need(dir === this.root || cg.subtree.length === 0, 'EBUSY', `${dir} enables controllers`);
+    for (const other of this.cgroups.values()) other.procs = other.procs.filter((p) => p !== Number(v));
+    cg.procs.push(Number(v));
+  }
+
+  /** The file's new contents after writing v, as the kernel accepts it; throws its errno otherwise. */
+  private accept(cg: Cgroup, name: string, v: string): string {
+    const current = (cg.files.get(name) ?? '').trim();
+    switch (name) {
+      case 'cgroup.freeze':
+      case 'cpu.idle':
+        need(v === '0' || v === '1');
+        return v;
+      case 'cpu.weight':
+        need(uint(v));
+        need(Number(v) >= 1 && Number(v) <= 10000, 'ERANGE');
+        return v;
+      case 'cpu.max': {
+        const m = /^(max|\d+)(?: (\d+))?$/.exec(v);
+        need(m);
+        const period = m[2] ?? current.split(' ')[1];
+        need(m[1] === 'max' || Number(m[1]) >= 1000, 'EINVAL', 'quota below 1ms');
+        need(Number(period) >= 1000 && Number(period) <= 1000000, 'EINVAL', 'period outside 1ms..1s');
+        const burst = Number(cg.files.get('cpu.max.burst'));
+        need(m[1] === 'max' || burst <= Number(m[1]), 'EINVAL', 'quota below burst');
+        return `${m[1]} ${period}`;
+      }
+      case 'cpu.max.burst': {
+        need(uint(v));
+        const quota = (cg.files.get('cpu.max') ?? '').split(' ')[0];
+        need(quota === 'max' || Number(v) <= Number(quota), 'EINVAL', 'burst above quota');
+        return v;
+      }
+      case 'cpuset.cpus':
+      case 'cpuset.mems':
+        need(/^[\d,-]*$/.test(v));
+        return v;
+      case 'io.weight':
+        return weights(current, v, 10000, 'EINVAL');
+      case 'io.bfq.weight':
+        return weights(current, v, 1000, 'ERANGE');
+      case 'io.max':
+        return perDevice(current, v, ['rbps', 'wbps', 'riops', 'wiops']);
+      case 'rdma.max':
+        return perDevice(current, v, ['hca_handle', 'hca_object']);
+      default:
+        // memory.max, memory.low, memory.swap.max, pids.max, hugetlb.*.max, ...
+        need(maxOrUint(v));
+        return v;
+    }
+  }
+}
+
+const split = (file: string): [string, string] => [file.slice(0, file.lastIndexOf('/')), file.slice(file.lastIndexOf('/') + 1)];
+
+/** io.weight / io.bfq.weight: "N" or "default N" sets the default, "MAJ:MIN N" a device's weight. */
+function weights(current: string, v: string, max: number, outOfRange: Errno): string {
+  const m = /^(?:(default|\d+:\d+) )?(-?\d+)$/.exec(v);
+  need(m);
+  need(Number(m[2]) >= 1 && Number(m[2]) <= max, outOfRange);
+  const lines = new Map(current.split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]));
+  lines.set(m[1] ?? 'default', m[2]);
+  return [...lines].map((kv) => kv.join(' ')).join('\n');
+}
+
+/**
+ * io.max and rdma.max: "<device> key=value..." changes only the keys given
+ * of that device; a key is "max" or a number (0 for io.max: ERANGE); a
+ * device whose keys are all "max" is dropped.
+ */
+function perDevice(current: string, v: string, keys: string[]): string {
+  const [dev, ...pairs] = v.split(/\s+/);
+  need(dev && pairs.length);
+  const devices = new Map<string, Map<string, string>>();
+  for (const line of current.split('\n').filter(Boolean)) {
+    const [d, ...kv] = line.split(' ');
+    devices.set(d, new Map(kv.map((p) => p.split('=') as [string, string])));
+  }
+  const limits = devices.get(dev) ?? new Map(keys.map((k) => [k, 'max']));
+  for (const p of pairs) {
+    const [k, val] = p.split('=');
+    need(keys.includes(k) && val !== undefined && maxOrUint(val));
+    need(val !== '0' || keys[0] !== 'rbps', 'ERANGE');
+    limits.set(k, val);
+  }
+  devices.set(dev, limits);
+  return [...devices]
+    .filter(([, l]) => [...l.values()].some((x) => x !== 'max'))
+    .map(([d, l]) => [d, ...keys.map((k) => `${k}=${l.get(k)}`)].join(' '))
+    .join('\n');
 }
 
 const root = '/sys/fs/cgroup';
@@ -133,38 +332,287 @@ const unified = parseCgroupHost(line(40, '/', root, 'cgroup2', 'rw'), '0::/\n');
 const records = (path: string | undefined, id: string): CgroupDirRecord[] =>
   plannedCgroupDirs(unified, path ?? defaultCgroupsPath('/run/tsrun', id)).map(({ hierarchy: h, path: p, dir }) => ({ version: h.version, mountpoint: h.mountpoint, controllers: h.controllers, path: p, dir }));
 
-t.test('v2: create enables the needed controllers down the path, limits, placement, removal', async (t) => {
+/** The message of what fn throws. */
+function errorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    return messageOf(err);
+  }
+  return 'no error';
+}
+
+t.test('the fake cgroup2 tree keeps the kernel\'s rules', async (t) => {
+  const fs = new FakeCgroup2(root, ['cpu', 'memory', 'pids']);
+  fs.mkdir(`${root}/a`);
+  t.equal(fs.read(`${root}/a/memory.max`), undefined, 'no interface files of a controller the parent does not enable');
+  t.throws(() => fs.write(`${root}/a/pids.max`, '5'), { code: 'ENOENT' });
+  t.throws(() => fs.write(`${root}/cgroup.subtree_control`, '+io'), { code: 'ENOENT' }, 'only controllers of cgroup.controllers');
+  fs.write(`${root}/cgroup.subtree_control`, '+pids +memory');
+  t.equal(fs.read(`${root}/a/pids.max`), undefined, 'files appear in cgroups made after the enable');
+  fs.mkdir(`${root}/b`);
+  t.equal(fs.read(`${root}/b/cgroup.controllers`), 'memory pids\n');
+  t.equal(fs.read(`${root}/b/pids.max`), 'max\n');
+  t.equal(fs.read(`${root}/b/cpu.weight`), undefined);
+  fs.write(`${root}/b/cgroup.procs`, '100');
+  t.throws(() => fs.write(`${root}/b/cgroup.subtree_control`, '+pids'), { code: 'EBUSY' }, 'no internal processes: no controllers for the children of a cgroup with processes');
+  fs.mkdir(`${root}/c`);
+  fs.write(`${root}/c/cgroup.subtree_control`, '+memory');
+  t.throws(() => fs.write(`${root}/c/cgroup.procs`, '101'), { code: 'EBUSY' }, 'no internal processes: no process into a cgroup that enables controllers');
+  t.throws(() => fs.write(`${root}/cgroup.subtree_control`, '-memory'), { code: 'EBUSY' }, 'a controller a child still enables stays');
+  t.throws(() => fs.rmdir(`${root}/b`), { code: 'EBUSY' }, 'rmdir of a cgroup with processes');
+  fs.mkdir(`${root}/c/d`);
+  t.throws(() => fs.rmdir(`${root}/c`), { code: 'EBUSY' }, 'rmdir of a cgroup with children');
+  t.throws(() => fs.write(`${root}/b/pids.current`, '0'), { code: 'EACCES' }, 'read-only files');
+  t.throws(() => fs.write(`${root}/b/pids.max`, '-1'), { code: 'EINVAL' }, 'a limit is "max" or a number');
+  fs.write(`${root}/b/pids.max`, 'max');
+
+  const cpu = new FakeCgroup2(root, ['cpu', 'io', 'rdma']);
+  cpu.write(`${root}/cgroup.subtree_control`, '+cpu +io +rdma');
+  cpu.mkdir(`${root}/x`);
+  const x = (f: string) => `${root}/x/${f}`;
+  t.throws(() => cpu.write(x('cpu.weight'), '0'), { code: 'ERANGE' });
+  t.throws(() => cpu.write(x('cpu.weight'), '10001'), { code: 'ERANGE' });
+  cpu.write(x('cpu.weight'), '10000');
+  t.throws(() => cpu.write(x('cpu.max'), '999'), { code: 'EINVAL' }, 'a quota below 1ms');
+  t.throws(() => cpu.write(x('cpu.max'), 'max 2000000'), { code: 'EINVAL' }, 'a period above 1s');
+  cpu.write(x('cpu.max'), '5000');
+  t.equal(cpu.read(x('cpu.max')), '5000 100000\n', 'a quota alone keeps the period');
+  t.throws(() => cpu.write(x('cpu.max.burst'), '6000'), { code: 'EINVAL' }, 'a burst above the quota');
+  t.throws(() => cpu.write(x('io.weight'), '0'), { code: 'EINVAL' });
+  cpu.write(x('io.weight'), '8:0 300');
+  t.equal(cpu.read(x('io.weight')), 'default 100\n8:0 300\n');
+  cpu.write(x('io.max'), '8:0 rbps=600');
+  cpu.write(x('io.max'), '8:0 wiops=300');
+  cpu.write(x('io.max'), '8:16 wbps=1000');
+  t.equal(cpu.read(x('io.max')), '8:0 rbps=600 wbps=max riops=max wiops=300\n8:16 rbps=max wbps=1000 riops=max wiops=max\n', 'io.max merges the keys of each device');
+  cpu.write(x('io.max'), '8:16 wbps=max');
+  t.equal(cpu.read(x('io.max')), '8:0 rbps=600 wbps=max riops=max wiops=300\n', 'a device with no limit left is dropped');
+  t.throws(() => cpu.write(x('io.max'), '8:0 rbps=0'), { code: 'ERANGE' });
+  t.throws(() => cpu.write(x('io.max'), '8:0 speed=1'), { code: 'EINVAL' });
+});
+
+const allControllers = ['cpuset', 'cpu', 'io', 'memory', 'hugetlb', 'pids', 'rdma'];
+const C = `${root}/pod/c`;
+
+/** create + apply on a fake cgroup2 tree, the container at /pod/c. */
+function v2(resources: Resources | undefined, opts: { swap?: boolean; bfq?: boolean; controllers?: string[] } = {}) {
+  const fs = new FakeCgroup2(root, opts.controllers ?? allControllers, opts);
+  const cg = cgroupManager(planCgroups(records('/pod/c', 'c'), false, fs), fs);
+  cg.create(resources);
+  cg.apply(resources);
+  /** The files written in the container's cgroup, in order, and their values. */
+  const written = fs.writes.filter(([f]) => f.startsWith(`${C}/`)).map(([f, v]) => [f.slice(C.length + 1), v]);
+  return { fs, cg, written };
+}
+const writtenV2 = (r: Resources, opts?: { swap?: boolean; bfq?: boolean }) => v2(r, opts).written;
+const refusedV2 = (r: Resources, opts?: { swap?: boolean; bfq?: boolean; controllers?: string[] }) => errorOf(() => v2(r, opts));
+const M = 1024 * 1024;
+
+t.test('v2 cpu: shares -> cpu.weight, quota/period -> cpu.max, burst, idle; realtime refused', async (t) => {
+  // cpu.weight = 1 + (shares - 2) * 9999 / 262142, integer division
+  t.same(writtenV2({ cpu: { shares: 2 } }), [['cpu.weight', '1']], 'the v1 minimum is the v2 minimum');
+  t.same(writtenV2({ cpu: { shares: 1024 } }), [['cpu.weight', '39']], 'the v1 default: 1 + 1022 * 9999 / 262142 = 39');
+  t.same(writtenV2({ cpu: { shares: 262144 } }), [['cpu.weight', '10000']], 'the v1 maximum is the v2 maximum');
+  t.same(writtenV2({ cpu: { shares: 100000 } }), [['cpu.weight', '3815']], '1 + 99998 * 9999 / 262142 = 3815');
+  t.equal(refusedV2({ cpu: { shares: 1000000 } }), 'linux.resources.cpu.shares: cannot set cpu.weight to "38144": result too large', 'past the v1 range: the kernel\'s ERANGE, named');
+  t.same(writtenV2({ cpu: { quota: 50000, period: 100000 } }), [['cpu.max', '50000 100000']]);
+  t.same(writtenV2({ cpu: { quota: -1, period: 100000 } }), [['cpu.max', 'max 100000']], 'quota -1 is "max"');
+  t.same(writtenV2({ cpu: { period: 250000 } }), [['cpu.max', 'max 250000']], 'a period alone: no quota');
+  const q = v2({ cpu: { quota: 20000 } });
+  t.same(q.written, [['cpu.max', '20000']], 'a quota alone');
+  t.equal(q.fs.read(`${C}/cpu.max`), '20000 100000\n', 'keeps the kernel\'s period');
+  t.same(writtenV2({ cpu: { quota: 50000, period: 100000, burst: 20000 } }), [['cpu.max', '50000 100000'], ['cpu.max.burst', '20000']], 'the quota before the burst it bounds');
+  t.equal(refusedV2({ cpu: { quota: 50000, period: 100000, burst: 60000 } }), 'linux.resources.cpu.burst: cannot set cpu.max.burst to "60000": invalid argument', 'a burst above the quota: the kernel\'s EINVAL, named');
+  t.equal(refusedV2({ cpu: { quota: 500 } }), 'linux.resources.cpu.quota: cannot set cpu.max to "500": invalid argument', 'a quota below 1ms');
+  t.same(writtenV2({ cpu: { idle: 1 } }), [['cpu.idle', '1']]);
+  t.same(writtenV2({ cpu: { shares: 0, quota: 0, period: 0 } }), [], '0 is "not set"');
+  t.equal(refusedV2({ cpu: { realtimeRuntime: 950000 } }), 'linux.resources.cpu.realtimeRuntime: cgroup v2 has no realtime CPU bandwidth');
+  t.equal(refusedV2({ cpu: { realtimePeriod: 1000000 } }), 'linux.resources.cpu.realtimePeriod: cgroup v2 has no realtime CPU bandwidth');
+});
+
+t.test('v2 cpuset: cpus and mems', async (t) => {
+  const { fs, written } = v2({ cpu: { cpus: '0-1', mems: '0' } });
+  t.same(written, [['cpuset.cpus', '0-1'], ['cpuset.mems', '0']]);
+  t.equal(fs.enabled(root), 'cpuset', 'only cpuset is enabled, not cpu');
+  t.equal(refusedV2({ cpu: { cpus: 'zero' } }), 'linux.resources.cpu.cpus: cannot set cpuset.cpus to "zero": invalid argument');
+});
+
+t.test('v2 memory: limit, reservation, swap (memory.swap.max = swap - limit); what v2 cannot do is refused', async (t) => {
+  t.same(writtenV2({ memory: { limit: 100 * M } }), [['memory.max', String(100 * M)]]);
+  t.same(writtenV2({ memory: { reservation: 50 * M } }), [['memory.low', String(50 * M)]]);
+  t.same(writtenV2({ memory: { reservation: -1 } }), [['memory.low', 'max']]);
+  t.same(writtenV2({ memory: { limit: 100 * M, swap: 300 * M } }), [['memory.swap.max', String(200 * M)], ['memory.max', String(100 * M)]], 'v1 counts memory+swap, v2 swap alone');
+  t.same(writtenV2({ memory: { limit: 100 * M, swap: 100 * M } }), [['memory.swap.max', '0'], ['memory.max', String(100 * M)]], 'swap = limit: no swap');
+  t.same(writtenV2({ memory: { limit: 100 * M, swap: -1 } }), [['memory.swap.max', 'max'], ['memory.max', String(100 * M)]], 'swap -1: unlimited');
+  t.equal(refusedV2({ memory: { swap: 300 * M } }), 'linux.resources.memory.swap: cannot set a swap limit without a memory limit on cgroup v2 (memory.swap.max is swap alone)');
+  t.equal(refusedV2({ memory: { limit: -1, swap: 300 * M } }), 'linux.resources.memory.swap: cannot set a swap limit without a memory limit on cgroup v2 (memory.swap.max is swap alone)');
+  t.equal(refusedV2({ memory: { limit: 200 * M, swap: 100 * M } }), `linux.resources.memory.swap: memory+swap limit ${100 * M} is lower than the memory limit ${200 * M}`);
+  t.same(writtenV2({ memory: { limit: -1 } }), [['memory.swap.max', 'max'], ['memory.max', 'max']], 'limit -1 lifts the swap limit too');
+  t.same(writtenV2({ memory: { limit: -1 } }, { swap: false }), [['memory.max', 'max']], 'limit -1 without swap accounting: nothing to lift');
+  t.same(writtenV2({ memory: { limit: 100 * M, swap: -1 } }, { swap: false }), [['memory.max', String(100 * M)]], 'swap -1 without swap accounting: nothing to enforce');
+  t.equal(refusedV2({ memory: { limit: 100 * M, swap: 200 * M } }, { swap: false }), "linux.resources.memory.swap: this host's cgroup has no memory.swap.max (the kernel does not support it)", 'a swap limit where there is no swap accounting is refused');
+  t.same(writtenV2({ memory: { kernel: 10 * M, useHierarchy: true, disableOOMKiller: false, checkBeforeUpdate: true } }), [], 'kernel is ignored (warned at plan), the rest is v2\'s own behaviour');
+  t.equal(refusedV2({ memory: { kernelTCP: 10 * M } }), 'linux.resources.memory.kernelTCP: cgroup v2 has no kernel TCP memory limit');
+  t.equal(refusedV2({ memory: { swappiness: 10 } }), 'linux.resources.memory.swappiness: cgroup v2 has no per-cgroup swappiness');
+  t.equal(refusedV2({ memory: { disableOOMKiller: true } }), 'linux.resources.memory.disableOOMKiller: cgroup v2 cannot disable the OOM killer');
+  t.equal(refusedV2({ memory: { useHierarchy: false } }), 'linux.resources.memory.useHierarchy: cgroup v2 accounting is always hierarchical');
+});
+
+t.test('v2 pids', async (t) => {
+  t.same(writtenV2({ pids: { limit: 10 } }), [['pids.max', '10']]);
+  t.same(writtenV2({ pids: { limit: -1 } }), [['pids.max', 'max']]);
+  t.same(writtenV2({ pids: { limit: 0 } }), [['pids.max', '0']], 'config-linux.md: 0 is a valid limit and SHOULD be treated as such');
+});
+
+t.test('v2 io: weight -> io.weight (converted) or io.bfq.weight (as is), throttles -> io.max; leaf weights refused', async (t) => {
+  // io.weight = 1 + (weight - 10) * 9999 / 990
+  t.same(writtenV2({ blockIO: { weight: 10 } }), [['io.weight', '1']]);
+  t.same(writtenV2({ blockIO: { weight: 500 } }), [['io.weight', '4950']]);
+  t.same(writtenV2({ blockIO: { weight: 1000 } }), [['io.weight', '10000']]);
+  t.same(writtenV2({ blockIO: { weight: 500, weightDevice: [{ major: 8, minor: 0, weight: 100 }] } }), [['io.weight', '4950'], ['io.weight', '8:0 910']], 'a device weight: 1 + 90 * 9999 / 990 = 910');
+  const bfq = v2({ blockIO: { weight: 500, weightDevice: [{ major: 8, minor: 16, weight: 100 }] } }, { bfq: true });
+  t.same(bfq.written, [['io.bfq.weight', '500'], ['io.bfq.weight', '8:16 100']], 'with BFQ: its own weight file, v1\'s scale as is');
+  t.equal(bfq.fs.read(`${C}/io.bfq.weight`), 'default 500\n8:16 100\n');
+  t.equal(refusedV2({ blockIO: { weight: 5 } }), 'linux.resources.blockIO.weight: cannot set io.weight to "-49": invalid argument', 'below v1\'s range: the kernel\'s EINVAL, named');
+  const io = v2({
+    blockIO: {
+      throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 600 }],
+      throttleWriteBpsDevice: [{ major: 8, minor: 16, rate: 1000 }],
+      throttleReadIOPSDevice: [{ major: 8, minor: 16, rate: 50 }],
+      throttleWriteIOPSDevice: [{ major: 8, minor: 0, rate: 300 }],
+    },
+  });
+  t.same(io.written, [['io.max', '8:0 rbps=600'], ['io.max', '8:16 wbps=1000'], ['io.max', '8:16 riops=50'], ['io.max', '8:0 wiops=300']]);
+  t.equal(io.fs.read(`${C}/io.max`), '8:0 rbps=600 wbps=max riops=max wiops=300\n8:16 rbps=max wbps=1000 riops=50 wiops=max\n', 'one line per device, as the kernel keeps them');
+  t.equal(refusedV2({ blockIO: { throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 600 }, { major: 8, minor: 16, rate: 0 }] } }), 'linux.resources.blockIO.throttleReadBpsDevice[1]: cannot set io.max to "8:16 rbps=0": result too large');
+  t.equal(refusedV2({ blockIO: { leafWeight: 300 } }), 'linux.resources.blockIO.leafWeight: cgroup v2 has no leaf weights');
+  t.equal(refusedV2({ blockIO: { weightDevice: [{ major: 8, minor: 0, weight: 500 }, { major: 8, minor: 16, leafWeight: 300 }] } }), 'linux.resources.blockIO.weightDevice[1].leafWeight: cgroup v2 has no leaf weights');
+});
+
+t.test('v2 hugetlb: the reservation limit and the usage limit of each page size', async (t) => {
+  t.same(writtenV2({ hugepageLimits: [{ pageSize: '2MB', limit: 4 * M }] }), [['hugetlb.2MB.rsvd.max', String(4 * M)], ['hugetlb.2MB.max', String(4 * M)]]);
+  t.equal(refusedV2({ hugepageLimits: [{ pageSize: '2MB', limit: 4 * M }, { pageSize: '1GB', limit: 1024 * M }] }), "linux.resources.hugepageLimits[1].limit: this host's cgroup has no hugetlb.1GB.max (the kernel does not support it)", 'a page size the host does not have');
+  t.equal(refusedV2({ hugepageLimits: [{ pageSize: '2M', limit: 1 }] }), 'linux.resources.hugepageLimits[0].pageSize: "2M" is not a page size such as 2MB or 1GB');
+});
+
+t.test('v2 rdma, and the network fields v2 has no controller for', async (t) => {
+  const r = v2({ rdma: { mlx5_1: { hcaHandles: 3, hcaObjects: 10000 }, mlx4_0: { hcaObjects: 1000 } } });
+  t.same(r.written, [['rdma.max', 'mlx5_1 hca_handle=3 hca_object=10000'], ['rdma.max', 'mlx4_0 hca_object=1000']]);
+  t.equal(r.fs.read(`${C}/rdma.max`), 'mlx5_1 hca_handle=3 hca_object=10000\nmlx4_0 hca_handle=max hca_object=1000\n');
+  t.equal(refusedV2({ network: { classID: 1048577 } }), 'linux.resources.network.classID: cgroup v2 has no net_cls controller');
+  t.equal(refusedV2({ network: { priorities: [{ name: 'eth0', priority: 500 }] } }), 'linux.resources.network.priorities: cgroup v2 has no net_prio controller');
+});
+
+t.test('v2 unified: files written as given, after their controller is enabled', async (t) => {
+  const u = v2({ unified: { 'pids.max': '7', 'memory.low': '1048576' } });
+  t.same(u.written, [['pids.max', '7'], ['memory.low', '1048576']]);
+  t.equal(u.fs.enabled(root), 'memory pids', 'the controllers of the keys are enabled');
+  t.equal(u.fs.enabled(`${root}/pod`), 'memory pids');
+  const over = v2({ pids: { limit: 5 }, unified: { 'pids.max': '9' } });
+  t.same(over.written, [['pids.max', '5'], ['pids.max', '9']], 'unified is written last: it overrides the converted value');
+  const core = v2({ unified: { 'cgroup.max.depth': '3' } });
+  t.same(core.written, [['cgroup.max.depth', '3']]);
+  t.equal(core.fs.enabled(root), '', 'a cgroup core file needs no controller');
+  t.equal(refusedV2({ unified: { 'pids.max': '5', 'rdma.max': 'mlx5_1 hca_handle=2' } }, { controllers: ['memory', 'pids'] }), 'linux.resources.unified["rdma.max"]: the rdma controller is not available in /sys/fs/cgroup', 'a controller the host lacks: the key that needs it is named');
+  t.equal(refusedV2({ unified: { '../memory.max': '1' } }), 'linux.resources.unified["../memory.max"]: is not the name of a cgroup v2 interface file');
+  t.equal(refusedV2({ unified: { 'io/../../memory.max': '1' } }), 'linux.resources.unified["io/../../memory.max"]: is not the name of a cgroup v2 interface file', 'a bad key is refused as such, not taken for a controller');
+  t.equal(refusedV2({ unified: { memory: '1' } }), 'linux.resources.unified.memory: is not the name of a cgroup v2 interface file');
+  t.equal(refusedV2({ unified: { 'memory.nonesuch': '1' } }), 'linux.resources.unified["memory.nonesuch"]: this host\'s cgroup has no memory.nonesuch (the kernel does not support it)');
+  t.equal(refusedV2({ unified: { 'pids.max': 'lots' } }), 'linux.resources.unified["pids.max"]: cannot set pids.max to "lots": invalid argument');
+});
+
+t.test('v2 controllers are enabled only where the resources need them', async (t) => {
+  const cases: [Resources | undefined, string][] = [
+    [undefined, ''],
+    [{}, ''],
+    [{ devices: [{ allow: false, access: 'rwm' }] }, ''],
+    [{ cpu: { shares: 512 } }, 'cpu'],
+    [{ cpu: { cpus: '0' } }, 'cpuset'],
+    [{ memory: { limit: M } }, 'memory'],
+    [{ pids: { limit: 3 } }, 'pids'],
+    [{ blockIO: { weight: 100 } }, 'io'],
+    [{ hugepageLimits: [{ pageSize: '2MB', limit: 2 * M }] }, 'hugetlb'],
+    [{ rdma: { mlx5_1: { hcaHandles: 1 } } }, 'rdma'],
+    [{ cpu: { shares: 512, mems: '0' }, pids: { limit: 3 }, memory: { limit: M } }, 'cpuset cpu memory pids'],
+  ];
+  for (const [r, want] of cases) {
+    const { fs } = v2(r);
+    t.equal(fs.enabled(root), want, `${JSON.stringify(r)}: the root enables "${want}"`);
+    t.equal(fs.enabled(`${root}/pod`), want, 'and so does the parent');
+    t.equal(fs.enabled(C), '', 'the container\'s own cgroup enables nothing (its processes live there)');
+  }
+});
+
+t.test('v2 devices: every container gets its allowlist as a BPF program on its own cgroup', async (t) => {
+  const rules = [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 10, minor: 229, access: 'rw' }];
+  for (const r of [undefined, {}, { devices: rules }, { devices: [{ allow: true, access: 'rwm' }] }] as (Resources | undefined)[]) {
+    const { fs } = v2(r);
+    t.same([...fs.programs.keys()], [C], `${JSON.stringify(r)}: attached to the container's cgroup only`);
+    t.equal(fs.programs.get(C)!.length, 1, 'once');
+    t.ok(fs.programs.get(C)![0].equals(deviceProgram(containerAllowlist(r))), 'the program of the container\'s effective allowlist');
+  }
+  t.notOk(deviceProgram(containerAllowlist({ devices: rules })).equals(deviceProgram(containerAllowlist({}))), '(different allowlists give different programs)');
+  const fs = new FakeCgroup2(root, allControllers);
+  fs.attachDeviceProgram = () => {
+    throw fail('EINVAL', 'verifier');
+  };
+  const cg = cgroupManager(planCgroups(records('/pod/c', 'c'), false, fs), fs);
+  cg.create({});
+  t.equal(errorOf(() => cg.apply({})), 'linux.resources.devices: cannot attach the device program to /sys/fs/cgroup/pod/c: invalid argument');
+});
+
+t.test('v2: a parent with processes cannot hand controllers down (no internal processes)', async (t) => {
+  const fs = new FakeCgroup2(root, allControllers);
+  fs.write(`${root}/cgroup.subtree_control`, '+pids');
+  fs.mkdir(`${root}/busy`);
+  fs.write(`${root}/busy/cgroup.procs`, '77');
+  const cg = cgroupManager(planCgroups(records('/busy/c', 'c'), false, fs), fs);
+  t.equal(errorOf(() => cg.create({ pids: { limit: 5 } })), 'linux.resources.pids.limit: cannot enable the pids controller in /sys/fs/cgroup/busy: resource busy or locked');
+  const free = cgroupManager(planCgroups(records('/busy/d', 'd'), false, fs), fs);
+  free.create({});
+  free.apply({});
+  t.ok(fs.has(`${root}/busy/d`), 'without resources there is nothing to enable: allowed');
+});
+
+t.test('v2: create, apply, enter, freeze, thaw, pids, destroy', async (t) => {
   const fs = new FakeCgroup2(root, ['cpu', 'io', 'memory', 'pids']);
   const record = planCgroups(records('/machine/c1', 'c1'), false, fs);
   t.same(record.created, [`${root}/machine`, `${root}/machine/c1`], 'the directories that will be ours');
   const cg = cgroupManager(record, fs);
-  cg.create({ memory: { limit: 1 << 20 }, pids: { limit: 10 } });
-  t.equal(fs.read(`${root}/cgroup.subtree_control`), 'memory pids', 'the root hands memory and pids down');
-  t.equal(fs.read(`${root}/machine/cgroup.subtree_control`), 'memory pids', 'and so does the parent');
-  t.equal(fs.read(`${root}/machine/c1/memory.max`), 'max', 'the container cgroup has the memory files');
-  cg.apply({ memory: { limit: 1 << 20 }, pids: { limit: 10 } });
-  t.equal(fs.read(`${root}/machine/c1/memory.max`), String(1 << 20));
-  t.equal(fs.read(`${root}/machine/c1/pids.max`), '10');
-  cg.apply({ memory: { limit: -1 }, pids: { limit: -1 } });
-  t.equal(fs.read(`${root}/machine/c1/memory.max`), 'max', '-1 means no limit');
-  t.equal(fs.read(`${root}/machine/c1/pids.max`), 'max', '-1 means no limit');
-  cg.enter(4242);
-  t.same(cg.pids(), [4242]);
+  const r = { memory: { limit: M }, pids: { limit: 10 } };
+  cg.create(r);
+  t.equal(fs.enabled(root), 'memory pids', 'the root hands memory and pids down');
+  t.equal(fs.enabled(`${root}/machine`), 'memory pids', 'and so does the parent');
+  cg.apply(r);
+  t.equal(fs.read(`${root}/machine/c1/memory.max`), `${M}\n`);
+  t.equal(fs.read(`${root}/machine/c1/pids.max`), '10\n');
+  const pid = 10_000_001; // above any pid_max: destroy's SIGKILL reaches no real process
+  cg.enter(pid);
+  t.same(cg.pids(), [pid]);
+  t.equal(cg.freezerState(), 'thawed');
   t.ok(cg.freeze());
-  t.equal(fs.read(`${root}/machine/c1/cgroup.freeze`), '1', 'kill --all freezes through cgroup.freeze');
+  t.equal(fs.read(`${root}/machine/c1/cgroup.freeze`), '1\n', 'kill --all freezes through cgroup.freeze');
   t.equal(cg.freezerState(), 'frozen');
   cg.thaw();
+  t.equal(fs.read(`${root}/machine/c1/cgroup.freeze`), '0\n');
   t.equal(cg.freezerState(), 'thawed');
-  fs.write(`${root}/cgroup.procs`, '4242'); // the process left (exited)
+  fs.freezeCompletes = false;
+  fs.write(`${root}/machine/c1/cgroup.freeze`, '1');
+  t.equal(cg.freezerState(), 'freezing', 'asked to freeze, not frozen yet (cgroup.events)');
+  fs.freezeCompletes = true;
+  cg.thaw();
+  fs.exiting.set(pid, 3); // killed, and gone after three more tries
   cg.destroy();
-  t.notOk(fs.dirs.has(`${root}/machine/c1`), 'removed');
-  t.notOk(fs.dirs.has(`${root}/machine`), 'the parent create made is removed too');
+  t.equal(fs.rmdirAttempts, 4 + 1, 'EBUSY three times while the killed process exits, then the cgroup and its parent go');
+  t.notOk(fs.has(`${root}/machine/c1`), 'removed');
+  t.notOk(fs.has(`${root}/machine`), 'the parent create made is removed too');
 });
 
 t.test('v2: errors', async (t) => {
   const fs = new FakeCgroup2(root, ['cpu', 'pids']);
   const cg = cgroupManager(planCgroups(records('/c2', 'c2'), false, fs), fs);
-  t.throws(() => cg.create({ memory: { limit: 1 << 20 } }), /linux\.resources\.memory\.limit: the memory controller is not available in \/sys\/fs\/cgroup/, 'a missing controller is named with the field that needs it');
+  t.equal(errorOf(() => cg.create({ memory: { limit: M } })), 'linux.resources.memory.limit: the memory controller is not available in /sys/fs/cgroup', 'a missing controller is named with the field that needs it');
   fs.mkdir(`${root}/busy`);
   fs.write(`${root}/busy/cgroup.procs`, '77');
   t.throws(() => planCgroups(records('/busy', 'b'), false, fs), /linux\.cgroupsPath: cgroup \/sys\/fs\/cgroup\/busy already has processes in it/);
@@ -178,8 +626,366 @@ t.test('v2: the default path shares tsrun/ between containers', async (t) => {
   b.create({});
   t.ok(b.record.created.includes(`${root}/tsrun`), 'each container lists the shared parent');
   a.destroy();
-  t.ok(fs.dirs.has(`${root}/tsrun`), 'the parent stays while another container uses it');
-  t.ok(fs.dirs.has(`${root}/tsrun/b`));
+  t.ok(fs.has(`${root}/tsrun`), 'the parent stays while another container uses it');
+  t.ok(fs.has(`${root}/tsrun/b`));
   b.destroy();
-  t.notOk(fs.dirs.has(`${root}/tsrun`), 'the last container removes it');
+  t.notOk(fs.has(`${root}/tsrun`), 'the last container removes it');
+});
+
+t.test('v2 stats from the cgroup2 files', async (t) => {
+  const { fs, cg } = v2({ memory: { limit: 100 * M }, pids: { limit: 50 }, cpu: { shares: 1024 }, blockIO: { weight: 500 } });
+  fs.set(`${C}/cpu.stat`, 'usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 10\nnr_throttled 2\nthrottled_usec 300\n');
+  fs.set(`${C}/memory.current`, '4096\n');
+  fs.set(`${C}/memory.peak`, '8192\n');
+  fs.set(`${C}/memory.events`, 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n');
+  fs.set(`${C}/memory.stat`, 'anon 1024\nfile 2048\n');
+  fs.set(`${C}/memory.swap.current`, '512\n');
+  fs.set(`${C}/pids.current`, '4\n');
+  fs.set(`${C}/io.stat`, '8:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n');
+  t.same(cg.stats(), {
+    cpu: { usage: { total: 1_500_000, kernel: 500_000, user: 1_000_000 }, throttling: { periods: 10, throttledPeriods: 2, throttledTime: 300_000 } },
+    memory: {
+      usage: { usage: 4096, max: 8192, failcnt: 3, limit: 100 * M },
+      swap: { usage: 512, max: 0, failcnt: 0, limit: 0 },
+      oomKills: 1,
+      raw: { anon: 1024, file: 2048 },
+    },
+    pids: { current: 4, limit: 50 },
+    blkio: {
+      ioServiceBytesRecursive: [{ major: 8, minor: 0, op: 'Read', value: 4096 }, { major: 8, minor: 0, op: 'Write', value: 8192 }],
+      ioServicedRecursive: [{ major: 8, minor: 0, op: 'Read', value: 1 }, { major: 8, minor: 0, op: 'Write', value: 2 }],
+    },
+  });
+  t.same(v2({}).cg.stats(), { cpu: { usage: { total: 0, kernel: 0, user: 0 }, throttling: { periods: 0, throttledPeriods: 0, throttledTime: 0 } } }, 'no controller enabled: only the core\'s cpu.stat');
+});
+
+// --- a fake v1 (and hybrid) tree ---------------------------------------------
+
+const UNLIMITED = '9223372036854771712'; // what v1 shows for "-1"
+
+/** The files a v1 controller gives each cgroup of its hierarchy, with their initial contents. */
+function v1Files(controller: string, o: V1Options): Record<string, string> {
+  const files: Record<string, Record<string, string>> = {
+    cpu: { 'cpu.shares': '1024', 'cpu.cfs_period_us': '100000', 'cpu.cfs_quota_us': '-1', 'cpu.cfs_burst_us': '0', 'cpu.rt_period_us': '1000000', 'cpu.rt_runtime_us': '0', 'cpu.idle': '0', 'cpu.stat': 'nr_periods 0\nnr_throttled 0\nthrottled_time 0\n' },
+    cpuacct: { 'cpuacct.usage': '0', 'cpuacct.usage_percpu': '0 0 ', 'cpuacct.stat': 'user 0\nsystem 0\n' },
+    cpuset: { 'cpuset.cpus': '', 'cpuset.mems': '' },
+    memory: {
+      'memory.limit_in_bytes': UNLIMITED,
+      'memory.soft_limit_in_bytes': UNLIMITED,
+      ...(o.memsw === false ? {} : { 'memory.memsw.limit_in_bytes': UNLIMITED, 'memory.memsw.usage_in_bytes': '0' }),
+      'memory.kmem.tcp.limit_in_bytes': UNLIMITED,
+      'memory.swappiness': '60',
+      'memory.oom_control': 'oom_kill_disable 0\nunder_oom 0\noom_kill 0\n',
+      'memory.use_hierarchy': '1',
+      'memory.usage_in_bytes': '0',
+      'memory.stat': 'cache 0\nrss 0\n',
+    },
+    devices: { 'devices.allow': '', 'devices.deny': '', 'devices.list': 'a *:* rwm\n' },
+    blkio: {
+      ...(o.bfq ? { 'blkio.bfq.weight': '100', 'blkio.bfq.weight_device': '' } : { 'blkio.weight': '500', 'blkio.weight_device': '' }),
+      'blkio.throttle.read_bps_device': '',
+      'blkio.throttle.write_bps_device': '',
+      'blkio.throttle.read_iops_device': '',
+      'blkio.throttle.write_iops_device': '',
+      'blkio.throttle.io_service_bytes_recursive': 'Total 0\n',
+      'blkio.throttle.io_serviced_recursive': 'Total 0\n',
+    },
+    pids: { 'pids.max': 'max', 'pids.current': '0' },
+    hugetlb: { 'hugetlb.2MB.limit_in_bytes': UNLIMITED, ...(o.rsvd ? { 'hugetlb.2MB.rsvd.limit_in_bytes': UNLIMITED } : {}) },
+    freezer: { 'freezer.state': 'THAWED' },
+    net_cls: { 'net_cls.classid': '0' },
+    net_prio: { 'net_prio.ifpriomap': '' },
+    rdma: { 'rdma.max': '' },
+  };
+  return files[controller] ?? {};
+}
+
+interface V1Options {
+  /** memory.memsw.* exist (swap accounting on). */
+  memsw?: boolean;
+  /** blkio has BFQ's files (blkio.bfq.weight) instead of CFQ's blkio.weight. */
+  bfq?: boolean;
+  /** hugetlb has reservation limits. */
+  rsvd?: boolean;
+}
+
+/**
+ * v1 hierarchies as plain files, with the few kernel rules the manager's
+ * order depends on: memory.memsw.limit_in_bytes >= memory.limit_in_bytes at
+ * every step (EINVAL otherwise), memory.swappiness 0..100, a process joins
+ * a cpuset cgroup only once it has cpus (ENOSPC), rmdir EBUSY while busy.
+ */
+class FakeCgroupV1 implements CgroupFs {
+  readonly files = new Map<string, string>();
+  readonly dirs = new Set<string>();
+  readonly writes: [file: string, value: string][] = [];
+
+  constructor(
+    readonly host: CgroupHost,
+    readonly opts: V1Options = {},
+  ) {
+    for (const h of host.hierarchies) this.populate(h.mountpoint);
+    for (const h of host.hierarchies) this.files.set(`${h.mountpoint}/cgroup.procs`, '1\n');
+    if (this.files.has(`${v1Root}/cpuset/cpuset.cpus`)) {
+      this.files.set(`${v1Root}/cpuset/cpuset.cpus`, '0-3');
+      this.files.set(`${v1Root}/cpuset/cpuset.mems`, '0');
+    }
+  }
+
+  private hierarchy(dir: string) {
+    return this.host.hierarchies.find((h) => dir === h.mountpoint || dir.startsWith(`${h.mountpoint}/`))!;
+  }
+  private populate(dir: string) {
+    this.dirs.add(dir);
+    this.files.set(`${dir}/cgroup.procs`, '');
+    for (const c of this.hierarchy(dir).controllers) for (const [f, v] of Object.entries(v1Files(c, this.opts))) this.files.set(`${dir}/${f}`, v);
+  }
+
+  mkdir(dir: string): boolean {
+    if (this.dirs.has(dir)) return false;
+    need(this.dirs.has(split(dir)[0]), 'ENOENT', dir);
+    this.populate(dir);
+    return true;
+  }
+  rmdir(dir: string): void {
+    need(this.dirs.has(dir), 'ENOENT', dir);
+    need(!this.hasChildren(dir) && this.files.get(`${dir}/cgroup.procs`) === '', 'EBUSY', dir);
+    this.dirs.delete(dir);
+    for (const f of [...this.files.keys()]) if (split(f)[0] === dir) this.files.delete(f);
+  }
+  hasChildren(dir: string): boolean {
+    return [...this.dirs].some((d) => d.startsWith(`${dir}/`));
+  }
+  read(file: string): string | undefined {
+    return this.files.get(file);
+  }
+  write(file: string, value: string): void {
+    need(this.files.has(file), 'ENOENT', file);
+    const [dir, name] = split(file);
+    const get = (n: string) => this.files.get(`${dir}/${n}`);
+    const bytes = (v: string) => BigInt(v === '-1' ? UNLIMITED : v);
+    if (name === 'cgroup.procs') {
+      need(get('cpuset.cpus') !== '', 'ENOSPC', `${dir} has no cpus`);
+      // Out of its cgroup in this hierarchy (each hierarchy has the process in one cgroup).
+      for (const d of [...this.dirs].filter((x) => this.hierarchy(x) === this.hierarchy(dir))) {
+        const procs = this.files.get(`${d}/cgroup.procs`)!.split('\n').filter((p) => p && p !== value);
+        this.files.set(`${d}/cgroup.procs`, procs.map((p) => `${p}\n`).join(''));
+      }
+      this.files.set(file, `${get('cgroup.procs')}${value}\n`);
+    } else if (name === 'memory.limit_in_bytes') {
+      const memsw = get('memory.memsw.limit_in_bytes');
+      need(memsw === undefined || bytes(value) <= BigInt(memsw), 'EINVAL', 'limit above memsw');
+      this.files.set(file, String(bytes(value)));
+    } else if (name === 'memory.memsw.limit_in_bytes') {
+      need(bytes(value) >= BigInt(get('memory.limit_in_bytes')!), 'EINVAL', 'memsw below limit');
+      this.files.set(file, String(bytes(value)));
+    } else if (name === 'memory.swappiness') {
+      need(uint(value) && Number(value) <= 100);
+      this.files.set(file, value);
+    } else {
+      this.files.set(file, value);
+    }
+    this.writes.push([file, value]);
+  }
+  attachDeviceProgram(): void {
+    throw new Error('no device programs on v1');
+  }
+}
+
+const v1Root = '/sys/fs/cgroup';
+const allV1 = ['cpu,cpuacct', 'cpuset', 'memory', 'devices', 'blkio', 'pids', 'hugetlb', 'freezer', 'net_cls,net_prio', 'rdma', 'systemd'];
+
+/** A v1 host with these hierarchies (and, if hybrid, the unified one) mounted under /sys/fs/cgroup. */
+function v1Host(hierarchies: string[], hybrid = true): CgroupHost {
+  const mounts = hierarchies.map((h, i) => line(50 + i, '/', `${v1Root}/${h}`, 'cgroup', `rw,${h === 'systemd' ? 'xattr,name=systemd' : h}`));
+  if (hybrid) mounts.push(line(90, '/', `${v1Root}/unified`, 'cgroup2', 'rw,nsdelegate'));
+  return parseCgroupHost(mounts.join('\n'), '0::/\n');
+}
+
+/** create + apply on a fake v1 tree, the container at /c. */
+function v1(resources: Resources | undefined, opts: V1Options & { hierarchies?: string[]; hybrid?: boolean } = {}) {
+  const host = v1Host(opts.hierarchies ?? allV1, opts.hybrid);
+  const fs = new FakeCgroupV1(host, opts);
+  const dirs = plannedCgroupDirs(host, '/c').map(({ hierarchy: h, path, dir }) => ({ version: h.version, mountpoint: h.mountpoint, controllers: h.controllers, path, dir }));
+  const cg = cgroupManager(planCgroups(dirs, false, fs), fs);
+  cg.create(resources);
+  cg.apply(resources);
+  /** The files written in the container's cgroup of one hierarchy, in order, and their values. */
+  const written = (hierarchy: string) => fs.writes.filter(([f]) => split(f)[0] === `${v1Root}/${hierarchy}/c`).map(([f, v]) => [split(f)[1], v]);
+  return { fs, cg, written };
+}
+const refusedV1 = (r: Resources, opts?: V1Options & { hierarchies?: string[] }) => errorOf(() => v1(r, opts));
+
+t.test('v1 cpu and cpuset: each field to its file', async (t) => {
+  const { written } = v1({ cpu: { shares: 512, quota: 50000, period: 200000, burst: 10000, realtimeRuntime: 950000, realtimePeriod: 1000000, idle: 1, cpus: '1-2', mems: '0' } });
+  t.same(written('cpu,cpuacct'), [
+    ['cpu.shares', '512'],
+    ['cpu.cfs_period_us', '200000'],
+    ['cpu.cfs_quota_us', '50000'],
+    ['cpu.cfs_burst_us', '10000'],
+    ['cpu.rt_period_us', '1000000'],
+    ['cpu.rt_runtime_us', '950000'],
+    ['cpu.idle', '1'],
+  ], 'as is (no conversion on v1), the period before the quota');
+  t.same(written('cpuset'), [['cpuset.cpus', '0-3'], ['cpuset.mems', '0'], ['cpuset.cpus', '1-2'], ['cpuset.mems', '0']], 'a new cpuset cgroup first gets its parent\'s cpus and mems, then the config\'s');
+  t.same(v1({ cpu: { quota: -1 } }).written('cpu,cpuacct'), [['cpu.cfs_quota_us', '-1']]);
+  t.same(v1({}).written('cpu,cpuacct'), [], 'nothing set, nothing written');
+});
+
+t.test('v1 memory: each field to its file', async (t) => {
+  const { written } = v1({ memory: { limit: 100 * M, reservation: 80 * M, swap: 200 * M, kernel: 10 * M, kernelTCP: 5 * M, swappiness: 10, disableOOMKiller: true, useHierarchy: true, checkBeforeUpdate: true } });
+  t.same(written('memory'), [
+    ['memory.limit_in_bytes', String(100 * M)],
+    ['memory.memsw.limit_in_bytes', String(200 * M)],
+    ['memory.soft_limit_in_bytes', String(80 * M)],
+    ['memory.kmem.tcp.limit_in_bytes', String(5 * M)],
+    ['memory.swappiness', '10'],
+    ['memory.oom_control', '1'],
+    ['memory.use_hierarchy', '1'],
+  ], 'swap is memory+swap as in v1; kernel is not written (ignored, warned at plan)');
+  t.same(v1({ memory: { limit: -1 } }).written('memory'), [['memory.memsw.limit_in_bytes', '-1'], ['memory.limit_in_bytes', '-1']], 'limit -1 lifts memory+swap too');
+  t.same(v1({ memory: { limit: -1 } }, { memsw: false }).written('memory'), [['memory.limit_in_bytes', '-1']], 'without swap accounting: nothing to lift');
+  t.equal(refusedV1({ memory: { limit: 100 * M, swap: 200 * M } }, { memsw: false }), "linux.resources.memory.swap: this host's cgroup has no memory.memsw.limit_in_bytes (the kernel does not support it)");
+  t.equal(refusedV1({ memory: { swappiness: 101 } }), 'linux.resources.memory.swappiness: cannot set memory.swappiness to "101": invalid argument', 'the kernel\'s EINVAL, named');
+  t.equal(refusedV1({ memory: { limit: 200 * M, swap: 100 * M } }), 'linux.resources.memory.swap: cannot set memory.memsw.limit_in_bytes to "104857600": invalid argument', 'memory+swap below the limit: the kernel refuses');
+});
+
+t.test('v1 memory and swap: written in the order the kernel accepts (memsw >= limit at every step)', async (t) => {
+  const { fs, cg, written } = v1({ memory: { limit: 100 * M, swap: 200 * M } });
+  t.same(written('memory'), [['memory.limit_in_bytes', String(100 * M)], ['memory.memsw.limit_in_bytes', String(200 * M)]], 'from unlimited: the limit first');
+  const memsw = () => fs.read(`${v1Root}/memory/c/memory.memsw.limit_in_bytes`);
+  const memoryWrites = (since: number) => fs.writes.slice(since).filter(([f]) => split(f)[0] === `${v1Root}/memory/c`).map(([f, v]) => [split(f)[1], v]);
+  const since = fs.writes.length;
+  cg.apply({ memory: { limit: 300 * M, swap: 400 * M } });
+  t.same(memoryWrites(since), [['memory.memsw.limit_in_bytes', String(400 * M)], ['memory.limit_in_bytes', String(300 * M)]], 'raising swap past the current limit: memsw first (the new limit would exceed the old memsw)');
+  t.equal(memsw(), String(400 * M));
+  const since2 = fs.writes.length;
+  cg.apply({ memory: { limit: 50 * M, swap: 60 * M } });
+  t.same(memoryWrites(since2), [['memory.limit_in_bytes', String(50 * M)], ['memory.memsw.limit_in_bytes', String(60 * M)]], 'lowering: the limit first (the new memsw would be below the old limit)');
+  const since3 = fs.writes.length;
+  cg.apply({ memory: { limit: 70 * M, swap: -1 } });
+  t.same(memoryWrites(since3), [['memory.memsw.limit_in_bytes', '-1'], ['memory.limit_in_bytes', String(70 * M)]], 'unlimited swap: memsw first');
+  t.equal(memsw(), UNLIMITED);
+});
+
+t.test('v1 pids, hugetlb, net_cls, net_prio, rdma', async (t) => {
+  t.same(v1({ pids: { limit: 10 } }).written('pids'), [['pids.max', '10']]);
+  t.same(v1({ pids: { limit: -1 } }).written('pids'), [['pids.max', 'max']]);
+  t.same(v1({ pids: { limit: 0 } }).written('pids'), [['pids.max', '0']], '0 is a limit');
+  t.same(v1({ hugepageLimits: [{ pageSize: '2MB', limit: 4 * M }] }).written('hugetlb'), [['hugetlb.2MB.limit_in_bytes', String(4 * M)]], 'without reservation accounting: the usage limit');
+  t.same(v1({ hugepageLimits: [{ pageSize: '2MB', limit: 4 * M }] }, { rsvd: true }).written('hugetlb'), [['hugetlb.2MB.rsvd.limit_in_bytes', String(4 * M)], ['hugetlb.2MB.limit_in_bytes', String(4 * M)]], 'with it: the reservation limit too');
+  const net = v1({ network: { classID: 1048577, priorities: [{ name: 'eth0', priority: 500 }, { name: 'eth1', priority: 1000 }] } });
+  t.same(net.written('net_cls,net_prio'), [['net_cls.classid', '1048577'], ['net_prio.ifpriomap', 'eth0 500'], ['net_prio.ifpriomap', 'eth1 1000']]);
+  t.same(v1({ rdma: { mlx5_1: { hcaHandles: 3, hcaObjects: 10000 }, mlx4_0: { hcaObjects: 1000 } } }).written('rdma'), [['rdma.max', 'mlx5_1 hca_handle=3 hca_object=10000'], ['rdma.max', 'mlx4_0 hca_object=1000']]);
+  t.equal(refusedV1({ unified: { 'pids.max': '5' } }), 'linux.resources.unified["pids.max"]: cgroup v2 files cannot be written on this host, whose resources are in cgroup v1');
+});
+
+t.test('v1 blkio: blkio.weight or BFQ\'s blkio.bfq.weight, throttles; leaf weights only where the kernel has them', async (t) => {
+  const blockIO = {
+    weight: 500,
+    weightDevice: [{ major: 8, minor: 0, weight: 300 }],
+    throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 600 }],
+    throttleWriteBpsDevice: [{ major: 8, minor: 16, rate: 700 }],
+    throttleReadIOPSDevice: [{ major: 8, minor: 0, rate: 80 }],
+    throttleWriteIOPSDevice: [{ major: 8, minor: 16, rate: 90 }],
+  };
+  const throttles = [
+    ['blkio.throttle.read_bps_device', '8:0 600'],
+    ['blkio.throttle.write_bps_device', '8:16 700'],
+    ['blkio.throttle.read_iops_device', '8:0 80'],
+    ['blkio.throttle.write_iops_device', '8:16 90'],
+  ];
+  t.same(v1({ blockIO }).written('blkio'), [['blkio.weight', '500'], ['blkio.weight_device', '8:0 300'], ...throttles], 'CFQ\'s files');
+  t.same(v1({ blockIO }, { bfq: true }).written('blkio'), [['blkio.bfq.weight', '500'], ['blkio.bfq.weight_device', '8:0 300'], ...throttles], 'BFQ\'s files where the kernel has only those');
+  t.equal(refusedV1({ blockIO: { leafWeight: 300 } }), "linux.resources.blockIO.leafWeight: this host's cgroup has no blkio.leaf_weight (the kernel does not support it)");
+  t.equal(refusedV1({ blockIO: { weightDevice: [{ major: 8, minor: 0, leafWeight: 300 }] } }), "linux.resources.blockIO.weightDevice[0].leafWeight: this host's cgroup has no blkio.leaf_weight_device (the kernel does not support it)");
+});
+
+t.test('v1: a controller whose hierarchy is not mounted is refused, naming the field', async (t) => {
+  const without = (h: string) => allV1.filter((x) => x !== h);
+  t.equal(refusedV1({ hugepageLimits: [{ pageSize: '2MB', limit: 2 * M }] }, { hierarchies: without('hugetlb') }), 'linux.resources.hugepageLimits[0].limit: the hugetlb cgroup controller is not mounted on this host');
+  t.equal(refusedV1({ pids: { limit: 5 } }, { hierarchies: without('pids') }), 'linux.resources.pids.limit: the pids cgroup controller is not mounted on this host');
+  t.equal(refusedV1({ network: { classID: 1 } }, { hierarchies: without('net_cls,net_prio') }), 'linux.resources.network.classID: the net_cls cgroup controller is not mounted on this host');
+  t.equal(refusedV1({ devices: [{ allow: true, access: 'rwm' }] }, { hierarchies: without('devices') }), 'linux.resources.devices: the devices cgroup controller is not mounted on this host');
+  t.same(v1({}, { hierarchies: without('devices') }).fs.writes.filter(([f]) => f.includes('devices')), [], 'no devices rules and no devices hierarchy: nothing to confine with, no error');
+  t.same(v1({ memory: { limit: M } }, { hierarchies: without('pids') }).written('memory'), [['memory.limit_in_bytes', String(M)]], 'a missing hierarchy matters only to its fields');
+});
+
+t.test('v1 devices: deny all, then the effective allowlist, as runc writes it', async (t) => {
+  const runcSpec = v1({ devices: [{ allow: false, access: 'rwm' }] });
+  t.same(runcSpec.written('devices'), [
+    ['devices.deny', 'a'],
+    ['devices.allow', 'b *:* m'],
+    ['devices.allow', 'c *:* m'],
+    ['devices.allow', 'c 1:3 rwm'],
+    ['devices.allow', 'c 1:5 rwm'],
+    ['devices.allow', 'c 1:7 rwm'],
+    ['devices.allow', 'c 1:8 rwm'],
+    ['devices.allow', 'c 1:9 rwm'],
+    ['devices.allow', 'c 5:0 rwm'],
+    ['devices.allow', 'c 5:2 rwm'],
+    ['devices.allow', 'c 10:200 rwm'],
+    ['devices.allow', 'c 136:* rwm'],
+  ], "runc spec's config: runc's devices.list");
+  t.same(v1(undefined).written('devices'), runcSpec.written('devices'), 'no rules: the same (deny-all is the start)');
+  t.same(v1({ devices: [{ allow: true, access: 'rwm' }] }).written('devices'), [['devices.allow', 'a']], 'privileged: allow all, no exception');
+  const some = v1({ devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 10, minor: 229, access: 'rw' }, { allow: false, type: 'c', major: 1, minor: 9, access: 'w' }] });
+  t.same(some.written('devices').slice(0, 4), [['devices.deny', 'a'], ['devices.allow', 'b *:* m'], ['devices.allow', 'c *:* m'], ['devices.allow', 'c 1:3 rwm']]);
+  t.ok(some.written('devices').some(([f, v]) => f === 'devices.allow' && v === 'c 10:229 rw'), 'the config\'s own exception');
+  t.ok(some.written('devices').some(([, v]) => v === 'c 1:9 rwm'), 'the defaults come after the config\'s rules: a config deny of one is given back');
+});
+
+t.test('v1 hybrid: the unified hierarchy gets the process only, never resources', async (t) => {
+  const pid = 10_000_002;
+  const { fs, cg } = v1({ memory: { limit: M }, pids: { limit: 5 }, cpu: { shares: 100 } });
+  cg.enter(pid);
+  t.ok(fs.dirs.has(`${v1Root}/unified/c`), 'created in the unified hierarchy too');
+  t.same(fs.writes.filter(([f]) => f.startsWith(`${v1Root}/unified/`)), [[`${v1Root}/unified/c/cgroup.procs`, String(pid)]]);
+  t.ok(fs.read(`${v1Root}/systemd/c/cgroup.procs`)!.includes(String(pid)), 'and in every v1 hierarchy, named ones included');
+  t.same(cg.pids(), [pid], 'listed once');
+  t.ok(cg.freeze());
+  t.equal(fs.read(`${v1Root}/freezer/c/freezer.state`), 'FROZEN');
+  t.equal(cg.freezerState(), 'frozen');
+  cg.thaw();
+  t.equal(cg.freezerState(), 'thawed');
+  for (const d of fs.dirs) if (fs.files.get(`${d}/cgroup.procs`)?.includes(String(pid))) fs.files.set(`${d}/cgroup.procs`, ''); // the process exited
+  cg.destroy();
+  t.same([...fs.dirs].filter((d) => d.endsWith('/c')), [], 'removed from every hierarchy');
+  const noFreezer = v1({}, { hierarchies: allV1.filter((h) => h !== 'freezer') });
+  t.notOk(noFreezer.cg.freeze(), 'no freezer hierarchy: freeze says so');
+  t.equal(noFreezer.cg.freezerState(), undefined);
+});
+
+t.test('v1 stats from the v1 files', async (t) => {
+  const { fs, cg } = v1({ memory: { limit: 100 * M, swap: 200 * M }, pids: { limit: 50 } });
+  const set = (f: string, v: string) => fs.files.set(`${v1Root}/${f}`, v);
+  set('cpu,cpuacct/c/cpuacct.usage', '2000000000');
+  set('cpu,cpuacct/c/cpuacct.usage_percpu', '1500000000 500000000 ');
+  set('cpu,cpuacct/c/cpuacct.stat', 'user 150\nsystem 50\n');
+  set('cpu,cpuacct/c/cpu.stat', 'nr_periods 10\nnr_throttled 2\nthrottled_time 3000\n');
+  set('memory/c/memory.usage_in_bytes', '4096');
+  set('memory/c/memory.max_usage_in_bytes', '8192');
+  set('memory/c/memory.failcnt', '1');
+  set('memory/c/memory.memsw.usage_in_bytes', '5000');
+  set('memory/c/memory.oom_control', 'oom_kill_disable 0\nunder_oom 0\noom_kill 2\n');
+  set('memory/c/memory.stat', 'cache 10\nrss 20\n');
+  set('pids/c/pids.current', '3');
+  set('blkio/c/blkio.throttle.io_service_bytes_recursive', '8:0 Read 4096\n8:0 Write 512\nTotal 4608\n');
+  set('blkio/c/blkio.throttle.io_serviced_recursive', '8:0 Read 2\n8:0 Write 1\nTotal 3\n');
+  t.same(cg.stats(), {
+    cpu: { usage: { total: 2e9, percpu: [1.5e9, 5e8], kernel: 5e8, user: 1.5e9 }, throttling: { periods: 10, throttledPeriods: 2, throttledTime: 3000 } },
+    memory: {
+      usage: { usage: 4096, max: 8192, failcnt: 1, limit: 100 * M },
+      swap: { usage: 5000, max: 0, failcnt: 0, limit: 200 * M },
+      kernel: undefined,
+      kernelTCP: undefined,
+      oomKills: 2,
+      raw: { cache: 10, rss: 20 },
+    },
+    pids: { current: 3, limit: 50 },
+    blkio: {
+      ioServiceBytesRecursive: [{ major: 8, minor: 0, op: 'Read', value: 4096 }, { major: 8, minor: 0, op: 'Write', value: 512 }],
+      ioServicedRecursive: [{ major: 8, minor: 0, op: 'Read', value: 2 }, { major: 8, minor: 0, op: 'Write', value: 1 }],
+    },
+  });
 });
