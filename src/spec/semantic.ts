@@ -40,19 +40,40 @@ const ipcSysctls = new Set([
   'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced',
 ]);
 
+// Whether a namespace joined by path is the one tsrun itself runs in: a
+// sysctl written there would change the host, as with no namespace at all.
+function isOwnNamespace(ns: Namespace): boolean {
+  if (!ns.path) return false;
+  const file = { network: 'net', ipc: 'ipc', uts: 'uts' }[ns.type as string];
+  if (!file) return false;
+  try {
+    const theirs = statSync(ns.path);
+    const ours = statSync(`/proc/self/ns/${file}`);
+    return theirs.dev === ours.dev && theirs.ino === ours.ino;
+  } catch {
+    return false; // a missing path is reported where the namespace is joined
+  }
+}
+
 function checkSysctl(spec: Spec, has: (t: NamespaceType) => Namespace | undefined, out: Problem[]): void {
+  // runc's rule: a namespaced sysctl needs its namespace, and not the host's.
+  const need = (field: string, type: NamespaceType, name: string) => {
+    const ns = has(type);
+    if (!ns) out.push({ field, message: `needs ${type === 'ipc' ? 'an' : 'a'} ${name} namespace (it would change the host)` });
+    else if (isOwnNamespace(ns)) out.push({ field, message: `needs ${type === 'ipc' ? 'an' : 'a'} ${name} namespace other than the host's: ${ns.path} is the runtime's own` });
+    return !!ns;
+  };
   for (const key of Object.keys(spec.linux?.sysctl ?? {})) {
     const field = join('linux.sysctl', key);
     const name = key.replace(/\//g, '.');
     if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_*:@+-]+)*$/.test(name)) {
       out.push({ field, message: 'is not a valid sysctl name' });
     } else if (ipcSysctls.has(name) || name.startsWith('fs.mqueue.')) {
-      if (!has('ipc')) out.push({ field, message: 'needs an ipc namespace' });
+      need(field, 'ipc', 'ipc');
     } else if (name.startsWith('net.')) {
-      if (!has('network')) out.push({ field, message: 'needs a network namespace (it would change the host)' });
+      need(field, 'network', 'network');
     } else if (name === 'kernel.domainname' || name === 'kernel.hostname') {
-      if (!has('uts')) out.push({ field, message: 'needs a uts namespace' });
-      else if (name === 'kernel.hostname') out.push({ field, message: 'conflicts with the hostname field; set hostname instead' });
+      if (need(field, 'uts', 'uts') && name === 'kernel.hostname') out.push({ field, message: 'conflicts with the hostname field; set hostname instead' });
     } else {
       out.push({ field, message: 'is not in a separate kernel namespace: it would change the host' });
     }

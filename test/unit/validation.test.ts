@@ -111,6 +111,22 @@ const bad: [string, (c: Config) => void, RegExp][] = [
     c.linux.namespaces = c.linux.namespaces.filter((n: Config) => n.type !== 'network');
     c.linux.sysctl = { 'net.ipv4.ip_forward': '1' };
   }, /linux\.sysctl\["net\.ipv4\.ip_forward"\]: needs a network namespace/],
+  // runc's rule: the namespace a sysctl writes to must not be the host's.
+  ...(
+    [
+      ['network', 'net', 'net.ipv4.ip_forward'],
+      ['ipc', 'ipc', 'kernel.shmmax'],
+      ['ipc', 'ipc', 'fs.mqueue.msg_max'],
+      ['uts', 'uts', 'kernel.domainname'],
+    ] as const
+  ).map(([type, file, key]): [string, (c: Config) => void, RegExp] => [
+    `${key} in the host's own ${type} namespace`,
+    (c) => {
+      c.linux.namespaces = [...c.linux.namespaces.filter((n: Config) => n.type !== type), { type, path: `/proc/${process.pid}/ns/${file}` }];
+      c.linux.sysctl = { [key]: '1' };
+    },
+    new RegExp(`linux\\.sysctl\\["${key.replace(/\./g, '\\.')}"\\]: needs an? ${type} namespace other than the host's: /proc/\\d+/ns/${file} is the runtime's own`),
+  ]),
   ['sysctl value not a string', (c) => (c.linux.sysctl = { 'net.ipv4.ip_forward': 1 }), /linux\.sysctl\["net\.ipv4\.ip_forward"\]: must be string/],
   ['unknown rootfsPropagation', (c) => (c.linux.rootfsPropagation = 'sideways'), /linux\.rootfsPropagation: must be one of/],
   ['unknown seccomp action', (c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_NOPE' }), /linux\.seccomp\.defaultAction: must be one of/],
