@@ -9,6 +9,7 @@ import { TsrunError } from '../errors';
 import { debug } from '../log';
 import type { PlanRecord } from '../init/protocol';
 import { join as field } from '../spec/fieldpath';
+import { exactInteger } from '../spec/json';
 import { hookStateAroundPid } from '../state/hookstate';
 import type { CapabilitySet, IdMapping, NamespaceType, Spec } from '../spec/types';
 import { cgroupMountRecords } from './cgroupmount';
@@ -211,7 +212,8 @@ function processRecords(spec: Spec, opts: PlanOptions, warn: (m: string) => void
   const linux = spec.linux ?? {};
   const records: PlanRecord[] = [];
   proc.rlimits?.forEach((rl, i) => {
-    records.push({ tag: 'RLIMIT', field: field('process.rlimits', i), fields: [rlimitResources[rl.type], BigInt(rl.soft), BigInt(rl.hard)] });
+    const f = field('process.rlimits', i);
+    records.push({ tag: 'RLIMIT', field: f, fields: [rlimitResources[rl.type], exactInteger(rl, 'soft', `${f}.soft`), exactInteger(rl, 'hard', `${f}.hard`)] });
   });
   if (proc.noNewPrivileges) records.push({ tag: 'NO_NEW_PRIVS', field: 'process.noNewPrivileges', fields: [] });
   const user = proc.user ?? { uid: 0, gid: 0 };

@@ -3,6 +3,7 @@
 import { TsrunError } from '../errors';
 import type { PlanRecord } from '../init/protocol';
 import { join } from '../spec/fieldpath';
+import { exactInteger } from '../spec/json';
 import type { Process } from '../spec/types';
 
 const policies: Record<string, number> = {
@@ -51,7 +52,7 @@ export function priorityRecords(proc: Process): PlanRecord[] {
     records.push({
       tag: 'SCHEDULER',
       field: 'process.scheduler',
-      fields: [policy, flags, s.nice ?? 0, s.priority ?? 0, BigInt(s.runtime ?? 0), BigInt(s.deadline ?? 0), BigInt(s.period ?? 0)],
+      fields: [policy, flags, s.nice ?? 0, s.priority ?? 0, ...(['runtime', 'deadline', 'period'] as const).map((k) => (s[k] === undefined ? 0n : exactInteger(s, k, `process.scheduler.${k}`)))],
     });
   }
   const io = proc.ioPriority;

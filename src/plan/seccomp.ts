@@ -5,6 +5,7 @@ import { TsrunError, messageOf } from '../errors';
 import { debug } from '../log';
 import { native } from '../native/addon';
 import { join } from '../spec/fieldpath';
+import { exactInteger } from '../spec/json';
 import type { Seccomp } from '../spec/types';
 
 const EPERM = 1;
@@ -114,7 +115,8 @@ export function compileSeccomp(s: Seccomp): { bpf: Buffer; flags: number } {
     const args = (call.args ?? []).map((a, j) => {
       const op = operators[a.op];
       if (op === undefined) throw new TsrunError(`unknown operator ${a.op}`, join(join(join(field, 'args'), j), 'op'));
-      return { index: a.index, op, value: BigInt(a.value), valueTwo: BigInt(a.valueTwo ?? 0) };
+      const f = join(join(field, 'args'), j);
+      return { index: a.index, op, value: exactInteger(a, 'value', join(f, 'value')), valueTwo: a.valueTwo === undefined ? 0n : exactInteger(a, 'valueTwo', join(f, 'valueTwo')) };
     });
     // As runc: conditions on distinct arguments must all hold (one rule);
     // several on the same argument are alternatives (one rule each).

@@ -3,6 +3,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsrunError, messageOf } from '../errors';
+import { parseJson } from './json';
 import { schemaProblems, type Problem } from './schema';
 import { semanticProblems } from './semantic';
 import type { Spec } from './types';
@@ -41,7 +42,7 @@ export function loadBundle(bundlePath: string): Bundle {
   }
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = parseJson(text);
   } catch (err) {
     throw new TsrunError(`${file} is not valid JSON: ${messageOf(err)}`);
   }

@@ -1,7 +1,8 @@
 // What the container process sees of itself and its isolation
 // (config.md "Process", "Hostname", "Domainname"; config-linux.md
 // "Namespaces", "Sysctl", "Personality", "Offset for Time Namespace").
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
 import { env, requireRoot } from '../helpers/tsrun';
 
@@ -151,6 +152,21 @@ if (requireRoot(t)) {
       ];
     });
     t.same(r.stdout.trim().split('\n'), ['512', '1024', '0', '8'], 'soft and hard as configured (core in 512-byte blocks)');
+    // RLIM_INFINITY as docker writes it (--ulimit x=-1), digit for digit:
+    // JSON.stringify of that number would print 18446744073709552000.
+    const inf = e.bundle((c) => {
+      c.process.args = ['sh', '-c', 'ulimit -Hc; ulimit -c'];
+      c.process.rlimits = [{ type: 'RLIMIT_CORE', soft: 4242424241, hard: 4242424242 }];
+    });
+    const config = join(inf, 'config.json');
+    writeFileSync(config, readFileSync(config, 'utf8').replace(/424242424[12]/g, '18446744073709551615'));
+    const unlimited = e.tsrun(['run', '--bundle', inf, 'rlimit-infinity']);
+    t.equal(unlimited.status, 0, unlimited.stderr);
+    t.same(unlimited.stdout.trim().split('\n'), ['unlimited', 'unlimited'], 'RLIM_INFINITY (18446744073709551615) is unlimited');
+    writeFileSync(config, readFileSync(config, 'utf8').replace(/18446744073709551615/g, '18446744073709551616'));
+    const over = e.tsrun(['run', '--bundle', inf, 'rlimit-over']);
+    t.equal(over.status, 1);
+    t.match(over.stderr, /process\.rlimits\[0\]\.soft: 18446744073709551616 does not fit in 64 bits/, 'one more than 2^64-1 is refused, naming the field');
     const dup = e.sh('true', (c) => (c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 1, hard: 1 }, { type: 'RLIMIT_NOFILE', soft: 2, hard: 2 }]));
     t.equal(dup.status, 1, 'duplicated rlimit types are refused');
     t.match(dup.stderr, /process\.rlimits\[1\]\.type: duplicates process\.rlimits\[0\]/);

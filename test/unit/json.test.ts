@@ -1,0 +1,24 @@
+// config.json integers beyond 2^53 survive parsing exactly (RLIM_INFINITY,
+// i64 limits, seccomp argument masks), and a value that fits no 64-bit
+// field is refused with its path.
+import t from 'tap';
+import { exactInteger, parseJson } from '../../src/spec/json';
+
+t.test('big integers keep their digits; everything else parses as JSON.parse does', async (t) => {
+  const text = '{"a": 18446744073709551615, "b": [9223372036854775807, -9223372036854775808, 1.5e300, 12], "s": "18446744073709551615 \\" 18446744073709551615", "n": 9007199254740991}';
+  const v = parseJson(text) as { a: number; b: number[]; s: string; n: number };
+  t.same({ ...v, a: 0, b: 0 }, { ...JSON.parse(text), a: 0, b: 0 }, 'strings and safe numbers are untouched');
+  t.equal(v.a, 18446744073709551615, 'the value itself is still a number (for the schema)');
+  t.equal(exactInteger(v, 'a', 'a'), 18446744073709551615n, 'RLIM_INFINITY exactly');
+  t.equal(exactInteger(v.b, 0, 'b[0]'), 9223372036854775807n, 'i64 max exactly');
+  t.equal(exactInteger(v.b, 1, 'b[1]'), -9223372036854775808n, 'i64 min exactly');
+  t.equal(exactInteger(v.b, 3, 'b[3]'), 12n, 'a small integer');
+  t.equal(exactInteger(v, 'n', 'n'), 9007199254740991n, '2^53-1 needs no help');
+  t.equal(v.s, '18446744073709551615 " 18446744073709551615', 'digits inside a string stay a string');
+});
+
+t.test('a value that fits no 64-bit field is refused, naming it', async (t) => {
+  const v = parseJson('{"soft": 18446744073709551616, "low": -9223372036854775809}') as object;
+  t.throws(() => exactInteger(v, 'soft', 'process.rlimits[0].soft'), /^process\.rlimits\[0\]\.soft: 18446744073709551616 does not fit in 64 bits$/);
+  t.throws(() => exactInteger(v, 'low', 'x'), /x: -9223372036854775809 does not fit in 64 bits/);
+});
