@@ -125,6 +125,12 @@ t.test('user namespace, joined namespaces, limits on unified hosts, warnings', a
   t.equal(sc.fields[1], 0, 'no load flags');
 });
 
+t.test('linux.resources at plan time: memory.kernel warned, a field no controller applies refused by its path', async (t) => {
+  const p = plan(spec((s) => (s.linux!.resources = { memory: { limit: 1 << 20, kernel: 1 << 20 }, pids: { limit: 0 } })), unified);
+  t.same(p.warnings, ['linux.resources.memory.kernel: kernel memory limits are no longer supported by the kernel; ignored (as runc does)']);
+  t.throws(() => plan(spec((s) => (s.linux!.resources = { cpu: { weight: 100 } }))), { message: 'linux.resources.cpu.weight: is not supported by tsrun' }, 'before anything is created');
+});
+
 t.test('a read-only tmpfs: writable superblock, read-only mount (as runc)', async (t) => {
   const p = plan(spec((s) => s.mounts!.push({ destination: '/ro', type: 'tmpfs', source: 'tmpfs', options: ['ro', 'nosuid', 'size=1m'] })));
   const ro = p.records.find((r) => r.tag === 'MOUNT' && r.fields[1] === '/ro')!;
