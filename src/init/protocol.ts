@@ -1,6 +1,8 @@
 // The wire protocol with tsrun-init; the mirror of addon/init/protocol.h
 // (read its header comment). Change both together.
 
+import { TsrunError } from '../errors';
+
 export const Msg = {
   PLAN: 1,
   ACK: 2,
@@ -74,6 +76,8 @@ function fieldBytes(v: FieldValue, fds: Partial<Record<FdName, number>>): Buffer
     return Buffer.from(String(fd));
   }
   if (typeof v === 'string' && v.includes('\0')) throw new Error('NUL byte in a plan field');
+  // A double past 2^53 would print rounded digits: 64-bit values are bigints.
+  if (typeof v === 'number' && !Number.isSafeInteger(v)) throw new RangeError(`${v} cannot be passed exactly`);
   return Buffer.from(String(v));
 }
 
@@ -87,7 +91,13 @@ export function encodePlan(records: PlanRecord[], fds: Partial<Record<FdName, nu
     head.writeUInt32LE(r.fields.length, 8);
     parts.push(head);
     for (const f of r.fields) {
-      const b = fieldBytes(f, fds);
+      let b: Buffer;
+      try {
+        b = fieldBytes(f, fds);
+      } catch (err) {
+        if (err instanceof RangeError) throw new TsrunError(err.message, r.field);
+        throw err;
+      }
       const len = Buffer.alloc(4);
       len.writeUInt32LE(b.length, 0);
       parts.push(len, b);

@@ -151,7 +151,8 @@ function namespaceRecords(spec: Spec): PlanRecord[] {
   });
   if (newFlags) records.push({ tag: 'NS_NEW', field: 'linux.namespaces', fields: [newFlags] });
   for (const [clock, off] of Object.entries(linux.timeOffsets ?? {})) {
-    records.push({ tag: 'TIME_OFFSET', field: field('linux.timeOffsets', clock), fields: [clock, off.secs ?? 0, off.nanosecs ?? 0] });
+    const f = field('linux.timeOffsets', clock);
+    records.push({ tag: 'TIME_OFFSET', field: f, fields: [clock, off.secs === undefined ? 0n : exactInteger(off, 'secs', `${f}.secs`), off.nanosecs ?? 0] });
   }
   // A pid or time namespace applies to children only.
   if (namespaces.some((n) => n.type === 'pid' || n.type === 'time')) records.push({ tag: 'FORK', field: 'linux.namespaces', fields: [] });

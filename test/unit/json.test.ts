@@ -2,6 +2,7 @@
 // i64 limits, seccomp argument masks), and a value that fits no 64-bit
 // field is refused with its path.
 import t from 'tap';
+import { encodePlan } from '../../src/init/protocol';
 import { exactInteger, parseJson } from '../../src/spec/json';
 
 t.test('big integers keep their digits; everything else parses as JSON.parse does', async (t) => {
@@ -21,4 +22,9 @@ t.test('a value that fits no 64-bit field is refused, naming it', async (t) => {
   const v = parseJson('{"soft": 18446744073709551616, "low": -9223372036854775809}') as object;
   t.throws(() => exactInteger(v, 'soft', 'process.rlimits[0].soft'), /^process\.rlimits\[0\]\.soft: 18446744073709551616 does not fit in 64 bits$/);
   t.throws(() => exactInteger(v, 'low', 'x'), /x: -9223372036854775809 does not fit in 64 bits/);
+});
+
+t.test('the plan never carries a rounded number: a double past 2^53 is an error naming its field', async (t) => {
+  t.throws(() => encodePlan([{ tag: 'RLIMIT', field: 'process.rlimits[0]', fields: [7, 2 ** 64, 1n] }], {}), /^process\.rlimits\[0\]: 18446744073709552000 cannot be passed exactly$/);
+  t.ok(encodePlan([{ tag: 'RLIMIT', field: 'process.rlimits[0]', fields: [7, 18446744073709551615n, 1n] }], {}).includes(Buffer.from('18446744073709551615')), 'a bigint is passed digit for digit');
 });
