@@ -21,6 +21,9 @@
 
 namespace proto {
 
+// The largest frame tsrun-init accepts (MAX_FRAME in protocol.ts).
+constexpr uint32_t MAX_FRAME = 64u << 20;
+
 enum Msg : uint32_t {
   // tsrun -> init
   MSG_PLAN = 1,   // payload: the plan

@@ -61,7 +61,7 @@ void send_msg(uint32_t type, const void *payload, uint32_t len) {
 uint32_t recv_msg(uint8_t **payload, uint32_t *len) {
   uint32_t hdr[2];
   if (!read_full(g_sync, hdr, sizeof hdr)) _exit(1);
-  if (hdr[1] > (64u << 20)) _exit(1);
+  if (hdr[1] > proto::MAX_FRAME) _exit(1);
   uint8_t *buf = static_cast<uint8_t *>(malloc(hdr[1] + 1));
   if (!buf || !read_full(g_sync, buf, hdr[1])) _exit(1);
   *payload = buf;

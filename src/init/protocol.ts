@@ -3,6 +3,9 @@
 
 import { TsrunError } from '../errors';
 
+/** The largest frame tsrun-init accepts (MAX_FRAME in protocol.h). */
+export const MAX_FRAME = 64 << 20;
+
 export const Msg = {
   PLAN: 1,
   ACK: 2,
@@ -84,7 +87,9 @@ function fieldBytes(v: FieldValue, fds: Partial<Record<FdName, number>>): Buffer
 /** Serializes records; the ref of record i is i (errors come back with it). */
 export function encodePlan(records: PlanRecord[], fds: Partial<Record<FdName, number>>): Buffer {
   const parts: Buffer[] = [];
+  const sizes: number[] = [];
   records.forEach((r, ref) => {
+    const before = parts.length;
     const head = Buffer.alloc(12);
     head.writeUInt32LE(Tag[r.tag], 0);
     head.writeUInt32LE(ref, 4);
@@ -102,6 +107,14 @@ export function encodePlan(records: PlanRecord[], fds: Partial<Record<FdName, nu
       len.writeUInt32LE(b.length, 0);
       parts.push(len, b);
     }
+    sizes[ref] = parts.slice(before).reduce((n, p) => n + p.length, 0);
   });
+  const total = sizes.reduce((a, b) => a + b, 0);
+  if (total > MAX_FRAME) {
+    // Name the field that makes most of it: that is the one to shrink.
+    const big = sizes.indexOf(Math.max(...sizes));
+    const mib = (n: number) => `${(n / (1 << 20)).toFixed(1)} MiB`;
+    throw new TsrunError(`the container's plan would be ${mib(total)}, over the ${mib(MAX_FRAME)} its init accepts; this field alone is ${mib(sizes[big])}`, records[big].field);
+  }
   return Buffer.concat(parts);
 }

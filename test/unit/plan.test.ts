@@ -208,4 +208,13 @@ t.test('wire encoding', async (t) => {
   t.equal(buf.toString('utf8', 40, 42), '12');
   t.throws(() => encodePlan([{ tag: 'HOSTNAME', field: 'h', fields: ['a\0b'] }], {}), /NUL/);
   t.throws(() => encodePlan([{ tag: 'CONSOLE', field: 'c', fields: [{ fd: 'consoleSocket' }] }], {}), /no fd for consoleSocket/);
+  // A plan over what tsrun-init accepts is refused before it is sent (the
+  // init would hang up, and the write fail with EPIPE), naming the field
+  // that makes most of it.
+  const env = Array.from({ length: 70 }, (_, i) => `X${i}=${'y'.repeat(1 << 20)}`);
+  t.throws(
+    () => encodePlan([{ tag: 'HOSTNAME', field: 'hostname', fields: ['box'] }, { tag: 'ENV', field: 'process.env', fields: env }], {}),
+    /^process\.env: the container's plan would be 70\.0 MiB, over the 64\.0 MiB its init accepts; this field alone is 70\.0 MiB$/,
+  );
+  t.equal(encodePlan([{ tag: 'ENV', field: 'process.env', fields: env.slice(0, 60) }], {}).length > 60 << 20, true, 'just under the limit is sent');
 });
