@@ -127,6 +127,16 @@ const bad: [string, (c: Config) => void, RegExp][] = [
     },
     new RegExp(`linux\\.sysctl\\["${key.replace(/\./g, '\\.')}"\\]: needs an? ${type} namespace other than the host's: /proc/\\d+/ns/${file} is the runtime's own`),
   ]),
+  ['oomScoreAdj out of the kernel range', (c) => (c.process.oomScoreAdj = 5000), /process\.oomScoreAdj: must be <= 1000/],
+  ['an empty id mapping', (c) => {
+    c.linux.namespaces.push({ type: 'user' });
+    c.linux.uidMappings = [{ containerID: 0, hostID: 1000, size: 0 }];
+    c.linux.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+  }, /linux\.uidMappings\[0\]\.size: must be >= 1/],
+  ['a NUL byte in root.path', (c) => (c.root.path = 'root\0fs'), /^invalid config\.json:\n {2}root\.path: must not contain a NUL byte$/],
+  ['a NUL byte in cgroupsPath', (c) => (c.linux.cgroupsPath = '/a\0b'), /linux\.cgroupsPath: must not contain a NUL byte/],
+  ['a NUL byte in an argument', (c) => (c.process.args = ['sh', '-c', 'x\0y']), /process\.args\[2\]: must not contain a NUL byte/],
+  ['a NUL byte in an annotation key', (c) => (c.annotations = { 'a\0b': 'v' }), /annotations: must not have a key with a NUL byte: "a\\u0000b"/],
   ['sysctl value not a string', (c) => (c.linux.sysctl = { 'net.ipv4.ip_forward': 1 }), /linux\.sysctl\["net\.ipv4\.ip_forward"\]: must be string/],
   ['unknown rootfsPropagation', (c) => (c.linux.rootfsPropagation = 'sideways'), /linux\.rootfsPropagation: must be one of/],
   ['unknown seccomp action', (c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_NOPE' }), /linux\.seccomp\.defaultAction: must be one of/],
@@ -143,6 +153,7 @@ t.test('broken configs are refused, naming the field', async (t) => {
     const message = refusal(c);
     t.match(message, /^invalid config\.json:\n/, `${what}: refused`);
     t.match(message, expected, `${what}: names the field and the reason`);
+    t.notOk(message.includes('\0'), `${what}: no raw NUL byte is echoed`);
   }
 });
 
