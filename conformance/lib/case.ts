@@ -18,6 +18,12 @@ export interface CaseDef {
    * to it the property is an unknown one, which it must ignore.
    */
   since?: string;
+  /**
+   * For a runtime the `since` rule applies to: instead of being skipped, the
+   * case runs this, which checks only what the spec asks of a runtime that
+   * does not know the property (it ignores it: no error).
+   */
+  runUnknown?: (ctx: CaseContext) => Promise<void>;
   /** returns a reason to skip on this host/runtime, or null */
   requires?: (ctx: CaseContext) => string | null;
   /** seconds; default 60 */
@@ -40,6 +46,8 @@ export interface CaseRun {
   notes: string[];
   /** normalized observations, compared in differential mode */
   observations: Record<string, unknown>;
+  /** set when the case ran its runUnknown check: why the property is unknown to the runtime */
+  unknownProperty?: string;
   ms: number;
 }
 
