@@ -1,14 +1,16 @@
 // config-linux.md: namespaces, id mappings, time offsets, devices, sysctl,
 // masked and readonly paths, rootfs propagation, seccomp, personality.
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CaseDef } from '../lib/case';
 import { CaseContext } from '../lib/context';
 import { setNamespace, withoutNamespace } from '../lib/config';
-import { nsInode, parseIdMap, parseMountinfo, parseTimensOffsets, propagationOf, ProbeReport } from '../lib/probe';
+import { v1Mount } from '../lib/host';
+import { extractProbeReport, nsInode, parseIdMap, parseMountinfo, parseTimensOffsets, propagationOf, ProbeCheck, ProbeReport } from '../lib/probe';
 
 import { Cfg, sleep } from '../lib/util';
-import { checkOf, createFailsCase, mountOf, probeCase } from './helpers';
+import { checkOf, containerCgroupDir, createFailsCase, createOnly, mountOf, probeCase, readTrim } from './helpers';
 
 const S_NS = 'config-linux.md#configLinuxNamespaces';
 const S_MAP = 'config-linux.md#configLinuxUserNamespaceMappings';
@@ -381,6 +383,150 @@ const cgroupDeviceCases: CaseDef[] = [
   }),
 ];
 
+// The allowlist a runtime sets up for the `runc spec` config (its only entry
+// denies everything; the default devices must still work): read on the host
+// in the container's devices cgroup, and enforced inside the container.
+const S_ALLOW = 'config-linux.md#configLinuxDeviceAllowedlist';
+
+interface ListRule {
+  type: string;
+  major: string;
+  minor: string;
+  access: string;
+}
+
+/** Parses devices.list ("c 1:3 rwm", "a *:* rwm"). */
+function parseDevicesList(text: string): ListRule[] {
+  const out: ListRule[] = [];
+  for (const l of text.split('\n')) {
+    const m = /^([abc]) (\*|\d+):(\*|\d+) ([rwm]+)$/.exec(l.trim());
+    if (m) out.push({ type: m[1], major: m[2], minor: m[3], access: m[4] });
+  }
+  return out;
+}
+
+/** Whether the rules grant every one of `access` on the device (a v1 list holds allowed entries only). */
+function listAllows(rules: ListRule[], type: 'c' | 'b', major: number, minor: number, access: string): boolean {
+  return [...access].every((a) =>
+    rules.some((r) => (r.type === 'a' || r.type === type) && (r.major === '*' || r.major === String(major)) && (r.minor === '*' || r.minor === String(minor)) && r.access.includes(a)),
+  );
+}
+
+// default devices (config-linux.md#configLinuxDefaultDevices) and /dev/pts/ptmx behind /dev/ptmx
+const DEFAULT_DEVICES: [string, number, number][] = [
+  ['/dev/null', 1, 3],
+  ['/dev/zero', 1, 5],
+  ['/dev/full', 1, 7],
+  ['/dev/random', 1, 8],
+  ['/dev/urandom', 1, 9],
+  ['/dev/tty', 5, 0],
+  ['/dev/ptmx', 5, 2],
+];
+// character devices no runtime allows by default, each harmless to open the way the probe does
+const UNLISTED_CHAR: { name: string; major: number; minor: number; access: 'r' | 'w' }[] = [
+  { name: 'loop-control', major: 10, minor: 237, access: 'r' },
+  { name: 'kmsg', major: 1, minor: 11, access: 'w' },
+];
+
+/** Block devices of this host (/sys/block), the host's disk first. */
+function hostBlockDevices(ctx: CaseContext): { name: string; major: number; minor: number }[] {
+  const out: { name: string; major: number; minor: number }[] = [];
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync('/sys/block').sort();
+  } catch {
+    return out;
+  }
+  for (const n of names) {
+    const m = /^(\d+):(\d+)$/.exec(fs.readFileSync(`/sys/block/${n}/dev`, 'utf8').trim());
+    if (m) out.push({ name: n, major: Number(m[1]), minor: Number(m[2]) });
+  }
+  const disk = ctx.host.blockDevice;
+  return out.sort((a, b) => Number(!!disk && b.major === disk.major && b.minor === disk.minor) - Number(!!disk && a.major === disk.major && a.minor === disk.minor));
+}
+
+/**
+ * The same mknod and open as the container's, done by the suite on the host
+ * (in this case's directory): a device the host itself cannot open (some
+ * hosts refuse their own disk with EPERM) proves nothing inside.
+ */
+function hostControl(ctx: CaseContext, specs: string[]): Map<string, ProbeCheck> {
+  const args = specs.map((x, i) => ['--mknod', `${x}:${ctx.path(`host-node-${i}`)}`]).flat();
+  const r = spawnSync(ctx.env.art.probe, args, { encoding: 'utf8', timeout: 10000 });
+  const rep = extractProbeReport(r.stdout ?? '').report;
+  const out = new Map<string, ProbeCheck>();
+  if (rep) rep.checks.forEach((c, i) => out.set(specs[i], c));
+  return out;
+}
+
+function deviceAllowlistCaps(cfg: Cfg): void {
+  for (const set of ['bounding', 'effective', 'permitted'] as const) {
+    const list: string[] = cfg.process.capabilities[set];
+    if (!list.includes('CAP_MKNOD')) list.push('CAP_MKNOD');
+  }
+}
+
+const defaultAllowlistCases: CaseDef[] = [
+  {
+    id: 'config-linux.resources.devices.default-list',
+    section: S_ALLOW,
+    requirement:
+      'With the `runc spec` allowlist (one entry denying everything) the container\'s devices cgroup allows the default devices for reading and writing and nothing else: devices.list on the host neither allows all devices nor any device outside the defaults (loop-control, kmsg, the host\'s disk).',
+    requires: (ctx) => (v1Mount(ctx.host, 'devices') ? null : 'the devices controller is not mounted as cgroup v1 on this host (cgroup v2 has no devices.list)'),
+    async run(ctx: CaseContext) {
+      const { pid } = await createOnly(ctx, ctx.baseConfig());
+      const dir = containerCgroupDir(ctx, pid, 'devices');
+      const text = readTrim(path.join(dir, 'devices.list'));
+      if (text === null) ctx.fatal(`no devices.list in the container's devices cgroup ${dir}`);
+      const lines = text.split('\n').filter((x) => x);
+      ctx.observe('devices.list', lines);
+      const rules = parseDevicesList(text);
+      ctx.equal(lines.length, rules.length, 'every devices.list line must parse');
+      ctx.check(!rules.some((r) => r.major === '*' && r.minor === '*' && /[rw]/.test(r.access)), 'no entry may allow reading or writing every device (of a type)', { actual: lines });
+      for (const [p, maj, min] of DEFAULT_DEVICES) ctx.check(listAllows(rules, 'c', maj, min, 'rw'), `${p} (c ${maj}:${min}) must be allowed for reading and writing`, { actual: lines });
+      for (const d of UNLISTED_CHAR) ctx.check(!listAllows(rules, 'c', d.major, d.minor, 'r') && !listAllows(rules, 'c', d.major, d.minor, 'w'), `${d.name} (c ${d.major}:${d.minor}) must not be allowed`, { actual: lines });
+      for (const b of hostBlockDevices(ctx)) ctx.check(!listAllows(rules, 'b', b.major, b.minor, 'r') && !listAllows(rules, 'b', b.major, b.minor, 'w'), `block device ${b.name} (b ${b.major}:${b.minor}) must not be allowed`, { actual: lines });
+    },
+  },
+  {
+    id: 'config-linux.resources.devices.default-enforced',
+    section: S_ALLOW,
+    requirement:
+      'With the `runc spec` allowlist a device outside the defaults cannot be used even by a process that may make device nodes: opening a node made for loop-control, kmsg or a block device of the host fails with EPERM, while nodes made for /dev/null and /dev/zero open.',
+    requires: (ctx) => (ctx.host.cgroupMode === 'none' ? 'no cgroups on this host' : ctx.host.caps.includes('CAP_MKNOD') ? null : 'the suite runs without CAP_MKNOD on this host'),
+    async run(ctx: CaseContext) {
+      const blocks = hostBlockDevices(ctx);
+      const denied = [
+        ...UNLISTED_CHAR.map((d) => ({ what: `${d.name} (c ${d.major}:${d.minor})`, spec: `c:${d.major}:${d.minor}:${d.access}` })),
+        ...blocks.map((b) => ({ what: `block device ${b.name} (b ${b.major}:${b.minor})`, spec: `b:${b.major}:${b.minor}:r` })),
+      ];
+      const allowed = [
+        { what: '/dev/null (c 1:3)', spec: 'c:1:3:r' },
+        { what: '/dev/zero (c 1:5)', spec: 'c:1:5:w' },
+      ];
+      const ctl = hostControl(ctx, [...denied, ...allowed].map((d) => d.spec));
+      const openOnHost = (spec: string) => ctl.get(spec)?.ok === true;
+      const chars = denied.filter((d) => d.spec.startsWith('c:') && openOnHost(d.spec));
+      const block = denied.find((d) => d.spec.startsWith('b:') && openOnHost(d.spec));
+      for (const d of denied.filter((x) => !openOnHost(x.spec))) ctx.note(`${d.what} left out: the host itself cannot open it (${ctl.get(d.spec)?.errno ?? 'no control result'})`);
+      if (!allowed.every((d) => openOnHost(d.spec))) ctx.skip(`device nodes made by the suite cannot be opened on this host: ${JSON.stringify(allowed.map((d) => ctl.get(d.spec)))}`);
+      const tried = [...chars, ...(block ? [block] : [])];
+      if (tried.length === 0) ctx.skip('no device outside the defaults can be opened on this host, so none shows the allowlist at work');
+      if (!block) ctx.note('no block device of this host can be opened by the host itself: only character devices are tried');
+      const cfg = ctx.baseConfig();
+      deviceAllowlistCaps(cfg);
+      const nodes = [...tried, ...allowed].map((d, i) => ({ ...d, path: `/dev/conformance-mknod-${i}` }));
+      const r = await ctx.probeReport(cfg, [...nodes.map((d) => ['--mknod', `${d.spec}:${d.path}`]).flat(), '--read', '/dev/null', '--openw', '/dev/null']);
+      for (const d of nodes) {
+        const c = checkOf(ctx, r, 'mknod', d.path);
+        if (allowed.some((a) => a.spec === d.spec)) ctx.check(c.ok, `a node made for ${d.what} must open`, { actual: c });
+        else ctx.equal(c.errno, 'EPERM', `${d.what} is not in the allowlist: making or opening a node for it must fail with EPERM`);
+      }
+      ctx.check(checkOf(ctx, r, 'read', '/dev/null').ok && checkOf(ctx, r, 'openw', '/dev/null').ok, '/dev/null must open for reading and writing');
+    },
+  },
+];
+
 const sysctlCases: CaseDef[] = [
   probeCase({
     id: 'config-linux.sysctl.net',
@@ -676,6 +822,7 @@ export const linuxCases: CaseDef[] = [
   ...timeCases,
   ...deviceCases,
   ...cgroupDeviceCases,
+  ...defaultAllowlistCases,
   ...sysctlCases,
   ...maskCases,
   ...propagation,

@@ -6,7 +6,8 @@
  * sees: ids, capabilities, no_new_privs, seccomp mode, rlimits, cwd, env,
  * uts names, umask, namespace inodes, mountinfo, device nodes, scheduling,
  * I/O priority, personality, time namespace offsets, open fds, terminal, and
- * the outcome of the access checks asked for on its command line.
+ * the outcome of the access checks asked for on its command line (reads,
+ * writes, exec, stat, device nodes made and opened, ...).
  *
  * The same binary doubles as an OCI hook ("--hook NAME --dir DIR"): it saves
  * the state it receives on stdin plus its own view (argv, env, namespaces)
@@ -564,6 +565,42 @@ static void do_stat(const char *path) {
   check_end_err(0);
 }
 
+/*
+ * --mknod TYPE:MAJOR:MINOR:ACCESS:PATH (TYPE c or b, ACCESS r or w): make a
+ * device node at PATH, open it (read-only or write-only, without reading or
+ * writing anything) and remove it again. "mknod" and "open" are the outcomes
+ * of the two steps; errno is that of the first step that failed. A device
+ * cgroup refuses either step with EPERM.
+ */
+static void do_mknod(const char *spec) {
+  char type = 0, acc = 0;
+  unsigned maj = 0, min = 0;
+  int n = 0;
+  if (sscanf(spec, "%c:%u:%u:%c:%n", &type, &maj, &min, &acc, &n) != 4 || n == 0 ||
+      (type != 'c' && type != 'b') || (acc != 'r' && acc != 'w') || spec[n] != '/') {
+    check_begin("mknod", spec);
+    out(",\"bad\":true");
+    check_end_err(EINVAL);
+    return;
+  }
+  const char *path = spec + n;
+  check_begin("mknod", path);
+  outf(",\"type\":\"%c\",\"major\":%u,\"minor\":%u,\"access\":\"%c\"", type, maj, min, acc);
+  unlink(path);
+  if (mknod(path, (type == 'c' ? S_IFCHR : S_IFBLK) | 0600, makedev(maj, min)) != 0) {
+    int e = errno;
+    outf(",\"mknod\":\"%s\",\"open\":null", errname(e));
+    check_end_err(e);
+    return;
+  }
+  int fd = open(path, (acc == 'w' ? O_WRONLY : O_RDONLY) | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  int e = fd < 0 ? errno : 0;
+  if (fd >= 0) close(fd);
+  unlink(path);
+  outf(",\"mknod\":\"OK\",\"open\":\"%s\"", errname(e));
+  check_end_err(e);
+}
+
 /* remount-free check of the mount flags that apply to path */
 static void do_bindmount(const char *path) {
   /* tries to create a bind mount of path onto itself (propagation tests) */
@@ -707,6 +744,7 @@ static void usage(void) {
           "usage: probe [--quiet] [--exit N] [--sleep S] [--wait-signal] [--marker PATH]\n"
           "             [--read P] [--openw P] [--write P] [--mkdir P] [--exec P] [--stat P]\n"
           "             [--bindself P] [--syscall NAME] [--sysctl NAME] [--last-syscall NAME]\n"
+          "             [--mknod c|b:MAJOR:MINOR:r|w:PATH]\n"
           "       probe --hook NAME --dir DIR [--exit N] [--sleep S]\n");
 }
 
@@ -727,7 +765,7 @@ int main(int argc, char **argv) {
                               !strcmp(argv[i], "--write") || !strcmp(argv[i], "--mkdir") ||
                               !strcmp(argv[i], "--exec") || !strcmp(argv[i], "--stat") ||
                               !strcmp(argv[i], "--bindself") || !strcmp(argv[i], "--syscall") ||
-                              !strcmp(argv[i], "--sysctl"))) i++;
+                              !strcmp(argv[i], "--sysctl") || !strcmp(argv[i], "--mknod"))) i++;
     else bad = 1; /* a hook may be given extra arguments; the probe itself may not */
   }
   if (bad && !hook) { usage(); return 2; }
@@ -816,6 +854,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--bindself")) do_bindmount(argv[++i]);
     else if (!strcmp(a, "--syscall")) do_syscall(argv[++i]);
     else if (!strcmp(a, "--sysctl")) do_sysctl(argv[++i]);
+    else if (!strcmp(a, "--mknod")) do_mknod(argv[++i]);
     else if (!strcmp(a, "--hook") || !strcmp(a, "--dir") || !strcmp(a, "--exit") ||
              !strcmp(a, "--sleep") || !strcmp(a, "--marker") || !strcmp(a, "--last-syscall")) i++;
   }
