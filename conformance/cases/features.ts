@@ -1,11 +1,13 @@
 // features.md / features-linux.md: the document is valid, and what it claims works.
 import * as fs from 'fs';
+import * as path from 'path';
 import { CaseDef } from '../lib/case';
 import { CaseContext, FeaturesDoc } from '../lib/context';
 import { setNamespace } from '../lib/config';
 import { CAPABILITIES, capsFromHex, nsInode } from '../lib/probe';
 import { describe, ok } from '../lib/runtime';
 import { Cfg, compareSemver, parseSemver } from '../lib/util';
+import { createOnly, readTrim } from './helpers';
 import { HOOK_KINDS, hookEntry, hookOrder, withHookMount } from './hooks';
 
 const S_F = 'features.md#features';
@@ -26,6 +28,42 @@ function claimed(ctx: CaseContext, get: (f: FeaturesDoc) => unknown): string[] |
 }
 
 const NS_FILE: Record<string, string> = { pid: 'pid', network: 'net', ipc: 'ipc', uts: 'uts', mount: 'mnt', user: 'user', cgroup: 'cgroup', time: 'time' };
+
+const CGROUP_KEYS = ['v1', 'v2', 'systemd', 'systemdUser', 'rdma'];
+const MiB = 1024 * 1024;
+
+/**
+ * A claimed cgroup manager at work: the memory, cpu and pids settings of a
+ * container reach the files of its own cgroup on this host.
+ */
+async function cgroupClaimAtWork(ctx: CaseContext, version: 'v1' | 'v2'): Promise<void> {
+  const cfg = ctx.baseConfig();
+  cfg.linux.resources = { ...cfg.linux.resources, memory: { limit: 64 * MiB }, cpu: { shares: 512 }, pids: { limit: 42 } };
+  const { pid } = await createOnly(ctx, cfg);
+  const dirs = ctx.cgroupDirsOf(pid);
+  const want: [string, string, string][] =
+    version === 'v1'
+      ? [
+          ['memory', 'memory.limit_in_bytes', String(64 * MiB)],
+          ['cpu', 'cpu.shares', '512'],
+          ['pids', 'pids.max', '42'],
+        ]
+      : [
+          ['unified', 'memory.max', String(64 * MiB)],
+          ['unified', 'pids.max', '42'],
+        ];
+  for (const [ctrl, file, value] of want) {
+    const dir = dirs[ctrl];
+    if (!dir) {
+      ctx.check(false, `cgroup ${version} is claimed, but the container process is in no ${ctrl} cgroup`, { actual: dirs });
+      continue;
+    }
+    ctx.check(dir.includes(`tsrun-conformance-${ctx.env.runTag}`), `the ${ctrl} cgroup must be the container's own`, { actual: dir });
+    const got = readTrim(path.join(dir, file));
+    ctx.observe(`${version}.${file}`, got);
+    ctx.equal(got, value, `cgroup ${version} is claimed: ${file} of the container's cgroup`);
+  }
+}
 
 export const featureCases: CaseDef[] = [
   {
@@ -232,6 +270,39 @@ export const featureCases: CaseDef[] = [
       cfg.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: list, syscalls: [{ names: ['personality'], action: 'SCMP_ACT_ERRNO' }] };
       const r = await ctx.probeReport(cfg, ['--syscall', 'personality-query']);
       ctx.equal(r.checks.find((c) => c.path === 'personality-query')?.errno, 'EPERM', 'the filter must work');
+    },
+  },
+  {
+    id: 'features.cgroup',
+    section: 'features-linux.md#linuxFeaturesCgroup',
+    requirement:
+      'The cgroup object holds only the booleans the spec defines, and a claimed manager works: where the host has the claimed cgroup version, a container\'s memory, cpu and pids settings reach the files of its own cgroup.',
+    async run(ctx: CaseContext) {
+      const f = need(ctx);
+      const cg = f.linux && typeof f.linux === 'object' ? (f.linux as Cfg).cgroup : undefined;
+      if (cg === undefined || cg === null) ctx.skip('the features document has no linux.cgroup');
+      if (typeof cg !== 'object' || Array.isArray(cg)) ctx.fatal('linux.cgroup must be an object', { actual: cg });
+      ctx.equal(Object.keys(cg).filter((k) => !CGROUP_KEYS.includes(k)), [], 'unknown linux.cgroup properties');
+      for (const [k, v] of Object.entries(cg)) ctx.check(typeof v === 'boolean', `linux.cgroup.${k} must be a boolean`, { actual: v });
+      let checked = 0;
+      const mode = ctx.host.cgroupMode;
+      if (cg.v1 === true && (mode === 'v1' || mode === 'hybrid')) {
+        await cgroupClaimAtWork(ctx, 'v1');
+        checked++;
+      } else if (cg.v2 === true && mode === 'v2') {
+        await cgroupClaimAtWork(ctx, 'v2');
+        checked++;
+      }
+      if (cg.v2 === true && mode !== 'v2') ctx.note(`v2 is claimed; not checked here: this host is cgroup ${mode}${mode === 'hybrid' ? ' and its unified hierarchy has no controllers' : ''}`);
+      if (cg.v1 === true && mode === 'v2') ctx.note('v1 is claimed; not checked here: this host is cgroup v2');
+      for (const k of ['systemd', 'systemdUser']) {
+        if (cg[k] === true) ctx.note(`${k} is claimed; not checked: the systemd manager is chosen by a runtime option (runc --systemd-cgroup), not by the config${fs.existsSync('/run/systemd/system') ? '' : ', and this host does not run systemd'}`);
+      }
+      if (cg.rdma === true) {
+        const hasRdma = ctx.host.cgroupMounts.some((m) => m.controllers.includes('rdma'));
+        ctx.note(`rdma is claimed; not checked: ${hasRdma ? 'the suite has no RDMA device to limit' : 'this host has no rdma controller'}`);
+      }
+      if (checked === 0) ctx.skip(`no claimed cgroup manager can be checked on this cgroup ${mode} host (claims: ${JSON.stringify(cg)})`);
     },
   },
 ];
