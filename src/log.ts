@@ -18,6 +18,35 @@ export function configureLog(opts: LogOptions): void {
   options = opts;
 }
 
+/**
+ * --log, --log-format and --debug, read from the raw command line before
+ * anything else is parsed, so that an error of the command line itself (an
+ * unknown flag, a missing id) reaches the log too: containerd's shim reports
+ * a failure with the last error line of that file. The last occurrence of a
+ * flag counts, as with runc; "--" ends the flags. A --log-format other than
+ * json is text (the command line's own check then says what is wrong).
+ */
+export function logOptionsFromArgv(argv: readonly string[]): LogOptions {
+  const opts: LogOptions = { format: 'text', debug: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') break;
+    const m = /^--(log|log-format|debug)(?:=(.*))?$/s.exec(arg);
+    if (!m) continue;
+    const [, name, inline] = m;
+    if (name === 'debug') {
+      opts.debug = inline === undefined || inline === 'true';
+      continue;
+    }
+    const value = inline ?? argv[i + 1];
+    if (inline === undefined) i++;
+    if (value === undefined) continue;
+    if (name === 'log') opts.file = value === '' ? undefined : value;
+    else opts.format = value === 'json' ? 'json' : 'text';
+  }
+  return opts;
+}
+
 function quote(s: string): string {
   // logrus quotes any value with characters beyond these; so do we.
   return /^[A-Za-z0-9\-._/@^+]+$/.test(s) ? s : JSON.stringify(s);
@@ -44,7 +73,10 @@ export function log(level: Level, msg: string): void {
 export const debug = (msg: string): void => log('debug', msg);
 export const warn = (msg: string): void => log('warning', msg);
 
-/** Errors go to the log (for callers that read it) and to stderr. */
+/**
+ * Errors go to the log (for callers that read it) and to stderr, as runc
+ * does: with --log, the file gets the log line, stderr the message alone.
+ */
 export function reportError(msg: string): void {
   if (options.file) log('error', msg);
   stderr(`tsrun: ${msg}\n`);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import yargs from 'yargs/yargs';
 import type { Argv } from 'yargs';
 import { TsrunError, messageOf } from '../errors';
-import { configureLog, reportError } from '../log';
+import { configureLog, logOptionsFromArgv, reportError } from '../log';
 import { stdout } from '../output';
 import { defaultRoot, packageRoot } from '../paths';
 
@@ -64,6 +64,8 @@ const idArg = (y: Argv) => y.positional('container-id', { type: 'string', demand
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
+  // Before yargs parses anything: its own errors go to --log as well.
+  configureLog(logOptionsFromArgv(argv));
   const cli = yargs(argv)
     .scriptName('tsrun')
     .usage('$0 [global options] <command> [options] <container-id>\n\nAn OCI runtime-spec container runtime.')
@@ -74,7 +76,6 @@ export async function main(argv: string[]): Promise<number> {
     .option('debug', { type: 'boolean', default: false, describe: 'log debug messages', global: true })
     .option('systemd-cgroup', { type: 'boolean', default: false, describe: 'use systemd to manage cgroups (not supported)', global: true })
     .middleware((a) => {
-      configureLog({ file: a.log, format: a['log-format'] as 'text' | 'json', debug: a.debug });
       if (a['systemd-cgroup']) throw new TsrunError('--systemd-cgroup is not supported: tsrun manages cgroups through cgroupfs');
     })
     .command('create <container-id>', 'create a container (it waits for start)', createFlags, (a) => {
