@@ -1,6 +1,9 @@
 // Errors that tsrun reports to its caller. Every refusal exits with status 1
 // (runc's convention); `field` names the config.json field (as a JSON path,
-// e.g. `linux.namespaces[2].type`) when the error is about one.
+// e.g. `linux.namespaces[2].type`) when the error is about one. The texts
+// that runc's clients match are in ./messages.
+import { messages } from './messages';
+
 export class TsrunError extends Error {
   constructor(
     message: string,
@@ -8,6 +11,14 @@ export class TsrunError extends Error {
   ) {
     super(field ? `${field}: ${message}` : message);
     this.name = 'TsrunError';
+  }
+}
+
+/** No container has this id (runc: "container does not exist"). */
+export class NoSuchContainer extends TsrunError {
+  constructor(readonly id: string) {
+    super(messages.doesNotExist(id));
+    this.name = 'NoSuchContainer';
   }
 }
 

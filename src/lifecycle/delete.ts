@@ -1,6 +1,7 @@
 // delete (runtime.md "Delete"): only a stopped container, unless --force,
 // which kills it first. A container whose create died half-way is stopped.
-import { TsrunError } from '../errors';
+import { NoSuchContainer, TsrunError } from '../errors';
+import { messages } from '../messages';
 import { statusOf } from '../state/status';
 import { ContainerDir } from '../state/store';
 import type { Spec } from '../spec/types';
@@ -13,16 +14,14 @@ export function deleteContainer(root: string, id: string, force: boolean): void 
   try {
     opened = ContainerDir.open(root, id, 'exclusive');
   } catch (err) {
-    if (force && err instanceof TsrunError && /does not exist/.test(err.message)) return;
+    if (force && err instanceof NoSuchContainer) return;
     throw err;
   }
   const { dir } = opened;
   try {
     const rec = dir.read();
     const status = statusOf(dir, rec);
-    if (status !== 'stopped' && !force) {
-      throw new TsrunError(`cannot delete container ${id} that is not stopped: ${status}`);
-    }
+    if (status !== 'stopped' && !force) throw new TsrunError(messages.deleteNotStopped(id, status));
     teardown(dir, rec);
     // After the container is gone, before delete returns (config.md).
     if (rec) runPoststop(rec.config as unknown as Spec, hookState(rec, 'stopped', 0));

@@ -1,11 +1,20 @@
 // kill (runtime.md "Kill"): a signal to the init, through a pidfd so that a
 // recycled pid can never be hit; with --all, to every process of the
 // container's cgroups, frozen meanwhile so none can fork away.
+//
+// As runc: kill of a stopped container fails with "container not running"
+// (containerd takes those words for a process that has already finished),
+// while kill --all signals whatever is left in the cgroups of a container
+// in any state, which may be nothing, and succeeds. containerd's shim runs
+// `kill --all <id> 9` after the init of a container without its own pid
+// namespace has exited, to end what the init left behind.
 import { closeSync } from 'node:fs';
 import { cgroupManager } from '../cgroups/manager';
 import { TsrunError, errnoCode } from '../errors';
+import { messages } from '../messages';
 import { native } from '../native/addon';
 import { processState } from '../state/proc';
+import type { StateRecord } from '../state/record';
 import { statusOf } from '../state/status';
 import { ContainerDir } from '../state/store';
 
@@ -13,34 +22,59 @@ export function kill(root: string, id: string, signal: number, all: boolean): vo
   const { dir } = ContainerDir.open(root, id, 'exclusive');
   try {
     const rec = dir.read();
-    const status = statusOf(dir, rec);
-    if (status !== 'created' && status !== 'running') throw new TsrunError(`cannot kill container ${id}: it is ${status}`);
-    const init = rec!.init!;
     if (all) {
-      const cg = cgroupManager(rec!.cgroup);
-      const frozen = cg.freeze();
-      try {
-        for (const pid of cg.pids()) {
-          try {
-            process.kill(pid, signal);
-          } catch (err) {
-            if (errnoCode(err) !== 'ESRCH') throw err;
-          }
-        }
-      } finally {
-        if (frozen) cg.thaw();
-      }
+      // A record-less container (create died before writing one) has no cgroups to look in.
+      if (rec) signalCgroups(rec, signal);
       return;
     }
-    const pidfd = native().pidfdOpen(init.pid);
-    try {
-      // The pidfd pins the process; its start time says it is still ours.
-      if (processState(init.pid, init.startTime) === 'gone') throw new TsrunError(`cannot kill container ${id}: it is stopped`);
-      native().pidfdSendSignal(pidfd, signal);
-    } finally {
-      closeSync(pidfd);
-    }
+    const status = statusOf(dir, rec);
+    if (status !== 'created' && status !== 'running') throw new TsrunError(messages.killNotRunning(id));
+    signalInit(rec!, id, signal);
   } finally {
     dir.unlock();
+  }
+}
+
+function signalCgroups(rec: StateRecord, signal: number): void {
+  const cg = cgroupManager(rec.cgroup);
+  // Nothing left (a stopped container, or cgroups a failed create never
+  // made): nothing to freeze or signal.
+  if (cg.pids().length === 0) return;
+  const frozen = cg.freeze();
+  try {
+    for (const pid of cg.pids()) {
+      try {
+        process.kill(pid, signal);
+      } catch (err) {
+        if (errnoCode(err) !== 'ESRCH') throw err;
+      }
+    }
+  } finally {
+    if (frozen) cg.thaw();
+  }
+}
+
+function signalInit(rec: StateRecord, id: string, signal: number): void {
+  const init = rec.init!;
+  // The init may exit at any moment after the status said it ran: then it
+  // is the same answer as for a stopped container.
+  let pidfd: number;
+  try {
+    pidfd = native().pidfdOpen(init.pid);
+  } catch (err) {
+    if (errnoCode(err) === 'ESRCH') throw new TsrunError(messages.killNotRunning(id));
+    throw err;
+  }
+  try {
+    // The pidfd pins the process; its start time says it is still ours.
+    if (processState(init.pid, init.startTime) === 'gone') throw new TsrunError(messages.killNotRunning(id));
+    try {
+      native().pidfdSendSignal(pidfd, signal);
+    } catch (err) {
+      if (errnoCode(err) === 'ESRCH') throw new TsrunError(messages.killNotRunning(id));
+      throw err;
+    }
+  } finally {
+    closeSync(pidfd);
   }
 }

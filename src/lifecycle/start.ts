@@ -5,6 +5,7 @@
 // A failing hook stops the container and fails start.
 import { closeSync, constants, openSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { TsrunError, errnoCode } from '../errors';
+import { messages } from '../messages';
 import type { Spec } from '../spec/types';
 import { processState } from '../state/proc';
 import type { StateRecord } from '../state/record';
@@ -47,7 +48,7 @@ function release(dir: ContainerDir, id: string): void {
   try {
     fd = openSync(dir.fifoPath, constants.O_WRONLY | constants.O_NONBLOCK);
   } catch (err) {
-    if (errnoCode(err) === 'ENXIO') throw new TsrunError(`cannot start container ${id}: its init is gone`);
+    if (errnoCode(err) === 'ENXIO') throw new TsrunError(messages.startInitGone(id));
     throw err;
   }
   try {
@@ -88,7 +89,7 @@ export function start(root: string, id: string): void {
   try {
     const rec = dir.read();
     const status = statusOf(dir, rec);
-    if (status !== 'created') throw new TsrunError(`cannot start container ${id}: it is ${status}, not created`);
+    if (status !== 'created') throw new TsrunError(messages.startNotCreated(id, status));
     const init = rec!.init!;
     const spec = rec!.config as unknown as Spec;
     const base = { id, bundle: rec!.bundle, annotations: rec!.annotations };

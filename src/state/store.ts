@@ -4,7 +4,8 @@
 // never leaves it held.
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TsrunError, errnoCode, messageOf } from '../errors';
+import { NoSuchContainer, TsrunError, errnoCode, messageOf } from '../errors';
+import { messages } from '../messages';
 import { native } from '../native/addon';
 import { type StateRecord, stateRecord } from './record';
 
@@ -12,10 +13,8 @@ import { type StateRecord, stateRecord } from './record';
 const idPattern = /^[\w+\-.]+$/;
 
 export function checkId(id: string): void {
-  if (!id) throw new TsrunError('container id cannot be empty');
-  if (!idPattern.test(id) || id === '.' || id === '..' || id.length > 1024) {
-    throw new TsrunError(`invalid container id ${JSON.stringify(id)}: only letters, digits, "_", "+", "-" and "." are allowed`);
-  }
+  if (!id) throw new TsrunError(messages.emptyId());
+  if (!idPattern.test(id) || id === '.' || id === '..' || id.length > 1024) throw new TsrunError(messages.invalidId(id));
 }
 
 export class ContainerDir {
@@ -47,7 +46,7 @@ export class ContainerDir {
     try {
       mkdirSync(dir, { mode: 0o711 });
     } catch (err) {
-      if (errnoCode(err) === 'EEXIST') throw new TsrunError(`container with id exists: ${id}`);
+      if (errnoCode(err) === 'EEXIST') throw new TsrunError(messages.alreadyExists(id));
       throw new TsrunError(`cannot create state directory ${dir}: ${messageOf(err)}`);
     }
     const fd = openSync(dir, 'r');
@@ -68,7 +67,7 @@ export class ContainerDir {
     try {
       fd = openSync(dir, 'r');
     } catch (err) {
-      if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') throw new TsrunError(`container does not exist: ${id}`);
+      if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') throw new NoSuchContainer(id);
       throw err;
     }
     const locked = native().flock(fd, mode === 'exclusive', mode !== 'try');
@@ -82,7 +81,7 @@ export class ContainerDir {
     }
     if (!current || current.ino !== held.ino || current.dev !== held.dev) {
       closeSync(fd);
-      throw new TsrunError(`container does not exist: ${id}`);
+      throw new NoSuchContainer(id);
     }
     return { dir: new ContainerDir(root, id, fd), locked };
   }

@@ -1,11 +1,11 @@
 // runtime.md "Lifecycle" and "Operations" on real containers: the
 // create/start split, state and its statuses, kill, delete, run's exit
 // status, and that a failed or interrupted create leaves nothing behind.
-import { spawn } from 'node:child_process';
-import { existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import t from 'tap';
-import { cgroupLeftovers, env, requireRoot, tsrunCmd, uniqueId } from '../helpers/tsrun';
+import t, { type Test } from 'tap';
+import { cgroupLeftovers, env, requireRoot, scratch, tsrunCmd, uniqueId, type Result } from '../helpers/tsrun';
 
 const validateState = require(join(__dirname, '..', '..', 'dist', 'validators', 'state.js'));
 
@@ -67,6 +67,137 @@ if (requireRoot(t)) {
       t.equal(r.status, 1, `create with id ${JSON.stringify(bad)} is refused`);
     }
     t.notOk(existsSync(join(e.root, '..', 'x')), 'nothing was created outside the root');
+  });
+
+  // runc's messages are what its clients match (src/messages.ts): the
+  // containerd shim takes a kill that fails with "container not running" or
+  // "does not exist" for a container already gone, runs `kill --all <id> 9`
+  // after the init of a container without its own pid namespace exits, and
+  // deletes without --force, taking "does not exist" for done.
+  t.test('a stopped container: kill fails with "container not running", kill --all succeeds, as with runc', async (t) => {
+    const e = env(t);
+    const runc = runcOf(t);
+    const bundle = e.bundle((c) => (c.process.args = ['true']));
+    const id = uniqueId('stopped');
+    t.equal(e.tsrun(['run', '--keep', '--bundle', bundle, id]).status, 0);
+    t.equal(JSON.parse(e.tsrun(['state', id]).stdout).status, 'stopped');
+    const ours = {
+      kill: e.tsrun(['kill', id, 'KILL']),
+      killTerm: e.tsrun(['kill', id]),
+      all: e.tsrun(['kill', '--all', id, 'KILL']),
+      allShort: e.tsrun(['kill', '-a', id, 'TERM']),
+    };
+    t.equal(ours.kill.status, 1, 'kill exits 1');
+    t.match(ours.kill.stderr, /container not running/, "with runc's words, which containerd matches");
+    t.match(ours.kill.stderr, new RegExp(`cannot kill container ${id}`), 'and says which container');
+    t.equal(ours.killTerm.status, 1, 'the default signal too');
+    t.match(ours.killTerm.stderr, /container not running/);
+    t.equal(ours.all.status, 0, 'kill --all exits 0');
+    t.equal(ours.all.stderr, '', 'and says nothing');
+    t.equal(ours.allShort.status, 0, 'kill -a too');
+    t.equal(JSON.parse(e.tsrun(['state', id]).stdout).status, 'stopped', 'the container is still there, stopped');
+
+    const log = join(e.root, '..', 'log.json');
+    const logged = e.tsrun(['--log', log, '--log-format', 'json', 'kill', id, 'KILL']);
+    t.equal(logged.status, 1);
+    const last = JSON.parse(readFileSync(log, 'utf8').trim().split('\n').pop()!);
+    t.equal(last.level, 'error');
+    t.match(last.msg, /container not running/, 'the --log json line, which the shim reads, has the words too');
+    t.equal(e.tsrun(['delete', id]).status, 0);
+
+    if (!runc) return;
+    t.equal(runc(['run', '--keep', '--bundle', bundle, id]).status, 0, 'runc run --keep');
+    const theirs = { kill: runc(['kill', id, 'KILL']), killTerm: runc(['kill', id]), all: runc(['kill', '--all', id, 'KILL']), allShort: runc(['kill', '-a', id, 'TERM']) };
+    for (const k of Object.keys(ours) as (keyof typeof ours)[]) t.equal(ours[k].status, theirs[k].status, `${k}: the exit status of runc (${theirs[k].status})`);
+    t.match(theirs.kill.stderr, /container not running/, 'runc says "container not running"');
+    t.equal(runc(['delete', id]).status, 0);
+  });
+
+  t.test('kill --all of a stopped container ends what its init left behind (no pid namespace)', async (t) => {
+    const e = env(t);
+    const bundle = e.bundle((c) => {
+      c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'pid');
+      c.process.args = ['sh', '-c', 'sleep 1000 & exec sleep 1001'];
+    });
+    const id = uniqueId('orphans');
+    t.equal(e.tsrun(['run', '--detach', '--bundle', bundle, id]).status, 0);
+    const cgroup = cgroupLeftovers(e.root, id).find((d) => d.includes('/pids/')) ?? cgroupLeftovers(e.root, id)[0];
+    const procs = () => readFileSync(join(cgroup, 'cgroup.procs'), 'utf8').trim().split('\n').filter(Boolean);
+    for (let i = 0; i < 100 && procs().length < 2; i++) sleepMs(10);
+    t.equal(procs().length, 2, 'the init and a child');
+    // The init alone is killed: the container is stopped, its child lives on.
+    t.equal(e.tsrun(['kill', id, 'KILL']).status, 0);
+    for (let i = 0; i < 200 && JSON.parse(e.tsrun(['state', id]).stdout).status !== 'stopped'; i++) sleepMs(10);
+    t.equal(JSON.parse(e.tsrun(['state', id]).stdout).status, 'stopped');
+    t.equal(procs().length, 1, 'one process left in the cgroup');
+    t.match(e.tsrun(['kill', id, 'KILL']).stderr, /container not running/, 'kill of the init: not running');
+    t.equal(e.tsrun(['kill', '--all', id, 'KILL']).status, 0, 'kill --all of the stopped container');
+    for (let i = 0; i < 200 && procs().length > 0; i++) sleepMs(10);
+    t.same(procs(), [], 'the leftover is gone');
+    t.equal(e.tsrun(['delete', id]).status, 0);
+    t.same(cgroupLeftovers(e.root, id), []);
+  });
+
+  t.test('unknown ids: "does not exist", as with runc', async (t) => {
+    const e = env(t);
+    const runc = runcOf(t);
+    const cases: [string, string[]][] = [
+      ['state', ['state', 'no-such-container']],
+      ['delete', ['delete', 'no-such-container']],
+      ['kill', ['kill', 'no-such-container', 'KILL']],
+      ['kill --all', ['kill', '--all', 'no-such-container', 'KILL']],
+      ['start', ['start', 'no-such-container']],
+      ['delete --force', ['delete', '--force', 'no-such-container']],
+    ];
+    for (const [what, args] of cases) {
+      const ours = e.tsrun(args);
+      if (what === 'delete --force') {
+        t.equal(ours.status, 0, `${what} exits 0`);
+        t.equal(ours.stderr, '', `${what} says nothing`);
+      } else {
+        t.equal(ours.status, 1, `${what} exits 1`);
+        t.match(ours.stderr, /container does not exist: no-such-container/, `${what}: "does not exist", naming the id`);
+      }
+      if (!runc) continue;
+      const theirs = runc(args);
+      t.equal(ours.status, theirs.status, `${what}: runc's exit status (${theirs.status})`);
+      if (theirs.status !== 0) t.match(theirs.stderr, /does not exist/, `${what}: runc says "does not exist"`);
+    }
+  });
+
+  t.test('delete of a running container and start of a running or stopped one: runc\'s exit statuses', async (t) => {
+    const e = env(t);
+    const runc = runcOf(t);
+    const bundle = e.bundle((c) => (c.process.args = ['sleep', '1000']));
+    const id = uniqueId('refuse');
+    const steps = (tool: (args: string[]) => Result) => {
+      const out: Record<string, Result> = {};
+      out.create = tool(['create', '--bundle', bundle, id]);
+      out.createAgain = tool(['create', '--bundle', bundle, id]);
+      out.start = tool(['start', id]);
+      out.startRunning = tool(['start', id]);
+      out.deleteRunning = tool(['delete', id]);
+      tool(['kill', id, 'KILL']);
+      for (let i = 0; i < 200 && JSON.parse(tool(['state', id]).stdout).status !== 'stopped'; i++) sleepMs(10);
+      out.startStopped = tool(['start', id]);
+      out.delete = tool(['delete', id]);
+      return out;
+    };
+    const ours = steps((a) => e.tsrun(a));
+    t.equal(ours.create.status, 0);
+    t.equal(ours.createAgain.status, 1, 'create with an id in use fails');
+    t.equal(ours.start.status, 0);
+    t.equal(ours.startRunning.status, 1);
+    t.match(ours.startRunning.stderr, new RegExp(`cannot start container ${id}: it is running, not created`));
+    t.equal(ours.deleteRunning.status, 1);
+    t.match(ours.deleteRunning.stderr, new RegExp(`cannot delete container ${id} that is not stopped: running`), "runc's words");
+    t.equal(ours.startStopped.status, 1);
+    t.match(ours.startStopped.stderr, /it is stopped, not created/);
+    t.equal(ours.delete.status, 0);
+    if (!runc) return;
+    const theirs = steps(runc);
+    for (const k of Object.keys(ours)) t.equal(ours[k].status, theirs[k].status, `${k}: runc's exit status (${theirs[k].status})`);
+    t.match(theirs.deleteRunning.stderr, new RegExp(`cannot delete container ${id} that is not stopped: running`), 'runc says the same');
   });
 
   t.test('run exit status', async (t) => {
@@ -195,6 +326,33 @@ if (requireRoot(t)) {
     }
     t.ok(interrupted > 0, `some creates were interrupted half-way (${interrupted})`);
   });
+}
+
+/**
+ * runc on the same bundles, with a state root of its own, where it is
+ * installed (the comparisons are skipped where it is not). Its output goes
+ * to files: a container it creates keeps them.
+ */
+function runcOf(t: Test): ((args: string[]) => Result) | undefined {
+  if (spawnSync('runc', ['--version']).status !== 0) return undefined;
+  const dir = scratch(t, 'runc-state');
+  const root = join(dir, 'root');
+  let n = 0;
+  const run = (args: string[]): Result => {
+    const out = join(dir, `out-${++n}`);
+    const err = join(dir, `err-${n}`);
+    const fds = [openSync(out, 'w'), openSync(err, 'w')];
+    try {
+      const r = spawnSync('runc', ['--root', root, ...args], { stdio: ['ignore', fds[0], fds[1]], timeout: 60_000 });
+      return { status: r.status, signal: r.signal, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
+    } finally {
+      fds.forEach((fd) => closeSync(fd));
+    }
+  };
+  t.teardown(() => {
+    for (const id of run(['list', '-q']).stdout.split('\n').filter(Boolean)) run(['delete', '--force', id]);
+  });
+  return run;
 }
 
 function readdirIfExists(dir: string): string[] {

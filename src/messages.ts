@@ -1,0 +1,205 @@
+// The messages tsrun prints where runc's clients decide what happened by
+// reading runc's message. They do not parse it: they look for a few of
+// runc's words in the error text (the runtime's stderr, which go-runc folds
+// into the error, or the last "error" line of the --log json file), and
+// treat the failure differently when they find them. A kill that fails with
+// "container not running" is, to containerd, a process that has already
+// finished; with other words it is an unknown error, and the CRI then never
+// sees the container stop. So each message below keeps tsrun's own wording
+// but contains runc's words verbatim, and exits with runc's status.
+//
+// runc 1.1.5 (Debian 12) was run on an ordinary busybox bundle for each case;
+// the clients' code was read at the versions installed here (containerd
+// 1.6.20 and its go-runc v1.0.0, podman 4.3.1, conmon 2.1.6) and at cri-o
+// 1.26. The words a client matches, and where:
+//
+//   "container not running"  containerd runc shim, pkg/process/utils.go checkKillError:
+//                            a failed kill is "process already finished" (NotFound),
+//                            which the CRI's StopContainer/StopPodSandbox and
+//                            WithProcessKill accept as stopped.
+//   "no such process"        same place, lower-cased: the race where the init exits
+//                            between the status check and the signal (runc: "unable
+//                            to signal init: no such process"); tsrun says "container
+//                            not running" then too.
+//   "process already finished"  same place; Go's os.ErrProcessDone, never runc's text.
+//   "does not exist"         containerd: checkKillError (a kill of a container that is
+//                            gone is NotFound) and pkg/process/init.go delete (a delete
+//                            of a container that is gone succeeds); podman 4.3
+//                            libpod/oci_conmon_common.go UpdateContainerStatus, on the
+//                            stderr of `state` ("does not exist" or "No such file": the
+//                            container exited; 4.3.1 only looks when the command could
+//                            not be started at all).
+//
+// podman (beyond the line above), conmon and cri-o go by the exit status
+// only: conmon hands the runtime's stderr of a failed create to podman,
+// which sorts it by getOCIRuntimeError's patterns ("permission denied",
+// "operation not permitted", "executable file not found in", "no such file
+// or directory"); those are errors of create (the container's program) and
+// are not in this table. containerd reads the last {"level":"error"} line
+// of --log for create, start, delete and kill --all failures
+// (runtimeError), which is why every error goes to --log (src/log.ts).
+//
+// Case by case (ID the container's id; exit status in parentheses):
+//
+// | case                             | runc 1.1.5                                                | tsrun                                                      | matched by |
+// |----------------------------------|-----------------------------------------------------------|------------------------------------------------------------|------------|
+// | kill of a stopped container      | container not running (1)                                 | cannot kill container ID: container not running (it has stopped) (1) | containerd shim: "container not running" |
+// | kill, the init exits meanwhile   | unable to signal init: no such process (1)                | as for a stopped container (1)                             | containerd shim: "container not running" |
+// | kill --all of a stopped one      | signals what is left in its cgroups, maybe nothing (0)    | the same (0)                                               | containerd shim KillAll once the init exits (no own pid namespace); podman (status) |
+// | kill of an unknown id            | container does not exist (1)                              | container does not exist: ID (1)                           | containerd shim: "does not exist" |
+// | delete of an unknown id          | container does not exist (1)                              | container does not exist: ID (1)                           | containerd shim delete: "does not exist" |
+// | delete --force of an unknown id  | (0)                                                       | (0)                                                        | podman, cri-o, containerd shim cleanup (status) |
+// | state of an unknown id           | container does not exist (1)                              | container does not exist: ID (1)                           | podman: "does not exist"; cri-o (status) |
+// | start of an unknown id           | container does not exist (1)                              | container does not exist: ID (1)                           | none |
+// | delete of a running one          | cannot delete container ID that is not stopped: running (1) | the same (1)                                             | none |
+// | start of a running one           | cannot start an already running container (1)             | cannot start container ID: it is running, not created (1)  | none |
+// | start of a stopped one           | cannot start a container that has stopped (1)             | cannot start container ID: it is stopped, not created (1)  | none |
+// | create with an id in use         | runc create failed: container with given ID already exists (1) | container with given ID already exists: ID (1)        | none |
+// | an invalid id                    | invalid container ID format (1)                           | invalid container id "ID": only letters, ... (1)           | none |
+// | an empty id                      | container id cannot be empty (1)                          | the same (1)                                               | none |
+// | an unknown signal                | unknown signal "FOO" (1)                                  | the same (1), from src/signals.ts                          | none |
+//
+// Known difference: runc deletes a *created* container without --force
+// (it kills the init; delete.go treats Created like Stopped), and
+// containerd's shim deletes a created task that way. tsrun refuses, as
+// runtime.md requires; conformance/known-failures/runc.json records it.
+//
+// Where no client matches, runc's words are kept anyway when they cost
+// nothing, never at the expense of saying which container and why.
+// test/unit/messages.test.ts holds the client words independently of this
+// file: a message reworded without them fails it.
+
+/** The words of runc's messages that clients look for. */
+export const runcWords = {
+  notRunning: 'container not running',
+  doesNotExist: 'does not exist',
+  alreadyExists: 'container with given ID already exists',
+  notStopped: 'that is not stopped',
+  emptyId: 'container id cannot be empty',
+  unknownSignal: 'unknown signal',
+} as const;
+
+export const messages = {
+  /** Any command on an id with no container (runc: "container does not exist"). */
+  doesNotExist: (id: string) => `container does not exist: ${id}`,
+  /** kill (without --all) of a container whose init has exited (runc: "container not running"). */
+  killNotRunning: (id: string) => `cannot kill container ${id}: container not running (it has stopped)`,
+  /** delete without --force of a container that runs (runc's words exactly). */
+  deleteNotStopped: (id: string, status: string) => `cannot delete container ${id} that is not stopped: ${status}`,
+  /** start of a container that is not waiting in created. */
+  startNotCreated: (id: string, status: string) => `cannot start container ${id}: it is ${status}, not created`,
+  /** start, when the waiting init died just before it was released. */
+  startInitGone: (id: string) => `cannot start container ${id}: container not running (its init is gone)`,
+  /** create with an id that is taken (runc: "container with given ID already exists"). */
+  alreadyExists: (id: string) => `container with given ID already exists: ${id}`,
+  emptyId: () => 'container id cannot be empty',
+  invalidId: (id: string) => `invalid container id ${JSON.stringify(id)}: only letters, digits, "_", "+", "-" and "." are allowed`,
+} as const;
+
+/** What runc does in a case, and what tsrun does instead: the table above, as data. */
+export interface Contract {
+  case: string;
+  runc: { message: string; exit: number };
+  tsrun: { message: string; exit: number };
+  /** runc's words the tsrun message must contain (those some client matches). */
+  mustContain: string[];
+  /** Who matches them (or relies on the exit status). */
+  clients: string;
+}
+
+const ID = 'c1';
+
+export const contracts: Contract[] = [
+  {
+    case: 'kill of a stopped container',
+    runc: { message: 'container not running', exit: 1 },
+    tsrun: { message: messages.killNotRunning(ID), exit: 1 },
+    mustContain: [runcWords.notRunning],
+    clients: 'containerd runc shim (checkKillError)',
+  },
+  {
+    case: 'kill --all of a stopped container',
+    runc: { message: '', exit: 0 },
+    tsrun: { message: '', exit: 0 },
+    mustContain: [],
+    clients: 'containerd runc shim (KillAll when the init exits without its own pid namespace), podman (exit status)',
+  },
+  {
+    case: 'kill of an unknown id',
+    runc: { message: 'container does not exist', exit: 1 },
+    tsrun: { message: messages.doesNotExist(ID), exit: 1 },
+    mustContain: [runcWords.doesNotExist],
+    clients: 'containerd runc shim (checkKillError)',
+  },
+  {
+    case: 'delete of an unknown id',
+    runc: { message: 'container does not exist', exit: 1 },
+    tsrun: { message: messages.doesNotExist(ID), exit: 1 },
+    mustContain: [runcWords.doesNotExist],
+    clients: 'containerd runc shim (Init.delete)',
+  },
+  {
+    case: 'delete --force of an unknown id',
+    runc: { message: '', exit: 0 },
+    tsrun: { message: '', exit: 0 },
+    mustContain: [],
+    clients: 'podman, cri-o, containerd shim cleanup (exit status)',
+  },
+  {
+    case: 'state of an unknown id',
+    runc: { message: 'container does not exist', exit: 1 },
+    tsrun: { message: messages.doesNotExist(ID), exit: 1 },
+    mustContain: [runcWords.doesNotExist],
+    clients: 'podman (UpdateContainerStatus), cri-o (exit status)',
+  },
+  {
+    case: 'start of an unknown id',
+    runc: { message: 'container does not exist', exit: 1 },
+    tsrun: { message: messages.doesNotExist(ID), exit: 1 },
+    mustContain: [runcWords.doesNotExist],
+    clients: 'none (containerd passes it on from --log)',
+  },
+  {
+    case: 'delete of a running container',
+    runc: { message: `cannot delete container ${ID} that is not stopped: running`, exit: 1 },
+    tsrun: { message: messages.deleteNotStopped(ID, 'running'), exit: 1 },
+    mustContain: [runcWords.notStopped],
+    clients: 'none (containerd passes it on from --log)',
+  },
+  {
+    case: 'start of a running container',
+    runc: { message: 'cannot start an already running container', exit: 1 },
+    tsrun: { message: messages.startNotCreated(ID, 'running'), exit: 1 },
+    mustContain: [],
+    clients: 'none',
+  },
+  {
+    case: 'start of a stopped container',
+    runc: { message: 'cannot start a container that has stopped', exit: 1 },
+    tsrun: { message: messages.startNotCreated(ID, 'stopped'), exit: 1 },
+    mustContain: [],
+    clients: 'none',
+  },
+  {
+    case: 'create with an id in use',
+    runc: { message: 'runc create failed: container with given ID already exists', exit: 1 },
+    tsrun: { message: messages.alreadyExists(ID), exit: 1 },
+    mustContain: [runcWords.alreadyExists],
+    clients: 'none (containerd passes it on from --log)',
+  },
+  {
+    case: 'an empty id',
+    runc: { message: 'container id cannot be empty', exit: 1 },
+    tsrun: { message: messages.emptyId(), exit: 1 },
+    mustContain: [runcWords.emptyId],
+    clients: 'none',
+  },
+  {
+    case: 'an unknown signal',
+    runc: { message: 'unknown signal "FOO"', exit: 1 },
+    // said by src/signals.ts, in runc's words
+    tsrun: { message: 'unknown signal "FOO"', exit: 1 },
+    mustContain: [runcWords.unknownSignal],
+    clients: 'none',
+  },
+];
