@@ -76,7 +76,10 @@ export function planCgroups(dirs: CgroupDirRecord[], defaultPath: boolean, fs: C
   const created: string[] = [];
   for (const d of dirs) {
     const procs = fs.read(posix.join(d.dir, 'cgroup.procs'));
-    if (procs && procs.trim() !== '') throw new TsrunError(`cgroup ${d.dir} already has processes in it`, 'linux.cgroupsPath');
+    if (procs && procs.trim() !== '') {
+      if (defaultPath) throw new TsrunError(`the default cgroup ${d.dir} already has processes in it`);
+      throw new TsrunError(`cgroup ${d.dir} already has processes in it`, 'linux.cgroupsPath');
+    }
     const rel = posix.relative(d.mountpoint, d.dir);
     let cur = d.mountpoint;
     for (const seg of rel ? rel.split('/') : []) {

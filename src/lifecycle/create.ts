@@ -78,8 +78,17 @@ export function create(opts: CreateOptions): Created {
   const { spec, bundleDir, plan, listen } = prepare(opts);
   for (const w of plan.warnings) warn(w);
 
-  const cgroup = planCgroups(plan.cgroupDirs, spec.linux?.cgroupsPath === undefined);
+  // The id is claimed first: of two creates of one id, the second fails
+  // here ("exists"), before it could find the first one's cgroup busy.
   const dir = ContainerDir.create(opts.root, opts.id);
+  let cgroup;
+  try {
+    cgroup = planCgroups(plan.cgroupDirs, spec.linux?.cgroupsPath === undefined);
+  } catch (err) {
+    dir.remove();
+    dir.unlock();
+    throw err;
+  }
   const record: StateRecord = {
     id: opts.id,
     bundle: bundleDir,

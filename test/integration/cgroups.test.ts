@@ -5,7 +5,7 @@
 // in the unified hierarchy, refusals that leave nothing behind, and two
 // state roots that never touch each other's cgroups.
 // Pure v2 is tested against a fake tree in test/unit/cgroups.test.ts.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
@@ -340,6 +340,28 @@ if (requireRoot(t)) {
     t.equal(cgroupLeftovers(b.root, id).length, hs.size, 'and its cgroups are all there');
     t.equal(b.tsrun(['delete', '--force', id]).status, 0);
     t.same(cgroupLeftovers(b.root, id), []);
+  });
+
+  t.test('two creates of one id at once: the loser is told the id exists, never about a busy cgroup', async (t) => {
+    const e = env(t);
+    const bundle = e.bundle((c: Config) => (c.process.args = ['sleep', '1000']));
+    // Output through files: the winner's container keeps its stdio open.
+    const logs = scratch(t, 'race');
+    const create = (id: string, n: number) =>
+      new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const log = join(logs, `${id}-${n}`);
+        const p = spawn('/bin/sh', ['-c', `${tsrunShell} --root ${e.root} create --bundle ${bundle} ${id} >/dev/null 2>${log}`], { stdio: 'ignore' });
+        p.on('exit', (code) => resolve({ code, stderr: readFileSync(log, 'utf8') }));
+      });
+    for (let round = 0; round < 8; round++) {
+      const id = uniqueId('race');
+      const results = await Promise.all([create(id, 1), create(id, 2)]);
+      t.equal(results.filter((r) => r.code === 0).length, 1, `round ${round}: one create wins`);
+      const loser = results.find((r) => r.code !== 0)!;
+      t.match(loser.stderr, /already exists/, `round ${round}: the other is told why`);
+      t.notMatch(loser.stderr, /cgroupsPath|already has processes/, `round ${round}: and not about a cgroup it never asked for`);
+      t.equal(e.tsrun(['delete', '--force', id]).status, 0);
+    }
   });
 
   t.test('memory.limit and pids.limit are enforced', async (t) => {
