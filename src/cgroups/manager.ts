@@ -47,6 +47,8 @@ export interface CgroupManager {
   create(resources: Resources | undefined): void;
   /** Writes every field of linux.resources, and the device allowlist; a field that cannot be applied is an error naming it. */
   apply(resources: Resources | undefined): void;
+  /** Writes the fields these resources set, to a running container (tsrun update). */
+  update(resources: Resources): void;
   /** Moves pid (and so everything it forks later) into the container's cgroups. */
   enter(pid: number): void;
   /** Freezes the container; false if this host has no freezer. */
@@ -97,6 +99,8 @@ export function cgroupManager(record: CgroupRecord, fs: CgroupFs = realCgroupFs)
 }
 
 function errnoText(err: unknown): string {
+  // libuv's text for EOPNOTSUPP says "on socket", which misleads here.
+  if (errnoCode(err) === 'EOPNOTSUPP' || errnoCode(err) === 'ENOTSUP') return 'operation not supported';
   const errno = (err as { errno?: number }).errno;
   const text = errno !== undefined ? getSystemErrorMap().get(errno < 0 ? errno : -errno)?.[1] : undefined;
   return text ?? messageOf(err);
@@ -123,9 +127,18 @@ abstract class BaseManager implements CgroupManager {
   abstract freezerState(): FreezerState | undefined;
 
   apply(resources: Resources | undefined): void {
-    const r = resources ?? {};
+    this.write(resources ?? {}, true);
+  }
+
+  update(resources: Resources): void {
+    this.write(resources, false);
+  }
+
+  // `always`: at create, the controllers that confine every container (the
+  // device allowlist) are applied even when the config leaves them unset.
+  protected write(r: Resources, always: boolean): void {
     for (const c of controllers) {
-      if (!wanted(c, r)) continue;
+      if (!(always ? wanted(c, r) : c.fields(r).length > 0)) continue;
       const at = this.dirFor(c);
       const read = (file: string) => (typeof at === 'string' ? undefined : this.fs.read(posix.join(at.dir, file)));
       const writes = c.writes(r, this.version, read);
@@ -181,6 +194,14 @@ abstract class BaseManager implements CgroupManager {
    * hence the retries.
    */
   destroy(): void {
+    // Frozen while it is killed, so that nothing can fork away meanwhile
+    // (a create that failed early may not have made the freezer's cgroup).
+    let frozen = false;
+    try {
+      frozen = this.freeze();
+    } catch {
+      // nothing to freeze
+    }
     for (const pid of this.pids()) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -188,6 +209,7 @@ abstract class BaseManager implements CgroupManager {
         // already gone
       }
     }
+    if (frozen) this.thaw();
     for (const dir of [...this.record.created].reverse()) {
       for (let attempt = 0; ; attempt++) {
         try {
@@ -299,6 +321,22 @@ class V2Manager extends BaseManager {
 
   protected dirFor(): CgroupDirRecord {
     return this.record.dirs[0];
+  }
+
+  /**
+   * memory.checkBeforeUpdate: v2 would OOM-kill to meet a limit below the
+   * usage; v1's kernel refuses it, and so do we when asked (config-linux.md).
+   * A second device program would only narrow the first (a device must pass
+   * both), so the allowlist of a running container is not changed here yet.
+   */
+  override update(resources: Resources): void {
+    const m = resources.memory;
+    if (m?.checkBeforeUpdate && m.limit !== undefined && m.limit > 0) {
+      const usage = Number(this.fs.read(posix.join(this.dir, 'memory.current'))?.trim());
+      if (usage > m.limit) throw new TsrunError(`the container uses ${usage} bytes, more than the new limit`, 'linux.resources.memory.limit');
+    }
+    if (resources.devices?.length) throw new TsrunError('cannot be changed on a running container on cgroup v2 yet', 'linux.resources.devices');
+    super.update(resources);
   }
 
   /** Each parent on the path enables, for its children, the controllers the resources need. */

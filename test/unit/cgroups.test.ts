@@ -989,3 +989,28 @@ t.test('v1 stats from the v1 files', async (t) => {
     },
   });
 });
+
+t.test('update writes only the fields it is given (no allowlist reset), on v1 and v2', async (t) => {
+  const a = v2({ memory: { limit: 64 * M }, pids: { limit: 10 } });
+  const before = a.fs.writes.length;
+  a.cg.update({ pids: { limit: 20 } });
+  t.same(a.fs.writes.slice(before).map(([f, v]) => [f.slice(C.length + 1), v]), [['pids.max', '20']], 'v2: pids.max alone; no new device program');
+  t.equal((a.fs.programs.get(C) ?? []).length, 1, 'the device program attached at create is the only one');
+  t.match(errorOf(() => a.cg.update({ devices: [{ allow: true, access: 'rwm' }] })), /^linux\.resources\.devices: cannot be changed on a running container on cgroup v2 yet$/, 'a second program could only narrow the first: refused');
+
+  const b = v1({ memory: { limit: 64 * M } });
+  const n = b.fs.writes.length;
+  b.cg.update({ cpu: { shares: 256 } });
+  t.same(b.fs.writes.slice(n).map(([f, v]) => [split(f)[1], v]), [['cpu.shares', '256']], 'v1: cpu.shares alone; devices.deny is not written again');
+});
+
+t.test('v2 update with memory.checkBeforeUpdate: a limit below the usage is refused, not OOM-killed into', async (t) => {
+  const { fs, cg } = v2({ memory: { limit: 64 * M } });
+  fs.set(`${C}/memory.current`, `${32 * M}\n`);
+  t.match(errorOf(() => cg.update({ memory: { limit: 16 * M, checkBeforeUpdate: true } })), /^linux\.resources\.memory\.limit: the container uses 33554432 bytes, more than the new limit$/);
+  t.equal(fs.read(`${C}/memory.max`), `${64 * M}\n`, 'the limit is left as it was');
+  cg.update({ memory: { limit: 16 * M } });
+  t.equal(fs.read(`${C}/memory.max`), `${16 * M}\n`, 'without the check, the kernel is left to reclaim');
+  cg.update({ memory: { limit: 48 * M, checkBeforeUpdate: true } });
+  t.equal(fs.read(`${C}/memory.max`), `${48 * M}\n`, 'a limit above the usage passes the check');
+});
