@@ -84,7 +84,8 @@ function filesOfNewCgroup(ctx: CaseContext, controller: string, files: string[])
 }
 
 function lastLine(s: string): string {
-  return s.trim().split('\n').pop()?.slice(-240) ?? '';
+  const l = s.trim().split('\n').pop() ?? '';
+  return l.length > 240 ? `…${l.slice(-240)}` : l;
 }
 
 function wantMatches(got: string | null, want: string | RegExp): boolean {
