@@ -74,8 +74,14 @@ int setup_console(const Record &r);
 [[noreturn]] void start_process(const Plan &plan, int console_slave);
 
 // start_hooks.cc: the startContainer hooks, after start and before execve;
-// on a failure it reports to `start` and exits.
+// on a failure it reports to `start` and exits. The report fifo (-1 when
+// `start` does not wait for the program) also carries "ok" once the
+// hooks are done, and errors on the way to the program's execve.
+extern int g_start_report;
+bool has_start_hooks(const Plan &plan);
 void run_start_hooks(const Plan &plan);
+void report_ok();
+void report_error(const char *text);
 
 // Shared small helpers
 bool read_full(int fd, void *buf, size_t n);

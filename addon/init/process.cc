@@ -92,14 +92,16 @@ void close_from(int from, const int *keep, int nkeep) {
   }
 }
 
-void load_seccomp(const Record &r) {
+// `field`: after the handshake, errors are plain text that must name the
+// field themselves (before it, g_ref does).
+void load_seccomp(const Record &r, const char *field = "") {
   const Field &prog = r.f[0];
   if (r.count < 2 || prog.len == 0 || prog.len % sizeof(struct sock_filter) != 0) fail(EINVAL, "malformed seccomp program");
   struct sock_fprog fprog;
   fprog.len = static_cast<unsigned short>(prog.len / sizeof(struct sock_filter));
   fprog.filter = reinterpret_cast<struct sock_filter *>(const_cast<char *>(prog.s));
   unsigned flags = static_cast<unsigned>(fu64(r, 1));
-  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fprog) < 0) fail(errno, "load seccomp filter");
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fprog) < 0) fail(errno, "%sload seccomp filter", field);
 }
 
 int last_cap() {
@@ -336,13 +338,7 @@ void start_process(const Plan &plan, int console) {
 
   g_ref = p.args->ref;
   const char *program = resolve_program(argv[0], envp);
-
-  // With no_new_privs the filter goes in as late as possible, so that the
-  // profile needs to allow as little of our own work as possible.
-  if (p.seccomp && p.no_new_privs) {
-    g_ref = p.seccomp->ref;
-    load_seccomp(*p.seccomp);
-  }
+  g_start_report = p.report;
 
   send_msg(proto::MSG_READY, nullptr, 0);
   expect_ack();
@@ -358,9 +354,20 @@ void start_process(const Plan &plan, int console) {
   } while (n < 0 && errno == EINTR);
   if (n != 1) _exit(1);
   close(p.fifo);
-
-  run_start_hooks(plan);
+  // The program's fds (startContainer hooks close them in their children).
   for (int fd = 3; fd < 3 + p.preserve; fd++) fcntl(fd, F_SETFD, 0);
+  bool hooks = has_start_hooks(plan);
+  if (!hooks) report_ok();
+
+  // With no_new_privs the filter goes in as late as it can: after the wait
+  // for start, so that a profile has to allow none of the init's own work
+  // but the final execve (and what startContainer hooks need, which run
+  // under it as the container's processes).
+  if (p.seccomp && p.no_new_privs) {
+    load_seccomp(*p.seccomp, "linux.seccomp: ");
+  }
+  run_start_hooks(plan);
   execve(program, argv, envp);
-  fail(errno, "exec %s", program);
+  if (p.seccomp) fail(errno, "linux.seccomp: exec %s: the filter must allow execve", program);
+  fail(errno, "process.args: exec %s", program);
 }

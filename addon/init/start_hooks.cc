@@ -4,9 +4,13 @@
 // process's user with its capabilities, rlimits and seccomp filter, and with
 // none of tsrun's fds. Their path is resolved in the container.
 //
-// `start` learns the outcome through the report fifo: one line, "ok", or
+// `start` learns the outcome through the report fifo (there when the
+// config has startContainer or poststart hooks): one line, "ok", or
 // "fail <hook index> <message>" after which the init exits (the container
-// is stopped, as the spec asks of a failing hook).
+// is stopped, as the spec asks of a failing hook). After "ok" the fifo
+// stays open, close-on-exec, until the program's execve: its end of file
+// tells `start` that the program was executed (poststart hooks wait for
+// that), and an error on the way there comes as "error <message>".
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -22,11 +26,22 @@
 
 #include "init.h"
 
+int g_start_report = -1;
+
 namespace {
 
-int g_report = -1;
+int &g_report = g_start_report;
 
 [[noreturn]] void report_failure(uint32_t index, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+// One line of text from buf[from..len) on: newlines would end it early, and
+// other control bytes (a hook's \r, say) have no place in an error message.
+void report_line(char *buf, size_t from, size_t len) {
+  for (size_t i = from; i < len; i++)
+    if (static_cast<unsigned char>(buf[i]) < 0x20 || buf[i] == 0x7f) buf[i] = ' ';
+  buf[len++] = '\n';
+  write_full(g_report, buf, len);
+}
 
 void report_failure(uint32_t index, const char *fmt, ...) {
   char buf[2048];
@@ -36,12 +51,7 @@ void report_failure(uint32_t index, const char *fmt, ...) {
   int m = vsnprintf(buf + n, sizeof buf - static_cast<size_t>(n) - 1, fmt, ap);
   va_end(ap);
   size_t len = static_cast<size_t>(n) + (m < 0 ? 0 : static_cast<size_t>(m) < sizeof buf - n - 1 ? static_cast<size_t>(m) : sizeof buf - n - 2);
-  // One line of text: newlines would end it early, and other control
-  // bytes (a hook's \r, say) have no place in an error message.
-  for (size_t i = static_cast<size_t>(n); i < len; i++)
-    if (static_cast<unsigned char>(buf[i]) < 0x20 || buf[i] == 0x7f) buf[i] = ' ';
-  buf[len++] = '\n';
-  write_full(g_report, buf, len);
+  report_line(buf, static_cast<size_t>(n), len);
   _exit(1);
 }
 
@@ -129,11 +139,17 @@ void run_one(const Record &r, uint32_t index, const char *state, size_t state_le
   if (pid == 0) {
     // dup2 onto 0-2 leaves them without close-on-exec; every other fd of
     // the init (the report fifo, these pipes) has it.
+    // The program's preserved fds are no longer close-on-exec: the hook
+    // gets none of them.
     if (dup2(in, 0) < 0 || dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0) _exit(127);
+    close_range(3, ~0U, 0);
+    // A process group of its own, so that a timeout kills all it started.
+    setpgid(0, 0);
     execve(path, argv, envp);
     dprintf(2, "exec %s: %s", path, strerror(errno));
     _exit(127);
   }
+  setpgid(pid, pid);  // as the child does: whichever comes first
   close(in);
   close(out[1]);
   fcntl(out[0], F_SETFL, O_NONBLOCK);
@@ -146,6 +162,7 @@ void run_one(const Record &r, uint32_t index, const char *state, size_t state_le
     if (w == pid) break;
     if (w < 0 && errno != EINTR) report_failure(index, "hook %s: waitpid: %s", path, strerror(errno));
     if (deadline >= 0 && now_ms() >= deadline) {
+      kill(-pid, SIGKILL);
       kill(pid, SIGKILL);
       while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
       }
@@ -177,14 +194,31 @@ void run_one(const Record &r, uint32_t index, const char *state, size_t state_le
 
 }  // namespace
 
+void report_error(const char *text) {
+  if (g_report < 0) return;
+  char buf[2048];
+  int n = snprintf(buf, sizeof buf - 1, "error %s", text);
+  size_t len = n < 0 ? 0 : static_cast<size_t>(n) < sizeof buf - 1 ? static_cast<size_t>(n) : sizeof buf - 2;
+  report_line(buf, 6, len);
+}
+
+void report_ok() {
+  if (g_report >= 0) write_full(g_report, "ok\n", 3);
+}
+
+bool has_start_hooks(const Plan &plan) {
+  for (size_t i = 0; i < plan.n; i++)
+    if (plan.recs[i].tag == proto::T_START_HOOK) return true;
+  return false;
+}
+
 void run_start_hooks(const Plan &plan) {
   const Record *state = nullptr;
   for (size_t i = 0; i < plan.n; i++) {
     const Record &r = plan.recs[i];
-    if (r.tag == proto::T_START_REPORT) g_report = static_cast<int>(fu64(r, 0));
     if (r.tag == proto::T_HOOK_STATE) state = &r;
   }
-  if (g_report < 0) return;  // no startContainer hooks
+  if (!has_start_hooks(plan)) return;
 
   // The state on stdin: the spec's state of a created container, with the
   // init's pid as the container sees it (runc passes the same).
@@ -206,6 +240,5 @@ void run_start_hooks(const Plan &plan) {
     run_one(r, index++, json, json_len);
   }
   free(json);
-  write_full(g_report, "ok\n", 3);
-  close(g_report);
+  report_ok();
 }

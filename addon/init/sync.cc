@@ -99,11 +99,13 @@ void fail(int err, const char *fmt, ...) {
   if (g_sync >= 0) {
     vsend(proto::MSG_ERROR, err, fmt, ap);
   } else {
-    // After the handshake nobody listens on the channel: say it on stderr.
-    fputs("tsrun-init: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    if (err) fprintf(stderr, ": %s", strerror(err));
-    fputc('\n', stderr);
+    // After the handshake nobody listens on the channel: say it on stderr,
+    // and to `start` if it waits for the program.
+    char text[1024];
+    int n = vsnprintf(text, sizeof text, fmt, ap);
+    if (err && n >= 0 && static_cast<size_t>(n) < sizeof text) snprintf(text + n, sizeof text - static_cast<size_t>(n), ": %s", strerror(err));
+    fprintf(stderr, "tsrun-init: %s\n", text);
+    report_error(text);
   }
   va_end(ap);
   _exit(1);

@@ -13,12 +13,11 @@ import { debug, warn } from '../log';
 import { initHelperPath, native } from '../native/addon';
 import { type ContainerPlan, planContainer } from '../plan/plan';
 import { loadBundle } from '../spec/load';
-import type { Spec } from '../spec/types';
+import { type Spec, startWaitsForProgram } from '../spec/types';
 import { startTimeOf } from '../state/proc';
 import type { StateRecord } from '../state/record';
 import { ContainerDir, writeFileAtomic } from '../state/store';
 import { HookError, containerNamespaces, hookState, pidInContainer, runHooks, runPoststop } from './hooks';
-import { initExeId } from './start';
 import { killAndWait, teardown } from './teardown';
 
 export interface CreateOptions {
@@ -123,7 +122,7 @@ export function create(opts: CreateOptions): Created {
     opened.push(fifo);
     // Where the init tells `start` how the startContainer hooks went.
     let startReport: number | undefined;
-    if (spec.hooks?.startContainer?.length) {
+    if (startWaitsForProgram(spec)) {
       native().mkfifo(dir.startReportPath, 0o600);
       startReport = openSync(dir.startReportPath, 'r+');
       opened.push(startReport);
@@ -155,7 +154,6 @@ export function create(opts: CreateOptions): Created {
     handshake(channel, plan, record, dir, helperPid);
 
     record.phase = 'created';
-    record.initExe = initExeId(record.init!.pid);
     dir.write(record);
     if (opts.pidFile) writeFileAtomic(opts.pidFile, String(record.init!.pid));
     channel.send(Msg.ACK);

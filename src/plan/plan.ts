@@ -11,7 +11,7 @@ import type { PlanRecord } from '../init/protocol';
 import { join as field } from '../spec/fieldpath';
 import { exactInteger } from '../spec/json';
 import { hookStateAroundPid } from '../state/hookstate';
-import type { CapabilitySet, IdMapping, NamespaceType, Spec } from '../spec/types';
+import { type CapabilitySet, type IdMapping, type NamespaceType, type Spec, startWaitsForProgram } from '../spec/types';
 import { cgroupMountRecords } from './cgroupmount';
 import { CLONE } from './clone';
 import { capabilityNumber } from './capabilities';
@@ -240,17 +240,16 @@ function processRecords(spec: Spec, opts: PlanOptions, warn: (m: string) => void
   return records;
 }
 
+// The report fifo, when `start` waits for the program, and the
 // startContainer hooks, run by the init between start and the program's
-// execve (see addon/init/start_hooks.cc); their outcome goes to `start`
-// through the report fifo.
+// execve (see addon/init/start_hooks.cc).
 function startHookRecords(spec: Spec, opts: PlanOptions): PlanRecord[] {
+  if (!startWaitsForProgram(spec)) return [];
+  const records: PlanRecord[] = [{ tag: 'START_REPORT', field: 'hooks', fields: [{ fd: 'startReport' }] }];
   const hooks = spec.hooks?.startContainer ?? [];
-  if (!hooks.length) return [];
+  if (!hooks.length) return records;
   const state = hookStateAroundPid({ id: opts.id, bundle: opts.bundle, annotations: spec.annotations }, 'created');
-  const records: PlanRecord[] = [
-    { tag: 'HOOK_STATE', field: 'hooks.startContainer', fields: state },
-    { tag: 'START_REPORT', field: 'hooks.startContainer', fields: [{ fd: 'startReport' }] },
-  ];
+  records.push({ tag: 'HOOK_STATE', field: 'hooks.startContainer', fields: state });
   hooks.forEach((hook, i) => {
     const args = hook.args?.length ? hook.args : [hook.path];
     records.push({ tag: 'START_HOOK', field: field('hooks.startContainer', i), fields: [hook.path, hook.timeout ?? 0, args.length, ...args, ...(hook.env ?? [])] });

@@ -141,3 +141,12 @@ export interface Seccomp {
     args?: { index: number; value: number; valueTwo?: number; op: string }[];
   }[];
 }
+
+/**
+ * Whether `start` waits for the container's program to be executed: with
+ * startContainer hooks (their outcome) or poststart hooks (which run once
+ * the program has been executed). The init then reports through a fifo.
+ */
+export function startWaitsForProgram(spec: Spec): boolean {
+  return !!(spec.hooks?.startContainer?.length || spec.hooks?.poststart?.length);
+}

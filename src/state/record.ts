@@ -13,8 +13,6 @@ export const stateRecord = z.object({
   phase: z.enum(['creating', 'created']),
   /** The container's init once known. */
   init: processRef.optional(),
-  /** Device and inode of the waiting init's executable (start tells exec from it). */
-  initExe: z.string().optional(),
   /** The helper tsrun started, while creating (for cleanup of a half-created container). */
   helper: processRef.optional(),
   created: z.string(),
