@@ -94,7 +94,17 @@ function stateInput(state: string): number {
 function runOne(hook: Hook, state: string, target: InContainer | undefined): ReturnType<typeof spawnSync> {
   const stdin = stateInput(state);
   try {
-    return runWithStdin(hook, stdin, target);
+    const r = runWithStdin(hook, stdin, target);
+    // A hook that ran over is killed with everything it started: each hook
+    // leads a process group of its own (detached), killed as a whole.
+    if (r.pid && (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT') {
+      try {
+        process.kill(-r.pid, 'SIGKILL');
+      } catch {
+        // the group is gone already
+      }
+    }
+    return r;
   } finally {
     closeSync(stdin);
   }
@@ -105,6 +115,7 @@ function runWithStdin(hook: Hook, stdin: number, target: InContainer | undefined
     timeout: hook.timeout ? hook.timeout * 1000 : undefined,
     killSignal: 'SIGKILL' as const,
     maxBuffer: 16 << 20,
+    detached: true,
   };
   if (!target) {
     const args = hook.args?.length ? hook.args : [hook.path];
