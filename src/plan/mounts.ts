@@ -81,6 +81,9 @@ const flagOptions: Record<string, [number, boolean]> = {
   sync: [MS.SYNCHRONOUS, true],
 };
 
+/** Flags of the filesystem (the superblock), which a bind mount cannot change. */
+const superblockOptions = new Set(['sync', 'async', 'dirsync', 'mand', 'nomand', 'lazytime', 'nolazytime', 'iversion', 'noiversion']);
+
 const propagationOptions: Record<string, number> = {
   private: MS.PRIVATE,
   rprivate: MS.PRIVATE | MS.REC,
@@ -209,6 +212,10 @@ export function mountRecord(m: Mount, i: number, ctx: MountContext): PlanRecord 
   const dest = mountDestination(m);
   if (p.bind !== 'none' || m.type === 'bind') {
     if (!m.source) throw new TsrunError('a bind mount needs a source', field(f, 'source'));
+    // A bind mount shares its source's superblock: these would be dropped.
+    m.options?.forEach((o, j) => {
+      if (superblockOptions.has(o)) throw new TsrunError(`${o} applies to a filesystem, not to a bind mount of one`, field(field(f, 'options'), j));
+    });
     const source = resolve(ctx.bundle, m.source);
     const attrs = bindAttributes(p);
     return {

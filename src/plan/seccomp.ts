@@ -60,8 +60,11 @@ const flags: Record<string, number> = {
   SECCOMP_FILTER_FLAG_TSYNC: 1,
   SECCOMP_FILTER_FLAG_LOG: 2,
   SECCOMP_FILTER_FLAG_SPEC_ALLOW: 4,
-  SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: 32,
 };
+
+// Flags the kernel takes only with a notify listener (SCMP_ACT_NOTIFY),
+// which tsrun does not support yet: loading them alone is EINVAL.
+const listenerFlags = new Set(['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV']);
 
 /** What the features document says about seccomp: exactly the tables above. */
 export const seccompFeatures = {
@@ -69,7 +72,7 @@ export const seccompFeatures = {
   actions: Object.keys(actions),
   operators: Object.keys(operators),
   archs: Object.keys(architectures),
-  knownFlags: Object.keys(flags),
+  knownFlags: [...Object.keys(flags), ...listenerFlags],
   supportedFlags: Object.keys(flags),
 };
 
@@ -103,6 +106,7 @@ export function compileSeccomp(s: Seccomp): { bpf: Buffer; flags: number } {
   });
   let loadFlags = 0;
   (s.flags ?? []).forEach((f, i) => {
+    if (listenerFlags.has(f)) throw new TsrunError(`${f} needs a seccomp notify listener, which tsrun does not support yet`, join('linux.seccomp.flags', i));
     if (!(f in flags)) throw new TsrunError(`unknown seccomp flag ${f}`, join('linux.seccomp.flags', i));
     loadFlags |= flags[f];
   });

@@ -218,3 +218,16 @@ t.test('wire encoding', async (t) => {
   );
   t.equal(encodePlan([{ tag: 'ENV', field: 'process.env', fields: env.slice(0, 60) }], {}).length > 60 << 20, true, 'just under the limit is sent');
 });
+
+t.test('what cannot take effect is refused with its field, not dropped', async (t) => {
+  // A bind mount shares its source's superblock: its flags cannot change.
+  for (const o of ['sync', 'async', 'dirsync', 'mand', 'lazytime', 'iversion']) {
+    const s = spec((x) => x.mounts!.push({ destination: '/mnt', type: 'bind', source: '/tmp', options: ['rbind', o] }));
+    t.throws(() => plan(s), new RegExp(`^mounts\\[\\d+\\]\\.options\\[1\\]: ${o} applies to a filesystem, not to a bind mount of one$`), `${o} on a bind mount`);
+  }
+  const tmpfs = spec((x) => x.mounts!.push({ destination: '/mnt', type: 'tmpfs', source: 'tmpfs', options: ['sync', 'dirsync'] }));
+  t.ok(plan(tmpfs).records.some((r) => r.tag === 'MOUNT' && r.fields[1] === '/mnt' && (Number(r.fields[3]) & (MS.SYNCHRONOUS | MS.DIRSYNC)) === (MS.SYNCHRONOUS | MS.DIRSYNC)), 'on a filesystem of its own they are flags of the mount');
+  // WAIT_KILLABLE_RECV only exists with a notify listener: EINVAL alone.
+  const killable = spec((x) => (x.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'] }));
+  t.throws(() => plan(killable), /^linux\.seccomp\.flags\[0\]: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs a seccomp notify listener, which tsrun does not support yet$/);
+});
