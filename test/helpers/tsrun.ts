@@ -2,7 +2,7 @@
 // built CLI. Every test gets its own --root and bundle directories, and a
 // teardown that deletes its containers and checks nothing is left behind.
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { chmodSync, closeSync, copyFileSync, openSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, openSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'tap';
@@ -28,14 +28,38 @@ export interface Result {
   stderr: string;
 }
 
-/** Integration tests need root; in CI a missing prerequisite is a failure, never a skip. */
+/**
+ * Whether a missing prerequisite fails the test instead of skipping it.
+ * TSRUN_REQUIRE_ALL=1 is this project's own switch: .ci/run exports it, so
+ * that a skip in CI is a failure whatever the runner sets. CI (which most CI
+ * runners set to "true") is honoured too. "", "0" and "false" are unset.
+ */
+export function requireAll(environ: NodeJS.ProcessEnv = process.env): boolean {
+  const on = (v: string | undefined) => v !== undefined && !['', '0', 'false'].includes(v.trim().toLowerCase());
+  return on(environ.TSRUN_REQUIRE_ALL) || on(environ.CI);
+}
+
+/**
+ * A check `what` that cannot run here, because of `why`: a skip that says
+ * its reason, or, under requireAll() (CI), a failure that says it.
+ */
+export function skipOrFail(t: Test, what: string, why: string): void {
+  if (requireAll()) t.fail(`${what}: ${why} (a skip is a failure in CI: TSRUN_REQUIRE_ALL or CI is set)`);
+  else t.pass(what, { skip: why });
+}
+
+/**
+ * Integration tests need root and busybox. Without them the whole file is
+ * skipped with the reason (tap's plan(0, reason)), except under requireAll()
+ * (CI), where that is a failure.
+ */
 export function requireRoot(t: Test): boolean {
   if (process.getuid?.() === 0 && existsSync(busybox)) return true;
   const why = process.getuid?.() !== 0 ? 'needs root' : `needs ${busybox} (apt-get install busybox-static)`;
-  if (process.env.CI) {
-    t.fail(`integration test ${why}`);
+  if (requireAll()) {
+    t.fail(`integration test ${why} (a skip is a failure in CI: TSRUN_REQUIRE_ALL or CI is set)`);
   } else {
-    t.plan(0, why);
+    t.plan(0, `integration test ${why}`);
   }
   return false;
 }
@@ -66,8 +90,8 @@ export function makeRootfs(dir: string): string {
   return dir;
 }
 
-// Everything in the config that `tsrun spec` writes, but no terminal.
-function baseConfig(): Record<string, any> {
+/** Everything in the config that `tsrun spec` writes, but no terminal: what env().bundle() starts from. */
+export function baseConfig(): Record<string, any> {
   const dir = mkdtempSync(join(tmpdir(), 'tsrun-spec-'));
   try {
     const r = spawnSync(tsrunCmd[0], [...tsrunCmd.slice(1), 'spec', '--bundle', dir], { encoding: 'utf8' });
@@ -133,6 +157,61 @@ export function env(t: Test): Env {
     }
   });
   return self;
+}
+
+/**
+ * Live processes (zombies left out: they hold nothing) that mention one of
+ * `marks` (a container id, a state root, a bundle directory; a mark counts
+ * only whole: not followed or preceded by [\w.-]): in their
+ * command line, their cgroups, or where their cwd, root or any open fd
+ * points. A container's processes all do: tsrun names the id on its command
+ * line, and tsrun-init (command line "tsrun-init --sync-fd N", empty
+ * environment) holds the exec fifo in <root>/<id>/ from its first
+ * instruction until the program's execve, and is in the container's cgroups
+ * from before it reads its plan. This process is left out.
+ */
+export function processesMentioning(marks: string[]): { pid: number; where: string; what: string }[] {
+  const found: { pid: number; where: string; what: string }[] = [];
+  // A whole mark: "c-1-5" is not in "c-1-50".
+  const res = marks.filter(Boolean).map((m) => new RegExp(`(?<![\\w.-])${m.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w.-])`));
+  const hit = (text: string) => res.some((re) => re.test(text));
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z') continue;
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+      const report = (where: string, what: string) => found.push({ pid, where, what: `${what} (${cmdline || stat.slice(0, stat.lastIndexOf(')') + 1)})` });
+      if (hit(cmdline)) report('cmdline', cmdline);
+      const cgroup = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+      if (hit(cgroup)) report('cgroup', cgroup.split('\n').find(hit) ?? '');
+      const links = ['cwd', 'root', ...readdirSafe(`/proc/${pid}/fd`).map((fd) => `fd/${fd}`)];
+      for (const link of links) {
+        const target = readlinkSafe(`/proc/${pid}/${link}`);
+        if (target !== undefined && hit(target)) report(link, target);
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function readlinkSafe(path: string): string | undefined {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The cgroup directories tsrun made for a container of state root `root` (default cgroups path). */

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { featuresDocument } from '../../src/features';
 import { schemaProblems } from '../../src/spec/schema';
+import { requireAll } from '../helpers/tsrun';
 
 const bin = join(__dirname, '..', '..', 'bin', 'tsrun');
 const dir = mkdtempSync(join(tmpdir(), 'tsrun-cli-'));
@@ -101,4 +102,18 @@ t.test('list on an empty root', async (t) => {
   t.equal(r.status, 0);
   t.equal(r.stdout, 'ID   PID   STATUS   BUNDLE   CREATED   OWNER\n');
   t.equal(run('list', '--format', 'json').stdout, '[]\n');
+});
+
+// The guards of the integration tests (requireRoot, skipOrFail) skip with
+// their reason, but fail under requireAll(): what .ci/run asks for with
+// its own variable, whatever the runner sets.
+t.test('CI: .ci/run turns every skip of a guard into a failure', async (t) => {
+  const ci = readFileSync(join(__dirname, '..', '..', '.ci', 'run'), 'utf8');
+  const exported = ci.search(/^export TSRUN_REQUIRE_ALL=1$/m);
+  t.ok(exported >= 0, '.ci/run exports TSRUN_REQUIRE_ALL=1');
+  t.ok(exported < ci.search(/^npm test/m), 'before it runs the tests');
+  t.equal(requireAll({}), false, 'no variable: skips stay skips');
+  t.equal(requireAll({ TSRUN_REQUIRE_ALL: '1' }), true, 'TSRUN_REQUIRE_ALL alone');
+  t.equal(requireAll({ CI: 'true' }), true, 'CI alone');
+  t.equal(requireAll({ CI: 'false', TSRUN_REQUIRE_ALL: '0' }), false, '"false" and "0" are off');
 });
