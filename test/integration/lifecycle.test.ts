@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { cgroupLeftovers, env, requireRoot, scratch, tsrunCmd, uniqueId, type Result } from '../helpers/tsrun';
+import { cgroupLeftovers, env, processesMentioning, requireRoot, scratch, skipOrFail, tsrunCmd, uniqueId, type Result } from '../helpers/tsrun';
 
 const validateState = require(join(__dirname, '..', '..', 'dist', 'validators', 'state.js'));
 
@@ -26,16 +26,23 @@ if (requireRoot(t)) {
     t.equal(created.status, 'created', 'status is created after create');
     t.equal(created.id, id);
     t.equal(created.bundle, bundle);
+    t.ok(Number.isInteger(created.pid) && created.pid > 0, `a real pid (${created.pid})`);
+    t.match(readFileSync(pidFile, 'utf8'), /^\d+$/, 'the pid file holds a number');
     t.equal(Number(readFileSync(pidFile, 'utf8')), created.pid, 'pid file holds the init pid');
     t.match(readFileSync(`/proc/${created.pid}/cmdline`, 'utf8'), /^tsrun-init/, 'the init waits; the user program has not run');
 
-    t.not(e.tsrun(['delete', id]).status, 0, 'delete of a created container fails without --force');
+    const delCreated = e.tsrun(['delete', id]);
+    t.equal(delCreated.status, 1, 'delete of a created container fails without --force');
+    t.match(delCreated.stderr, /not stopped: created/);
     t.equal(e.tsrun(['start', id]).status, 0, 'start exits 0');
     const running = JSON.parse(e.tsrun(['state', id]).stdout);
     t.equal(running.status, 'running');
     t.equal(running.pid, created.pid, 'same process');
     t.match(readFileSync(`/proc/${running.pid}/cmdline`, 'utf8'), /^sleep/, 'the user program runs');
-    t.not(e.tsrun(['start', id]).status, 0, 'start of a running container fails');
+    const startRunning = e.tsrun(['start', id]);
+    t.equal(startRunning.status, 1, 'start of a running container fails');
+    t.match(startRunning.stderr, /it is running, not created/);
+    t.not(cgroupLeftovers(e.root, id).length, 0, 'the container has cgroups while it runs');
     const del = e.tsrun(['delete', id]);
     t.equal(del.status, 1, 'delete of a running container fails');
     t.match(del.stderr, /not stopped/);
@@ -45,8 +52,13 @@ if (requireRoot(t)) {
     const stopped = JSON.parse(e.tsrun(['state', id]).stdout);
     t.equal(stopped.status, 'stopped');
     t.ok(validateState(stopped), 'stopped state matches the schema');
-    t.not(e.tsrun(['kill', id, 'KILL']).status, 0, 'kill of a stopped container fails');
-    t.not(e.tsrun(['start', id]).status, 0, 'start of a stopped container fails');
+    const killStopped = e.tsrun(['kill', id, 'KILL']);
+    t.equal(killStopped.status, 1, 'kill of a stopped container fails');
+    t.match(killStopped.stderr, /container not running/);
+    const startStopped = e.tsrun(['start', id]);
+    t.equal(startStopped.status, 1, 'start of a stopped container fails');
+    t.match(startStopped.stderr, /it is stopped, not created/);
+    t.ok(existsSync(join(e.root, id)), 'the state directory is there until delete');
     t.equal(e.tsrun(['delete', id]).status, 0, 'delete of a stopped container');
     t.equal(e.tsrun(['state', id]).status, 1, 'state of a deleted container fails');
     t.notOk(existsSync(join(e.root, id)), 'state directory is gone');
@@ -65,6 +77,7 @@ if (requireRoot(t)) {
     for (const bad of ['../x', 'a/b', '..', '']) {
       const r = e.tsrun(['create', '--bundle', bundle, bad]);
       t.equal(r.status, 1, `create with id ${JSON.stringify(bad)} is refused`);
+      t.match(r.stderr, bad ? /invalid container id/ : /container id cannot be empty/, 'for its id');
     }
     t.notOk(existsSync(join(e.root, '..', 'x')), 'nothing was created outside the root');
   });
@@ -217,6 +230,7 @@ if (requireRoot(t)) {
     const r = e.sh('echo out; echo err >&2');
     t.equal(r.stdout, 'out\n', 'stdout is the container stdout');
     t.match(r.stderr, /err\n/, 'stderr is the container stderr');
+    t.ok(existsSync(e.root), 'the state root was used');
     t.same(readdirIfExists(e.root), [], 'run deletes its container afterwards');
   });
 
@@ -301,13 +315,31 @@ if (requireRoot(t)) {
   t.test('tsrun killed in the middle of create; delete --force leaves nothing', async (t) => {
     const e = env(t);
     const bundle = e.bundle((c) => (c.process.args = ['sleep', '1000']));
+    // The processes of container `id` (see processesMentioning), waited for
+    // a little: an init whose tsrun was killed sees its channel close and
+    // exits on its own.
+    const processesOf = (id: string) => {
+      let found = processesMentioning([id]);
+      for (let i = 0; i < 100 && found.length > 0; i++) {
+        sleepMs(20);
+        found = processesMentioning([id]);
+      }
+      return found.map((p) => `pid ${p.pid}: ${p.where} ${p.what}`);
+    };
     // How long a whole create takes here, to kill it at points all along.
     const started = Date.now();
     const probe = uniqueId('timing');
     t.equal(e.tsrun(['create', '--bundle', bundle, probe]).status, 0);
     const full = Date.now() - started;
+    // The scan finds a container's processes: the created init holds the
+    // exec fifo of its state directory and is in its cgroups.
+    const init = JSON.parse(e.tsrun(['state', probe]).stdout).pid;
+    const seen = processesMentioning([probe]).filter((p) => p.pid === init).map((p) => p.where);
+    t.ok(seen.includes('cgroup') && seen.some((w) => w.startsWith('fd/')), `the scan finds a created container's init by its cgroup and fifo (${seen.join(', ')})`);
     t.equal(e.tsrun(['delete', '--force', probe]).status, 0);
+    t.same(processesOf(probe), [], 'delete --force of the created container leaves no process');
     let interrupted = 0;
+    let withProcesses = 0;
     for (let step = 0; step <= 20; step++) {
       const delay = Math.round((full * (40 + step * 3)) / 100);
       const id = uniqueId('interrupted');
@@ -316,6 +348,7 @@ if (requireRoot(t)) {
       await new Promise((r) => setTimeout(r, delay));
       child.kill('SIGKILL');
       const code = await exited;
+      if (processesMentioning([id]).length > 0) withProcesses++;
       if (existsSync(join(e.root, id))) {
         if (code !== 0) interrupted++;
         t.equal(e.tsrun(['state', id]).status, 0, `state works on the remains (killed after ${delay} ms)`);
@@ -323,18 +356,25 @@ if (requireRoot(t)) {
       }
       t.notOk(existsSync(join(e.root, id)), `no state dir (killed after ${delay} ms)`);
       t.same(cgroupLeftovers(e.root, id), [], 'no cgroup');
+      t.same(processesOf(id), [], `no process of the container or of tsrun left (killed after ${delay} ms)`);
     }
     t.ok(interrupted > 0, `some creates were interrupted half-way (${interrupted})`);
+    t.comment(`${withProcesses} of the interrupted creates had processes before delete --force`);
+    t.same(processesMentioning([e.root, bundle]).map((p) => `pid ${p.pid}: ${p.where} ${p.what}`), [], 'no process mentions the state root or the bundle');
   });
 }
 
 /**
  * runc on the same bundles, with a state root of its own, where it is
- * installed (the comparisons are skipped where it is not). Its output goes
- * to files: a container it creates keeps them.
+ * installed. Where it is not, the comparisons are skipped with that reason
+ * (a failure in CI, which installs it). Its output goes to files: a
+ * container it creates keeps them.
  */
 function runcOf(t: Test): ((args: string[]) => Result) | undefined {
-  if (spawnSync('runc', ['--version']).status !== 0) return undefined;
+  if (spawnSync('runc', ['--version']).status !== 0) {
+    skipOrFail(t, 'the same steps with runc, compared', 'runc is not installed (apt-get install runc)');
+    return undefined;
+  }
   const dir = scratch(t, 'runc-state');
   const root = join(dir, 'root');
   let n = 0;
