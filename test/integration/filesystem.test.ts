@@ -2,11 +2,11 @@
 // "Devices", "Default Devices", "Masked Paths", "Readonly Paths", "Rootfs
 // Mount Propagation"; runtime-linux.md "Dev symbolic links"), including the
 // path escapes runc suffered.
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { env, requireRoot, scratch, tsrunCmd, uniqueId } from '../helpers/tsrun';
+import { baseConfig, env, requireRoot, scratch, skipOrFail, tsrunCmd, uniqueId } from '../helpers/tsrun';
 
 type Config = Record<string, any>;
 
@@ -67,7 +67,7 @@ if (requireRoot(t)) {
     writeFileSync(join(host, 'file'), 'from host\n');
     mkdirSync(join(host, 'sub'));
     const r = e.sh(
-      'cat /data/file; cat /single; cat /proc/self/mountinfo; echo x > /data/new 2>/dev/null && echo data-rw; echo x > /rodata/new 2>/dev/null || echo rodata-ro',
+      'cat /data/file; cat /single; cat /proc/self/mountinfo; echo x > /data/new 2>/dev/null && echo data-rw; touch /rodata/new 2>&1; echo end',
       (c: Config) => {
         c.mounts.push(
           { destination: '/data', type: 'bind', source: host, options: ['rbind', 'rw', 'nosuid', 'noatime'] },
@@ -79,16 +79,17 @@ if (requireRoot(t)) {
     t.equal(r.status, 0, r.stderr);
     t.match(r.stdout, /^from host\nfrom host\n/, 'a bound directory and a bound file');
     t.match(r.stdout, /data-rw/, 'rw bind is writable');
-    t.match(r.stdout, /rodata-ro/, 'ro bind is not');
+    t.match(r.stdout, /touch: \/rodata\/new: Read-only file system\nend\n$/, 'ro bind is not (EROFS, not a missing directory)');
     t.ok(existsSync(join(host, 'new')), 'the write went to the host directory');
     const data = mountAt(r.stdout, '/data')!;
     t.ok(data.options.includes('nosuid') && data.options.includes('noatime'), 'nosuid,noatime on the bind');
     const ro = mountAt(r.stdout, '/rodata')!;
     t.ok(['ro', 'nodev', 'noexec'].every((o) => ro.options.includes(o)), 'ro,nodev,noexec on the bind');
     t.ok(mountAt(r.stdout, '/single')!.options.includes('ro'));
-    const tmp = e.sh('cat /proc/self/mountinfo; touch /rot/x 2>&1', (c: Config) => c.mounts.push({ destination: '/rot', type: 'tmpfs', source: 'tmpfs', options: ['ro', 'size=1m'] }));
-    t.ok(mountAt(tmp.stdout, '/rot')!.options.includes('ro'), 'a read-only tmpfs');
-    t.match(tmp.stdout, /Read-only file system/, 'cannot be written');
+    const tmp = e.sh('cat /proc/self/mountinfo; touch /rot/x 2>&1; echo end', (c: Config) => c.mounts.push({ destination: '/rot', type: 'tmpfs', source: 'tmpfs', options: ['ro', 'size=1m'] }));
+    t.equal(tmp.status, 0, tmp.stderr);
+    t.ok(mountAt(tmp.stdout, '/rot')?.options.includes('ro'), 'a read-only tmpfs');
+    t.match(tmp.stdout, /touch: \/rot\/x: Read-only file system\nend\n$/, 'cannot be written');
   });
 
   t.test('rbind takes submounts, bind does not; rro makes them all read-only', async (t) => {
@@ -96,7 +97,7 @@ if (requireRoot(t)) {
     const host = scratch(t, 'tsrun-rbind');
     mkdirSync(join(host, 'inner'));
     const bundle = e.bundle((c: Config) => {
-      c.process.args = ['sh', '-c', 'cat /proc/self/mountinfo; echo x > /rr/inner/f 2>/dev/null || echo rr-inner-ro'];
+      c.process.args = ['sh', '-c', 'cat /proc/self/mountinfo; touch /rr/inner/f 2>&1; echo end'];
       c.mounts.push(
         { destination: '/b', type: 'bind', source: host, options: ['bind'] },
         { destination: '/rb', type: 'bind', source: host, options: ['rbind'] },
@@ -107,11 +108,12 @@ if (requireRoot(t)) {
     // run tsrun from inside it, so the host is not touched.
     const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs tmpfs "$0/inner" && exec "$@"', host, ...tsrunCmd, '--root', e.root, 'run', '--bundle', bundle, uniqueId('rbind')], { encoding: 'utf8' });
     t.equal(r.status, 0, r.stderr);
+    t.ok(mountAt(r.stdout, '/b'), 'the bind is there');
     t.notOk(mountAt(r.stdout, '/b/inner'), 'bind does not take the submount');
     t.ok(mountAt(r.stdout, '/rb/inner'), 'rbind takes the submount');
     t.notOk(mountAt(r.stdout, '/rb/inner')?.options.includes('ro'), 'rbind alone leaves it writable');
     t.ok(mountAt(r.stdout, '/rr/inner')?.options.includes('ro'), 'rro makes the submount read-only too');
-    t.match(r.stdout, /rr-inner-ro/);
+    t.match(r.stdout, /touch: \/rr\/inner\/f: Read-only file system\nend\n$/, 'the submount refuses writes (EROFS)');
   });
 
   t.test('mounts are applied in config order', async (t) => {
@@ -142,6 +144,8 @@ if (requireRoot(t)) {
     t.ok(mountAt(r.stdout, '/q')!.optional.includes('unbindable'), 'runbindable tmpfs is unbindable');
     t.ok(mountAt(r.stdout, '/')!.optional.some((o) => o.startsWith('shared:')), 'rootfsPropagation shared: the root mount is in a peer group');
     const def = e.sh('cat /proc/self/mountinfo');
+    t.equal(def.status, 0, def.stderr);
+    t.ok(mountAt(def.stdout, '/'), 'the root mount is listed');
     t.notOk(mountAt(def.stdout, '/')!.optional.some((o) => o.startsWith('shared:')), 'by default the root is not shared');
     for (const [value, tag] of [['unbindable', 'unbindable'], ['rshared', 'shared:'], ['private', '']] as const) {
       const m = e.sh('cat /proc/self/mountinfo', (c: Config) => (c.linux.rootfsPropagation = value));
@@ -155,6 +159,7 @@ if (requireRoot(t)) {
       c.process.args = ['cat', '/proc/self/mountinfo'];
     });
     const nopivot = e.tsrun(['run', '--no-pivot', '--bundle', np, uniqueId('np')]);
+    t.equal(nopivot.status, 0, nopivot.stderr);
     t.ok(mountAt(nopivot.stdout, '/')!.optional.some((o) => o.startsWith('shared:')), 'also with --no-pivot');
   });
 
@@ -191,17 +196,79 @@ if (requireRoot(t)) {
 
   t.test('masked and readonly paths', async (t) => {
     const e = env(t);
-    const r = e.sh('cat /proc/timer_list 2>&1 | wc -c; ls /proc/acpi | wc -l; echo 1 > /proc/sys/kernel/domainname 2>/dev/null || echo sys-ro; cat /proc/self/mountinfo; cat /etc/group | wc -c', (c: Config) => {
-      c.linux.maskedPaths.push('/etc/group', '/does/not/exist');
-    });
+    // The default lists (`tsrun spec`'s, as runc's), each path checked where
+    // this host has it: a path the host lacks is not masked (nothing to
+    // mask) and would read as empty or refuse writes for the wrong reason.
+    const defaults = baseConfig().linux as { maskedPaths: string[]; readonlyPaths: string[] };
+    const onHost = (p: string) => existsSync(p);
+    const isDir = (p: string) => statSync(p).isDirectory();
+    const masked = defaults.maskedPaths.filter(onHost);
+    const readonly = defaults.readonlyPaths.filter(onHost);
+    const maskedFiles = [...masked.filter((p) => !isDir(p)), '/etc/group'];
+    const maskedDirs = masked.filter(isDir);
+    t.comment(`masked paths absent on this host, not checked: ${defaults.maskedPaths.filter((p) => !onHost(p)).join(' ') || 'none'}`);
+    t.comment(`readonly paths absent on this host, not checked: ${defaults.readonlyPaths.filter((p) => !onHost(p)).join(' ') || 'none'}`);
+    if (maskedFiles.length < 2) skipOrFail(t, 'a masked file of /proc or /sys', `none of ${defaults.maskedPaths.join(' ')} is a file here`);
+    if (!maskedDirs.some((d) => readdirSync(d).length > 0)) skipOrFail(t, 'a masked directory that is not empty', `no directory of ${defaults.maskedPaths.join(' ')} has entries here`);
+    // One section per path: "== path", its type and device numbers, then the
+    // size of a file or the entries of a directory; for a readonly path, a
+    // write: touch of a directory (utimensat; a file cannot be made in
+    // procfs whatever the mount), open for append of a file (no data is
+    // written). A sysctl file inside /proc/sys too.
+    const section = (name: string, p: string, body: string) => `echo "== ${name}"; stat -c '%F %t:%T' '${p}' 2>&1; ${body}`;
+    const script = [
+      ...maskedFiles.map((p) => section(p, p, `{ wc -c < '${p}'; } 2>&1`)),
+      ...maskedDirs.map((p) => section(p, p, `ls -A '${p}' | wc -l`)),
+      ...readonly.map((p) => section(`ro ${p}`, p, isDir(p) ? `touch '${p}' 2>&1` : `{ true >> '${p}'; } 2>&1`)),
+      section('ro /proc/sys/kernel/domainname', '/proc/sys/kernel/domainname', '{ true >> /proc/sys/kernel/domainname; } 2>&1'),
+      'echo "== /does/not/exist"; test -e /does/not/exist && echo exists || echo absent',
+      'echo "== mountinfo"; cat /proc/self/mountinfo',
+      'echo "== end"',
+    ].join('; ');
+    const sections = (out: string) => {
+      const map = new Map<string, string[]>();
+      let cur = '';
+      for (const line of out.split('\n')) {
+        const m = /^== (.*)$/.exec(line);
+        if (m) map.set((cur = m[1]), []);
+        else map.get(cur)?.push(line);
+      }
+      return map;
+    };
+    const mutate = (c: Config) => c.linux.maskedPaths.push('/etc/group', '/does/not/exist');
+    const r = e.sh(script, mutate);
     t.equal(r.status, 0, r.stderr);
-    const lines = r.stdout.split('\n');
-    t.equal(lines[0], '0', 'a masked file reads empty');
-    t.equal(lines[1], '0', 'a masked directory is empty');
-    t.equal(lines[2], 'sys-ro', 'a readonly path cannot be written');
-    t.ok(mountAt(r.stdout, '/proc/sys')?.options.includes('ro'), '/proc/sys is a read-only mount');
-    t.ok(mountAt(r.stdout, '/proc/acpi')?.options.includes('ro'), 'the masking tmpfs is read-only');
-    t.equal(lines[lines.length - 2], '0', 'a masked file of the rootfs reads empty; a missing masked path is ignored');
+    const out = sections(r.stdout);
+    t.ok(out.has('end'), 'the script ran to its end');
+    const mountinfo = (out.get('mountinfo') ?? []).join('\n');
+    for (const p of maskedFiles) {
+      t.same(out.get(p), ['character special file 1:3', '0'], `${p} is masked: the null device, reads empty`);
+    }
+    for (const p of maskedDirs) {
+      const [type, entries] = out.get(p) ?? [];
+      t.match(type, /^directory /, `${p} is still a directory`);
+      t.equal(entries, '0', `${p} is masked: empty (the host's has ${readdirSync(p).length} entries)`);
+      const m = mountAt(mountinfo, p);
+      t.ok(m?.fstype === 'tmpfs' && m.options.includes('ro'), `${p}: a read-only tmpfs over it`);
+    }
+    for (const p of [...readonly, '/proc/sys/kernel/domainname']) {
+      const [type, ...write] = out.get(`ro ${p}`) ?? [];
+      t.match(type, /^(directory|regular)/, `${p} is there in the container`);
+      t.match(write.join('\n'), /Read-only file system/, `${p} refuses writes with EROFS`);
+      if (readonly.includes(p)) t.ok(mountAt(mountinfo, p)?.options.includes('ro'), `${p} is a read-only mount`);
+    }
+    t.same(out.get('/does/not/exist'), ['absent'], 'a missing masked path is ignored (and not made)');
+
+    // The same probes without the lists: nothing is masked or read-only, so
+    // each check above would fail if tsrun did not apply them.
+    const control = sections(e.sh(script, (c: Config) => {
+      c.linux.maskedPaths = [];
+      c.linux.readonlyPaths = [];
+    }).stdout);
+    t.ok(control.has('end'), 'control: the script ran to its end');
+    for (const p of maskedFiles.filter((f) => f !== '/etc/group')) t.notMatch(control.get(p)?.[0] ?? '', /^character special file 1:3$/, `control: ${p} unmasked`);
+    for (const p of maskedDirs) t.notOk(mountAt((control.get('mountinfo') ?? []).join('\n'), p), `control: nothing mounted on ${p}`);
+    for (const p of [...readonly, '/proc/sys/kernel/domainname']) t.notMatch((control.get(`ro ${p}`) ?? []).join('\n'), /Read-only file system/, `control: ${p} writable`);
   });
 
   t.test('CVE-2021-30465: a symlink cannot send a mount outside the rootfs', async (t) => {

@@ -147,6 +147,13 @@ if (requireRoot(t)) {
     t.equal(JSON.parse(e.tsrun(['state', id]).stdout).status, 'stopped', 'the container is stopped');
     t.notOk(existsSync(join(bundle, 'rootfs', 'ran')), 'the program did not run');
     t.equal(e.tsrun(['delete', id]).status, 0);
+    // Control: without the failing hook the same bundle's program leaves /ran.
+    const config = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+    config.hooks.startContainer = [h.entry('startContainer', 'good')];
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
+    const good = e.tsrun(['run', '--bundle', bundle, uniqueId('scgood')]);
+    t.equal(good.status, 0, good.stderr);
+    t.ok(existsSync(join(bundle, 'rootfs', 'ran')), 'control: with a hook that succeeds the program runs and leaves /ran');
   });
 
   // config.md "startContainer": the hook's path is the container's, so the
@@ -180,7 +187,13 @@ if (requireRoot(t)) {
     t.same(hook, program, 'user, groups, capabilities, no_new_privs, seccomp, cgroups, namespaces, root and fds are the program\'s');
     t.ok(hook.includes('Seccomp:\t2'), 'the seccomp filter is on');
     t.ok(hook.some((l) => /^Uid:\s+1000\s/.test(l)), 'as the process user');
-    t.notOk(hook.some((l) => /^\d+:pids:\/$/.test(l)), 'not in the root pids cgroup');
+    // In the container's cgroup, not in the one tsrun runs in: the pids
+    // hierarchy's line (the unified one's on a cgroup v2 host).
+    const cgroupLine = (lines: string[]) => lines.find((l) => /^\d+:pids:/.test(l)) ?? lines.find((l) => l.startsWith('0::'));
+    const mine = cgroupLine(readFileSync('/proc/self/cgroup', 'utf8').split('\n'));
+    t.ok(mine, `tsrun's own cgroup here: ${mine}`);
+    t.match(cgroupLine(hook) ?? '', /^\d+:[^:]*:\/.+/, 'the hook read its cgroup');
+    t.not(cgroupLine(hook), mine, 'not in the cgroup tsrun runs in');
     const fds = (lines: string[]) => lines.filter(Boolean).pop();
     t.equal(fds(readFileSync(join(dir, 'create'), 'utf8').split('\n')), fds(program), 'a createContainer hook gets no fd of tsrun either');
   });
@@ -232,6 +245,8 @@ if (requireRoot(t)) {
     t.equal(e.tsrun(['create', '--bundle', bundle, id]).status, 0);
     const r = e.tsrun(['start', id]);
     t.equal(r.status, 1);
+    t.match(r.stderr, /hooks\.poststart\[0\]: poststart hook .* failed: exit status 1/, 'naming the hook');
+    t.same(h.order(), ['bad'], 'the hook ran');
     t.equal(JSON.parse(e.tsrun(['state', id]).stdout).status, 'stopped');
   });
 

@@ -1,7 +1,7 @@
 // config-linux.md "Namespaces" and "User namespace mappings": new
 // namespaces of each type, joining existing ones by path, a user namespace
 // container, and the cgroup namespace's view.
-import { readlinkSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import t from 'tap';
 import { env, requireRoot, uniqueId } from '../helpers/tsrun';
 
@@ -23,6 +23,9 @@ if (requireRoot(t)) {
     });
     t.equal(all.status, 0, all.stderr);
     const inside = all.stdout.trim().split('\n');
+    // One link per type, in order: a missing one would shift the others
+    // onto the wrong type, and an empty one differs from any host link.
+    t.same(inside.map((l) => l.replace(/\[\d+\]$/, '[N]')), Object.values(nsTypes).map((n) => `${n}:[N]`), 'a namespace link of each type');
     Object.values(nsTypes).forEach((n, i) => {
       const host = readlinkSync(`/proc/self/ns/${n}`);
       if (n === 'user') t.equal(inside[i], host, 'no user namespace asked for: the host one');
@@ -32,7 +35,10 @@ if (requireRoot(t)) {
       c.linux.namespaces = [{ type: 'mount' }];
       delete c.hostname;
     });
+    t.equal(none.status, 0, none.stderr);
     const shared = none.stdout.trim().split('\n');
+    t.equal(shared.length, Object.keys(nsTypes).length, 'a namespace link of each type');
+    t.not(shared[Object.values(nsTypes).indexOf('mnt')], readlinkSync('/proc/self/ns/mnt'), 'the mount namespace it asked for');
     Object.values(nsTypes).forEach((n, i) => {
       if (n !== 'mnt') t.equal(shared[i], readlinkSync(`/proc/self/ns/${n}`), `${n}: the runtime namespace when not listed`);
     });
@@ -123,13 +129,20 @@ if (requireRoot(t)) {
 
   t.test('cgroup namespace: the container sees its cgroup as the root', async (t) => {
     const e = env(t);
-    const r = e.sh('cat /proc/self/cgroup; ls /sys/fs/cgroup/memory/ | grep -c limit_in_bytes', (c: Config) => {
+    // The memory controller's files in the container's cgroup mount: in its
+    // v1 hierarchy, or in the unified one.
+    const v1 = existsSync('/sys/fs/cgroup/memory/memory.limit_in_bytes');
+    const file = v1 ? '/sys/fs/cgroup/memory/memory.limit_in_bytes' : '/sys/fs/cgroup/memory.max';
+    const r = e.sh(`cat /proc/self/cgroup; echo "== limit"; cat ${file}`, (c: Config) => {
       c.linux.namespaces.push({ type: 'cgroup' });
       c.linux.resources = { memory: { limit: 64 * 1024 * 1024 } };
     });
     t.equal(r.status, 0, r.stderr);
-    const lines = r.stdout.trim().split('\n');
-    for (const line of lines.slice(0, -1)) t.match(line, /^\d+:[^:]*:\/$/, `${line}: the container's own cgroup is its root`);
-    t.ok(Number(lines[lines.length - 1]) > 0, 'the cgroup mount shows the memory controller files');
+    const [cgroups, limit] = r.stdout.split('== limit\n');
+    const lines = cgroups.trim().split('\n');
+    const host = readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n');
+    t.equal(lines.length, host.length, `a line per hierarchy, as on the host (${host.length})`);
+    for (const line of lines) t.match(line, /^\d+:[^:]*:\/$/, `${line}: the container's own cgroup is its root`);
+    t.equal(limit, `${64 * 1024 * 1024}\n`, `${file} at the root of its cgroup mount is the container's own (its limit)`);
   });
 }

@@ -42,6 +42,10 @@ if (requireRoot(t)) {
     const deny = e.sh('echo unreachable', withSeccomp({ defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 1, syscalls: [] }));
     t.not(deny.status, 0, 'a filter that denies everything stops the program (execve is denied)');
     t.equal(deny.stdout, '', 'it never ran');
+    // Control: the same container under a filter that allows everything runs and prints.
+    const allow = e.sh('echo unreachable', withSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [] }));
+    t.equal(allow.status, 0, allow.stderr);
+    t.equal(allow.stdout, 'unreachable\n', 'control: without the denial it prints');
   });
 
   t.test('KILL_PROCESS, argument conditions', async (t) => {

@@ -85,6 +85,7 @@ if (requireRoot(t)) {
     const plain = e.bundle();
     const stray = e.tsrun(['create', '--bundle', plain, '--console-socket', sock, uniqueId('tty')]);
     t.equal(stray.status, 1, 'a console socket without a terminal is refused');
+    t.match(stray.stderr, /process\.terminal: --console-socket needs process\.terminal to be true/, 'for that reason');
   });
 
   t.test('run with a terminal of its own proxies it', async (t) => {
