@@ -21,6 +21,7 @@ import { resourceWarnings } from './resources';
 import { priorityRecords } from './priorities';
 import { rlimitResources } from './rlimits';
 import { compileSeccomp } from './seccomp';
+import { checkInitNeeds } from './seccomp-needs';
 
 export { CLONE };
 
@@ -230,6 +231,7 @@ function processRecords(spec: Spec, opts: PlanOptions, warn: (m: string) => void
   records.push({ tag: 'PRESERVE_FDS', field: '--preserve-fds', fields: [opts.preserveFds] });
   if (linux.seccomp) {
     const { bpf, flags } = compileSeccomp(linux.seccomp);
+    checkInitNeeds(bpf, !!proc.noNewPrivileges);
     records.push({ tag: 'SECCOMP', field: 'linux.seccomp', fields: [bpf, flags] });
   }
   if (linux.personality) {

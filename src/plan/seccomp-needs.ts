@@ -1,0 +1,49 @@
+// What tsrun-init itself must still be allowed to do once the container's
+// seccomp filter is loaded. The compiled filter is run on each of those
+// syscalls at plan time, so that a profile that would stop the init is
+// refused at create, naming the syscall, rather than failing later with
+// whatever the init happened to be doing (a broken pipe, a cwd "outside
+// the container").
+import { TsrunError } from '../errors';
+import { allows, evaluateSeccomp, nativeSyscalls } from './seccomp-evaluate';
+
+const PR_SET_KEEPCAPS = 8;
+const PR_CAPBSET_DROP = 24;
+
+// In the order the init makes them; each is fatal when refused.
+// - With noNewPrivileges the filter goes in after the wait for start: only
+//   the program's execve follows (startContainer hooks run under the filter
+//   as the container's own processes, and report their own failures).
+// - Without, loading it needs CAP_SYS_ADMIN, so it goes in before the user
+//   and capabilities are set (as runc does), and all of this follows.
+const withNoNewPrivileges: [string, bigint?][] = [['execve']];
+const withoutNoNewPrivileges: [string, bigint?][] = [
+  ['prctl', BigInt(PR_CAPBSET_DROP)],
+  ['setgroups'],
+  ['setresgid'],
+  ['setresuid'],
+  ['prctl', BigInt(PR_SET_KEEPCAPS)],
+  ['capset'],
+  ['chdir'],
+  ['getcwd'],
+  ['newfstatat'],
+  ['write'],
+  ['read'],
+  ['execve'],
+];
+
+/** Throws a TsrunError naming linux.seccomp and the first syscall of the init's that `bpf` refuses. */
+export function checkInitNeeds(bpf: Buffer, noNewPrivileges: boolean): void {
+  const native = nativeSyscalls;
+  if (!native) return; // an architecture whose numbers we do not carry: the init reports at run time
+  for (const [name, arg0] of noNewPrivileges ? withNoNewPrivileges : withoutNoNewPrivileges) {
+    const nr = native.nr[name];
+    if (nr === undefined) continue;
+    if (allows(evaluateSeccomp(bpf, { nr, arch: native.arch, args: arg0 === undefined ? [] : [arg0] }))) continue;
+    if (name === 'execve') throw new TsrunError('the filter refuses execve, so the program could never start', 'linux.seccomp');
+    throw new TsrunError(
+      `the filter refuses ${name}, which tsrun-init needs after loading it: without process.noNewPrivileges the filter is loaded before the process's user and capabilities are set (as runc does); allow ${name}, or set noNewPrivileges so that only execve is needed`,
+      'linux.seccomp',
+    );
+  }
+}

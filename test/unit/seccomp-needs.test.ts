@@ -1,0 +1,27 @@
+// What tsrun-init needs of a seccomp filter once it is loaded: only execve
+// with noNewPrivileges; the user/capability/cwd work and the handshake
+// without. A filter that refuses one is named at create.
+import t from 'tap';
+import { compileSeccomp } from '../../src/plan/seccomp';
+import { checkInitNeeds } from '../../src/plan/seccomp-needs';
+import { nativeSyscalls } from '../../src/plan/seccomp-evaluate';
+
+const denying = (names: string[], action = 'SCMP_ACT_ERRNO') => compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names, action }] }).bpf;
+
+t.test('noNewPrivileges: execve alone', { skip: !nativeSyscalls && 'no syscall table for this architecture' }, async (t) => {
+  t.doesNotThrow(() => checkInitNeeds(denying(['setresuid', 'capset', 'write', 'read', 'chdir', 'getcwd']), true), 'none of the setup work is needed after the filter');
+  t.throws(() => checkInitNeeds(denying(['execve']), true), /^linux\.seccomp: the filter refuses execve, so the program could never start$/);
+  t.throws(() => checkInitNeeds(denying(['execve'], 'SCMP_ACT_KILL_PROCESS'), true), /refuses execve/, 'whatever the action');
+});
+
+t.test('without noNewPrivileges: the first syscall the init needs that the filter refuses', async (t) => {
+  if (!nativeSyscalls) return t.skip('no syscall table for this architecture');
+  t.doesNotThrow(() => checkInitNeeds(denying(['mount', 'kexec_load']), false), 'a filter that leaves the init alone');
+  t.throws(() => checkInitNeeds(denying(['capset', 'chdir']), false), /^linux\.seccomp: the filter refuses capset, which tsrun-init needs after loading it: .*allow capset, or set noNewPrivileges/);
+  t.throws(() => checkInitNeeds(denying(['write']), false), /the filter refuses write,/);
+  // prctl is checked with the operations the init makes with it.
+  const prctl = compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['prctl'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 24, op: 'SCMP_CMP_EQ' }] }] }).bpf;
+  t.throws(() => checkInitNeeds(prctl, false), /the filter refuses prctl,/, 'PR_CAPBSET_DROP refused');
+  const other = compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['prctl'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 22, op: 'SCMP_CMP_EQ' }] }] }).bpf;
+  t.doesNotThrow(() => checkInitNeeds(other, false), 'a prctl operation the init does not make');
+});
