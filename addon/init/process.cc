@@ -197,9 +197,15 @@ char *home_of(uid_t uid) {
   return out;
 }
 
+// errno says why not: ELOOP, EACCES, ENOENT... (EACCES for a file that is
+// not a regular executable one).
 bool executable(const char *path) {
   struct stat st;
-  return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);
+  errno = 0;
+  if (stat(path, &st) < 0) return false;
+  if (S_ISREG(st.st_mode) && (st.st_mode & 0111)) return true;
+  errno = EACCES;
+  return false;
 }
 
 // execvp's search, done before the wait so a missing program fails create.
@@ -211,15 +217,24 @@ const char *resolve_program(const char *file, char **env) {
   const char *path = getenv_in(env, "PATH");
   if (!path) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
   static char buf[4096];
+  // As execvp: a candidate that exists but cannot be run (a symlink loop,
+  // no permission) is what to report if nothing else is found.
+  static char refused[4096];
+  int why = 0;
   for (const char *p = path;; p++) {
     const char *end = strchrnul(p, ':');
     int len = static_cast<int>(end - p);
     if (len == 0) snprintf(buf, sizeof buf, "%s", file);
     else snprintf(buf, sizeof buf, "%.*s/%s", len, p, file);
     if (executable(buf)) return buf;
+    if (!why && errno != ENOENT && errno != ENOTDIR) {
+      why = errno;
+      snprintf(refused, sizeof refused, "%s", buf);
+    }
     if (!*end) break;
     p = end;
   }
+  if (why) fail(why, "exec: \"%s\": %s cannot be executed", file, refused);
   fail(0, "exec: \"%s\": executable file not found in $PATH", file);
 }
 

@@ -3,7 +3,7 @@
 // "Lifecycle" step 7); a seccomp filter loaded with noNewPrivileges needs
 // to allow nothing of tsrun-init's own work but the final execve; and a
 // filter that blocks what the init needs is an error naming linux.seccomp.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { env, requireRoot, scratch, uniqueId } from '../helpers/tsrun';
@@ -40,6 +40,22 @@ if (requireRoot(t)) {
     }
     t.equal(failures, 0, `start never fails for a program that exits at once (${[...messages].join('; ')})`);
     t.equal(readFileSync(out, 'utf8'), 'ran\n'.repeat(50), 'and the hook ran every time');
+  });
+
+  t.test('a program that cannot be executed is named with the reason (a symlink loop is not "not found")', async (t) => {
+    const e = env(t);
+    const loop = (c: Config, args: string[]) => {
+      c.process.args = args;
+      c.root.readonly = false;
+    };
+    const bundle = e.bundle((c: Config) => loop(c, ['loop1']));
+    symlinkSync('loop2', join(bundle, 'rootfs', 'bin', 'loop1'));
+    symlinkSync('loop1', join(bundle, 'rootfs', 'bin', 'loop2'));
+    const r = e.tsrun(['run', '--bundle', bundle, uniqueId('loop')]);
+    t.equal(r.status, 1);
+    t.match(r.stderr, /process\.args: exec: "loop1": \/bin\/loop1 cannot be executed: too many symbolic links encountered/, 'found on $PATH, and why it cannot run');
+    const missing = e.sh('true', (c: Config) => loop(c, ['nothere']));
+    t.match(missing.stderr, /process\.args: exec: "nothere": executable file not found in \$PATH/, 'really missing: runc\'s words, which podman matches');
   });
 
   t.test('seccomp with noNewPrivileges: strict profiles need only execve of the init', async (t) => {
