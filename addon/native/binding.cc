@@ -27,19 +27,11 @@
 
 #include "../init/syscalls.h"
 #include "compile_seccomp.h"
+#include "errors.h"
 #include "device_program.h"
 
 namespace {
 
-// Errors carry the errno name in `code`, like Node's own fs errors.
-Napi::Value ThrowErrno(Napi::Env env, int err, const std::string &what) {
-  Napi::Error e = Napi::Error::New(env, what + ": " + strerror(err));
-  e.Set("errno", Napi::Number::New(env, err));
-  const char *name = strerrorname_np(err);
-  e.Set("code", Napi::String::New(env, name ? name : "UNKNOWN"));
-  e.ThrowAsJavaScriptException();
-  return env.Undefined();
-}
 
 int IntArg(const Napi::CallbackInfo &info, size_t i) { return info[i].As<Napi::Number>().Int32Value(); }
 

@@ -15,20 +15,12 @@
 #include <vector>
 
 #include "device_program.h"
+#include "errors.h"
 
 namespace {
 
 long Bpf(int cmd, union bpf_attr *attr) { return syscall(SYS_bpf, cmd, attr, sizeof *attr); }
 
-// Errors carry the errno name in `code`, as in binding.cc.
-Napi::Value ThrowErrno(Napi::Env env, int err, const std::string &what) {
-  Napi::Error e = Napi::Error::New(env, what + ": " + strerror(err));
-  e.Set("errno", Napi::Number::New(env, err));
-  const char *name = strerrorname_np(err);
-  e.Set("code", Napi::String::New(env, name ? name : "UNKNOWN"));
-  e.ThrowAsJavaScriptException();
-  return env.Undefined();
-}
 
 // The verifier's reason for a refusal: the last line of its log, but for
 // the statistics line ("processed N insns ...") it ends with.

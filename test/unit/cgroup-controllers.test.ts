@@ -12,7 +12,7 @@ import { sharesToWeight } from '../../src/cgroups/controllers/cpu';
 import { appliedFields, controllers } from '../../src/cgroups/controllers';
 import { v2SwapValue } from '../../src/cgroups/controllers/memory';
 import { type DeviceRule, containerAllowlist, defaultDeviceRules, effectiveAllowlist, normalizeRule, ruleLine } from '../../src/cgroups/devices/rules';
-import { messageOf } from '../../src/errors';
+import { errorOf } from '../helpers/errors';
 import { resourceWarnings } from '../../src/plan/resources';
 import type { Resources } from '../../src/spec/types';
 
@@ -21,14 +21,6 @@ const allow = (type: DeviceRule['type'], major: number, minor: number, access = 
 const deny = (type: DeviceRule['type'], major: number, minor: number, access = 'rwm') => rule(false, type, major, minor, access);
 const lines = (rules: DeviceRule[]) => rules.map((r) => `${r.allow ? 'allow' : 'deny'} ${ruleLine(r)}`);
 
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    return messageOf(err);
-  }
-  return 'no error';
-}
 
 t.test('the device rules emulator keeps the v1 kernel\'s semantics (security/device_cgroup.c)', async (t) => {
   const eff = (...rules: DeviceRule[]) => effectiveAllowlist(rules);

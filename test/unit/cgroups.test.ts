@@ -12,7 +12,7 @@ import { containerAllowlist } from '../../src/cgroups/devices/rules';
 import { deviceProgram } from '../../src/cgroups/devices/bpf';
 import { type CgroupHost, cgroupDir, containerCgroupPath, defaultCgroupsPath, parseCgroupHost, plannedCgroupDirs } from '../../src/cgroups/host';
 import { type CgroupDirRecord, type CgroupFs, cgroupManager, planCgroups } from '../../src/cgroups/manager';
-import { messageOf } from '../../src/errors';
+import { errorOf } from '../helpers/errors';
 import type { Resources } from '../../src/spec/types';
 
 const line = (id: number, root: string, mountpoint: string, fstype: string, superOpts: string) =>
@@ -332,15 +332,6 @@ const unified = parseCgroupHost(line(40, '/', root, 'cgroup2', 'rw'), '0::/\n');
 const records = (path: string | undefined, id: string): CgroupDirRecord[] =>
   plannedCgroupDirs(unified, path ?? defaultCgroupsPath('/run/tsrun', id)).map(({ hierarchy: h, path: p, dir }) => ({ version: h.version, mountpoint: h.mountpoint, controllers: h.controllers, path: p, dir }));
 
-/** The message of what fn throws. */
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    return messageOf(err);
-  }
-  return 'no error';
-}
 
 t.test('the fake cgroup2 tree keeps the kernel\'s rules', async (t) => {
   const fs = new FakeCgroup2(root, ['cpu', 'memory', 'pids']);

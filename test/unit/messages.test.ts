@@ -11,7 +11,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { NoSuchContainer, TsrunError, messageOf } from '../../src/errors';
+import { NoSuchContainer, TsrunError } from '../../src/errors';
+import { errorOf } from '../helpers/errors';
 import { deleteContainer } from '../../src/lifecycle/delete';
 import { kill } from '../../src/lifecycle/kill';
 import { stateOf } from '../../src/lifecycle/query';
@@ -109,14 +110,6 @@ function fakeContainer(id: string, init: { pid: number; startTime: string }, lef
   writeFileSync(join(root, id, 'state.json'), JSON.stringify(rec));
 }
 
-function errorOf(fn: () => void): string {
-  try {
-    fn();
-  } catch (err) {
-    return messageOf(err);
-  }
-  return '(no error)';
-}
 
 const goneInit = { pid: spawnSync('true').pid!, startTime: 'not-this-one' };
 
