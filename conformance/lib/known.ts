@@ -10,7 +10,34 @@ const knownEntry = z.object({
   reason: z.string().min(20),
   /** the spec clause that shows it: file#anchor */
   spec: z.string().regex(/^[a-z-]+\.md#[A-Za-z0-9_-]+$/),
+  /**
+   * A regular expression one of the case's failures must match (see
+   * failureText): the failure is known only if it is this one, so that the
+   * case failing for another reason is not hidden.
+   */
+  message: z.string().min(3).refine((s) => {
+    try {
+      new RegExp(s);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be a regular expression'),
 });
+
+/** A failure as a known entry's message is matched against: its message, then what was expected and seen. */
+export function failureText(f: { message: string; expected?: unknown; actual?: unknown }): string {
+  const parts = [f.message];
+  if (f.expected !== undefined) parts.push(`expected ${JSON.stringify(f.expected)}`);
+  if (f.actual !== undefined) parts.push(`actual ${JSON.stringify(f.actual)}`);
+  return parts.join('; ');
+}
+
+/** Whether the failures are the ones the entry knows. */
+export function matchesKnown(entry: KnownEntry, failures: { message: string; expected?: unknown; actual?: unknown }[]): boolean {
+  const re = new RegExp(entry.message);
+  return failures.some((f) => re.test(failureText(f)));
+}
 
 export const knownFileSchema = z.object({
   runtime: z.string(),

@@ -27,7 +27,7 @@ import { applyAllowances, diffValues, normalizeReport, nsRelation, replaceAll } 
 import { TapWriter, tapDescription, toYaml, totals, sectionTable, closingLine, failingSections, ResultRow } from '../../conformance/lib/tap'
 import { compareSemver, parseSemver, releaseOf, stableStringify, deepEqual } from '../../conformance/lib/util'
 import { stateProblems } from '../../conformance/lib/state'
-import { loadKnown, loadAllowances, runtimeNameOf, knownFileSchema } from '../../conformance/lib/known'
+import { loadKnown, loadAllowances, runtimeNameOf, knownFileSchema, matchesKnown } from '../../conformance/lib/known'
 import { validateCases, CaseDef } from '../../conformance/lib/case'
 import { isStaticElf } from '../../conformance/lib/artifacts'
 import { adaptConfig } from '../../conformance/cases/corpus'
@@ -251,9 +251,18 @@ t.test('totals, table and closing line', async (t) => {
 t.test('known failures and allowances files', async (t) => {
   const runc = loadKnown('runc')
   t.ok(Object.keys(runc.failures).length > 0, 'runc has a list')
-  for (const [id, e] of Object.entries(runc.failures)) {
-    t.ok(e.reason.length >= 20 && /\.md#/.test(e.spec), `${id} has a reason and a spec clause`)
+  // tsrun's list is read, and so validated, exactly like runc's.
+  for (const list of [runc, loadKnown('tsrun')]) {
+    for (const [id, e] of Object.entries(list.failures)) {
+      t.ok(e.reason.length >= 20 && /\.md#/.test(e.spec), `${list.runtime} ${id} has a reason and a spec clause`)
+      t.ok(e.message.length >= 3, `${list.runtime} ${id} says which failure it is`)
+    }
   }
+  const entry = { reason: 'a reason long enough to count', spec: 'config.md#configProcess', message: '^uname domainname; expected "x"; actual "\\(none\\)"$' }
+  t.ok(matchesKnown(entry, [{ message: 'other' }, { message: 'uname domainname', expected: 'x', actual: '(none)' }]), 'the failure it names: known')
+  t.notOk(matchesKnown(entry, [{ message: 'uname domainname', expected: 'x', actual: 'y' }]), 'the same check failing otherwise: not known')
+  t.notOk(knownFileSchema.safeParse({ runtime: 'x', failures: { a: { reason: 'a reason long enough to count', spec: 'config.md#x' } } }).success, 'an entry without a message is refused')
+  t.notOk(knownFileSchema.safeParse({ runtime: 'x', failures: { a: { ...entry, message: '(unclosed' } } }).success, 'a message that is not a regular expression is refused')
   t.same(loadKnown('no-such-runtime').failures, {}, 'a runtime without a list has none')
   t.ok(Array.isArray(loadAllowances()))
   t.notOk(knownFileSchema.safeParse({ runtime: 'x', failures: { a: { reason: 'short', spec: 'x' } } }).success, 'a short reason is refused')
@@ -266,9 +275,10 @@ t.test('case definitions', async (t) => {
   const { allCases } = require('../../conformance/cases') as { allCases: CaseDef[] }
   t.same(validateCases(allCases), [], 'ids unique, sections valid, requirements present')
   t.ok(allCases.length >= 150, `at least 150 cases (${allCases.length})`)
-  const runc = loadKnown('runc')
   const ids = new Set(allCases.map((c) => c.id))
-  for (const id of Object.keys(runc.failures)) t.ok(ids.has(id), `known failure ${id} names an existing case`)
+  for (const list of [loadKnown('runc'), loadKnown('tsrun')]) {
+    for (const id of Object.keys(list.failures)) t.ok(ids.has(id), `known ${list.runtime} failure ${id} names an existing case`)
+  }
   for (const file of ['runtime.md', 'runtime-linux.md', 'config.md', 'config-linux.md', 'features.md']) {
     t.ok(allCases.some((c) => c.section.startsWith(file + '#')), `cases cite ${file}`)
   }
