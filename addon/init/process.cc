@@ -383,6 +383,8 @@ void start_process(const Plan &plan, int console) {
   }
   run_start_hooks(plan);
   execve(program, argv, envp);
-  if (p.seccomp) fail(errno, "linux.seccomp: exec %s: the filter must allow execve", program);
+  // The filter was checked at create to allow execve; an EPERM here may
+  // still come from it (a condition on execve's arguments).
+  if (p.seccomp && errno == EPERM) fail(errno, "process.args: exec %s (linux.seccomp may refuse it)", program);
   fail(errno, "process.args: exec %s", program);
 }

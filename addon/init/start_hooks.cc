@@ -142,7 +142,8 @@ void run_one(const Record &r, uint32_t index, const char *state, size_t state_le
     // The program's preserved fds are no longer close-on-exec: the hook
     // gets none of them.
     if (dup2(in, 0) < 0 || dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0) _exit(127);
-    close_range(3, ~0U, 0);
+    if (close_range(3, ~0U, 0) < 0)
+      for (int fd = 3; fd < 1024; fd++) close(fd);
     // A process group of its own, so that a timeout kills all it started.
     setpgid(0, 0);
     execve(path, argv, envp);

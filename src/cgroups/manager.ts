@@ -209,7 +209,11 @@ abstract class BaseManager implements CgroupManager {
         // already gone
       }
     }
-    if (frozen) this.thaw();
+    try {
+      if (frozen) this.thaw();
+    } catch {
+      // the processes are killed: rmdir below says whether the cgroup is gone
+    }
     for (const dir of [...this.record.created].reverse()) {
       for (let attempt = 0; ; attempt++) {
         try {

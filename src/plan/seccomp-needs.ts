@@ -9,8 +9,10 @@ import { allows, evaluateSeccomp, nativeSyscalls } from './seccomp-evaluate';
 
 const PR_SET_KEEPCAPS = 8;
 const PR_CAPBSET_DROP = 24;
+const PR_CAP_AMBIENT = 47;
 
-// In the order the init makes them; each is fatal when refused.
+// In the order the init makes them; each is fatal when refused, or (umask,
+// fcntl on the preserved fds, close) would quietly change the process.
 // - With noNewPrivileges the filter goes in after the wait for start: only
 //   the program's execve follows (startContainer hooks run under the filter
 //   as the container's own processes, and report their own failures).
@@ -24,11 +26,15 @@ const withoutNoNewPrivileges: [string, bigint?][] = [
   ['setresuid'],
   ['prctl', BigInt(PR_SET_KEEPCAPS)],
   ['capset'],
+  ['prctl', BigInt(PR_CAP_AMBIENT)],
   ['chdir'],
   ['getcwd'],
+  ['umask'],
   ['newfstatat'],
   ['write'],
   ['read'],
+  ['close'],
+  ['fcntl'],
   ['execve'],
 ];
 

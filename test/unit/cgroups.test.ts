@@ -507,6 +507,11 @@ t.test('v2 unified: files written as given, after their controller is enabled', 
   t.equal(core.fs.enabled(root), '', 'a cgroup core file needs no controller');
   t.equal(refusedV2({ unified: { 'pids.max': '5', 'rdma.max': 'mlx5_1 hca_handle=2' } }, { controllers: ['memory', 'pids'] }), 'linux.resources.unified["rdma.max"]: the rdma controller is not available in /sys/fs/cgroup', 'a controller the host lacks: the key that needs it is named');
   t.equal(refusedV2({ unified: { '../memory.max': '1' } }), 'linux.resources.unified["../memory.max"]: is not the name of a cgroup v2 interface file');
+  // Writing a host pid into cgroup.procs would make delete kill it.
+  for (const key of ['cgroup.procs', 'cgroup.threads', 'cgroup.subtree_control', 'cgroup.kill', 'cgroup.freeze']) {
+    t.equal(refusedV2({ unified: { [key]: '1' } }), `linux.resources.unified["${key}"]: is not a resource: tsrun places, freezes and kills the container itself`, `${key} refused`);
+  }
+  t.same(writtenV2({ unified: { 'cgroup.max.depth': '3' } }).filter(([f]) => f.startsWith('cgroup.max')), [['cgroup.max.depth', '3']], 'other core files are resources (cgroup.max.*)');
   t.equal(refusedV2({ unified: { 'io/../../memory.max': '1' } }), 'linux.resources.unified["io/../../memory.max"]: is not the name of a cgroup v2 interface file', 'a bad key is refused as such, not taken for a controller');
   t.equal(refusedV2({ unified: { memory: '1' } }), 'linux.resources.unified.memory: is not the name of a cgroup v2 interface file');
   t.equal(refusedV2({ unified: { 'memory.nonesuch': '1' } }), 'linux.resources.unified["memory.nonesuch"]: this host\'s cgroup has no memory.nonesuch (the kernel does not support it)');

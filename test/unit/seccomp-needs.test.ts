@@ -19,6 +19,12 @@ t.test('without noNewPrivileges: the first syscall the init needs that the filte
   t.doesNotThrow(() => checkInitNeeds(denying(['mount', 'kexec_load']), false), 'a filter that leaves the init alone');
   t.throws(() => checkInitNeeds(denying(['capset', 'chdir']), false), /^linux\.seccomp: the filter refuses capset, which tsrun-init needs after loading it: .*allow capset, or set noNewPrivileges/);
   t.throws(() => checkInitNeeds(denying(['write']), false), /the filter refuses write,/);
+  // Refused quietly, these would change the process: the old umask, the
+  // program's preserved fds closed at execve.
+  t.throws(() => checkInitNeeds(denying(['umask']), false), /the filter refuses umask,/);
+  t.throws(() => checkInitNeeds(denying(['fcntl']), false), /the filter refuses fcntl,/);
+  const ambient = compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['prctl'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 47, op: 'SCMP_CMP_EQ' }] }] }).bpf;
+  t.throws(() => checkInitNeeds(ambient, false), /the filter refuses prctl,/, 'PR_CAP_AMBIENT refused');
   // prctl is checked with the operations the init makes with it.
   const prctl = compileSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['prctl'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 24, op: 'SCMP_CMP_EQ' }] }] }).bpf;
   t.throws(() => checkInitNeeds(prctl, false), /the filter refuses prctl,/, 'PR_CAPBSET_DROP refused');

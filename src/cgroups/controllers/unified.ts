@@ -8,6 +8,9 @@ import { type Controller, refuse, write } from './controller';
 const F = 'linux.resources.unified';
 // Files of the cgroup core, which need no controller.
 const core = new Set(['cgroup']);
+// Core files that would move processes into the container's cgroup (which
+// delete then kills) or change its layout under tsrun: not resources.
+const notResources = new Set(['cgroup.procs', 'cgroup.threads', 'cgroup.subtree_control', 'cgroup.kill', 'cgroup.freeze']);
 const fileName = /^[a-z_]+\.[\w.]+$/;
 
 function entries(r: { unified?: Record<string, string> }): [string, string][] {
@@ -36,6 +39,7 @@ export const unified: Controller = {
       const f = join(F, key);
       if (version === 1) refuse(f, 'cgroup v2 files cannot be written on this host, whose resources are in cgroup v1');
       if (!fileName.test(key)) refuse(f, 'is not the name of a cgroup v2 interface file');
+      if (notResources.has(key)) refuse(f, 'is not a resource: tsrun places, freezes and kills the container itself');
       return write(key, value, f);
     });
   },
