@@ -315,16 +315,17 @@ class V1Manager extends BaseManager {
 class V2Manager extends BaseManager {
   protected readonly version = 2;
 
-  private get dir(): string {
-    return this.record.dirs[0].dir;
-  }
-
+  /** Every controller's files are in the one unified directory. */
   protected dirOf(): CgroupDirRecord {
     return this.record.dirs[0];
   }
 
   protected dirFor(): CgroupDirRecord {
-    return this.record.dirs[0];
+    return this.dirOf();
+  }
+
+  private get dir(): string {
+    return this.dirOf().dir;
   }
 
   /**
