@@ -13,7 +13,8 @@ interface AjvError {
 
 type Validator = ((data: unknown) => boolean) & { errors?: AjvError[] | null };
 
-export type SchemaName = 'config' | 'state' | 'features';
+/** A schema of schemas/, or a part of config.json compiled from its definitions (scripts/build-validators.js). */
+export type SchemaName = 'config' | 'state' | 'features' | 'process' | 'resources';
 
 export interface Problem {
   field: string;
