@@ -16,6 +16,7 @@ import { TsrunError, errnoCode, messageOf } from '../errors';
 import type { Resources } from '../spec/types';
 import { sleepMs } from '../util/sleep';
 import { type Controller, type Write, controllers } from './controllers';
+import { restoreValue } from './controllers/restore';
 import { type CgroupFs, realCgroupFs } from './fs';
 import { type CgroupStats, readStats } from './stats';
 
@@ -47,7 +48,11 @@ export interface CgroupManager {
   create(resources: Resources | undefined): void;
   /** Writes every field of linux.resources, and the device allowlist; a field that cannot be applied is an error naming it. */
   apply(resources: Resources | undefined): void;
-  /** Writes the fields these resources set, to a running container (tsrun update). */
+  /**
+   * Writes the fields these resources set, to a running container (tsrun
+   * update): all refusals before the first write, and the writes made
+   * undone if the kernel refuses a later one. The device allowlist is refused.
+   */
   update(resources: Resources): void;
   /** Moves pid (and so everything it forks later) into the container's cgroups. */
   enter(pid: number): void;
@@ -109,6 +114,37 @@ function errnoText(err: unknown): string {
 /** Whether a controller has something to apply for these resources. */
 const wanted = (c: Controller, r: Resources) => c.always || c.fields(r).length > 0;
 
+/** runc's update leaves the allowlist alone; tsrun refuses a change rather than ignore it. */
+const devicesNotUpdatable = 'the device allowlist cannot be changed on a running container';
+
+/** Puts back what one write of an update replaced; no `run` if the file cannot be written back. */
+interface Undo {
+  what: string;
+  run?: () => void;
+}
+
+/** Undoes the writes made (newest first) and says in the error whether everything was put back. */
+function rolledBack(err: unknown, undo: Undo[]): unknown {
+  const failed: string[] = [];
+  for (const u of [...undo].reverse()) {
+    if (!u.run) {
+      failed.push(`${u.what}: its previous value cannot be written back`);
+      continue;
+    }
+    try {
+      u.run();
+    } catch (e) {
+      failed.push(`${u.what}: ${errnoText(e)}`);
+    }
+  }
+  if (!(err instanceof TsrunError) || !undo.length) return err;
+  const raw = err.field ? err.message.slice(err.field.length + 2) : err.message;
+  const note = failed.length
+    ? `; what this update had already written could not all be put back (${failed.join('; ')})`
+    : '; what this update had already written was put back';
+  return new TsrunError(raw + note, err.field);
+}
+
 abstract class BaseManager implements CgroupManager {
   protected abstract readonly version: 1 | 2;
 
@@ -127,16 +163,37 @@ abstract class BaseManager implements CgroupManager {
   abstract freezerState(): FreezerState | undefined;
 
   apply(resources: Resources | undefined): void {
-    this.write(resources ?? {}, true);
+    for (const { dir, write } of this.plan(resources ?? {}, true)) this.put(dir, write);
   }
 
+  /**
+   * Every write is planned (so every refusal made) before the first one;
+   * a write the kernel refuses half-way undoes the earlier ones, in reverse
+   * order, so that the cgroup goes back through the states it went through
+   * (memory and memsw keep the kernel's order that way).
+   */
   update(resources: Resources): void {
-    this.write(resources, false);
+    if (resources.devices?.length) throw new TsrunError(devicesNotUpdatable, 'linux.resources.devices');
+    const planned = this.plan(resources, false);
+    const undo: Undo[] = [];
+    try {
+      this.prepareUpdate(resources, undo);
+      for (const { dir, write } of planned) {
+        undo.push(this.undoOf(dir, write));
+        this.put(dir, write);
+      }
+    } catch (err) {
+      throw rolledBack(err, undo);
+    }
   }
+
+  /** v2: what the fields need that create did not (controllers), each with its undo. */
+  protected prepareUpdate(_resources: Resources, _undo: Undo[]): void {}
 
   // `always`: at create, the controllers that confine every container (the
   // device allowlist) are applied even when the config leaves them unset.
-  protected write(r: Resources, always: boolean): void {
+  private plan(r: Resources, always: boolean): { dir: string; write: Write }[] {
+    const out: { dir: string; write: Write }[] = [];
     for (const c of controllers) {
       if (!(always ? wanted(c, r) : c.fields(r).length > 0)) continue;
       const at = this.dirFor(c);
@@ -148,8 +205,20 @@ abstract class BaseManager implements CgroupManager {
         if (!c.fields(r).length) continue;
         throw new TsrunError(at, writes[0].field);
       }
-      for (const w of writes) this.put(at.dir, w);
+      for (const w of writes) out.push({ dir: at.dir, write: w });
     }
+    return out;
+  }
+
+  /** How to put back what a write is about to replace (undefined: nothing that can be put back). */
+  private undoOf(dir: string, w: Write): Undo {
+    const what = 'deviceProgram' in w ? 'the device program' : w.file;
+    if ('deviceProgram' in w) return { what };
+    const file = posix.join(dir, w.file);
+    const before = this.fs.read(file);
+    const value = before === undefined ? null : restoreValue(w.file, before, w.value);
+    if (value === null) return { what };
+    return { what, run: () => this.fs.write(file, value) };
   }
 
   private put(dir: string, w: Write): void {
@@ -165,6 +234,11 @@ abstract class BaseManager implements CgroupManager {
       this.fs.write(posix.join(dir, w.file), w.value);
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') throw new TsrunError(`this host's cgroup has no ${w.file} (the kernel does not support it)`, w.field);
+      // runc's words: the v1 kernel refuses a limit below the usage.
+      if (errnoCode(err) === 'EBUSY' && w.file === 'memory.limit_in_bytes') {
+        const usage = (f: string) => this.fs.read(posix.join(dir, f))?.trim() ?? '?';
+        throw new TsrunError(`unable to set memory limit to ${w.value} (current usage: ${usage('memory.usage_in_bytes')}, peak usage: ${usage('memory.max_usage_in_bytes')})`, w.field);
+      }
       throw new TsrunError(`cannot set ${w.file} to ${JSON.stringify(w.value)}: ${errnoText(err)}`, w.field);
     }
   }
@@ -344,19 +418,40 @@ class V2Manager extends BaseManager {
     super.update(resources);
   }
 
-  /** Each parent on the path enables, for its children, the controllers the resources need. */
-  create(resources: Resources | undefined): void {
-    const r = resources ?? {};
+  /** A field set for the first time may need a controller that create did not enable. */
+  protected override prepareUpdate(resources: Resources, undo: Undo[]): void {
+    const needed = this.needed(resources, false);
+    if (!needed.size) return;
+    const d = this.dirOf();
+    let cur = d.mountpoint;
+    const rel = posix.relative(d.mountpoint, d.dir);
+    for (const seg of rel ? rel.split('/') : []) {
+      const parent = cur;
+      this.enableControllers(parent, needed, (c) =>
+        undo.push({ what: `the ${c} controller of ${parent}`, run: () => this.fs.write(posix.join(parent, 'cgroup.subtree_control'), `-${c}`) }),
+      );
+      cur = posix.join(cur, seg);
+    }
+  }
+
+  /** The v2 controllers these resources need, each with the first field that needs it. */
+  private needed(r: Resources, always: boolean): Map<string, string> {
     const needed = new Map<string, string>(); // controller -> the field that needs it
     for (const c of controllers) {
-      if (!wanted(c, r)) continue;
+      if (!(always ? wanted(c, r) : c.fields(r).length > 0)) continue;
       const needs = c.v2Needs ? c.v2Needs(r) : c.v2 ? [{ controller: c.v2, field: c.fields(r)[0] ?? 'linux.resources' }] : [];
       for (const n of needs) if (!needed.has(n.controller)) needed.set(n.controller, n.field);
     }
+    return needed;
+  }
+
+  /** Each parent on the path enables, for its children, the controllers the resources need. */
+  create(resources: Resources | undefined): void {
+    const needed = this.needed(resources ?? {}, true);
     for (const d of this.record.dirs) this.makeDir(d, needed.size ? (parent) => this.enableControllers(parent, needed) : undefined);
   }
 
-  private enableControllers(dir: string, needed: Map<string, string>): void {
+  private enableControllers(dir: string, needed: Map<string, string>, enabledNow?: (controller: string) => void): void {
     const available = (this.fs.read(posix.join(dir, 'cgroup.controllers')) ?? '').split(/\s+/);
     const enabled = (this.fs.read(posix.join(dir, 'cgroup.subtree_control')) ?? '').split(/\s+/);
     for (const [c, field] of needed) {
@@ -367,6 +462,7 @@ class V2Manager extends BaseManager {
       } catch (err) {
         throw new TsrunError(`cannot enable the ${c} controller in ${dir}: ${errnoText(err)}`, field);
       }
+      enabledNow?.(c);
     }
   }
 
