@@ -34,6 +34,19 @@ export const stateRecord = z.object({
   ownPidNamespace: z.boolean(),
   /** The config as it was at create: later edits of config.json must not matter. */
   config: z.record(z.unknown()),
+  /**
+   * linux.resources as tsrun update last left them (create's merged with
+   * every update since); absent until the first update, and in the state
+   * of older versions: then config's linux.resources are the current ones.
+   */
+  resources: z.record(z.unknown()).optional(),
 });
 
 export type StateRecord = z.infer<typeof stateRecord>;
+
+/** The container's linux.resources now: as the last update left them, or as create set them. */
+export function currentResources(rec: StateRecord): Record<string, unknown> {
+  if (rec.resources) return rec.resources;
+  const linux = rec.config.linux as { resources?: Record<string, unknown> } | undefined;
+  return linux?.resources ?? {};
+}
