@@ -30,6 +30,7 @@
 #include "compile_seccomp.h"
 #include "errors.h"
 #include "device_program.h"
+#include "eventfd.h"
 
 namespace {
 
@@ -309,6 +310,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("waitPidAsync", Napi::Function::New(env, WaitPidAsync));
   exports.Set("compileSeccomp", Napi::Function::New(env, CompileSeccomp));
   exports.Set("attachDeviceProgram", Napi::Function::New(env, AttachDeviceProgram));
+  exports.Set("eventfd", Napi::Function::New(env, EventFd));
   return exports;
 }
 

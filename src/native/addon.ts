@@ -29,6 +29,8 @@ export interface Native {
     rules: { syscall: string; action: number; args: { index: number; op: number; value: bigint; valueTwo: bigint }[] }[];
   }): { bpf: Buffer; unknown: string[] };
   attachDeviceProgram(cgroupDir: string, program: Buffer): void;
+  /** A blocking, close-on-exec eventfd(2). */
+  eventfd(initval?: number): number;
 }
 
 let loaded: Native | undefined;
