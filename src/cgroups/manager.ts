@@ -179,8 +179,9 @@ abstract class BaseManager implements CgroupManager {
     try {
       this.prepareUpdate(resources, undo);
       for (const { dir, write } of planned) {
-        undo.push(this.undoOf(dir, write));
+        const u = this.undoOf(dir, write);
         this.put(dir, write);
+        undo.push(u);
       }
     } catch (err) {
       throw rolledBack(err, undo);
