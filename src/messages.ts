@@ -54,6 +54,13 @@
 // | delete of a running one          | cannot delete container ID that is not stopped: running (1) | the same (1)                                             | none |
 // | start of a running one           | cannot start an already running container (1)             | cannot start container ID: it is running, not created (1)  | none |
 // | start of a stopped one           | cannot start a container that has stopped (1)             | cannot start container ID: it is stopped, not created (1)  | none |
+// | start of a paused one            | cannot start a container in the paused state (1)          | cannot start a container in the paused state: ID (1)       | none |
+// | delete of a paused one           | cannot delete container ID that is not stopped: paused (1) | the same (1)                                              | none |
+// | pause of a stopped or paused one | container not running (1)                                 | cannot pause container ID: container not running (it is S) (1) | none |
+// | resume of one not paused         | container not paused (1)                                  | cannot resume container ID: container not paused (it is S) (1) | none |
+// | pause, the cgroup stays FREEZING | unable to freeze (1), thawed again                        | cannot pause container ID: unable to freeze ... (1), thawed again | none |
+// | ps of a stopped container        | the header alone; json: null (0)                          | the header alone; json: [] (0)                             | containerd shim Pids (json, status) |
+// | ps, no PID column in ps's output | couldn't find PID field in ps output (1)                  | the same, with ps's arguments (1)                          | none |
 // | create with an id in use         | runc create failed: container with given ID already exists (1) | container with given ID already exists: ID (1)        | none |
 // | an invalid id                    | invalid container ID format (1)                           | invalid container id "ID": only letters, ... (1)           | none |
 // | an empty id                      | container id cannot be empty (1)                          | the same (1)                                               | none |
@@ -63,6 +70,13 @@
 // (it kills the init; delete.go treats Created like Stopped), and
 // containerd's shim deletes a created task that way. tsrun refuses, as
 // runtime.md requires; conformance/known-failures/runc.json records it.
+//
+// Known differences around pause: runc 1.1's `kill --all` thaws a paused
+// container whatever the signal (its freeze-signal-thaw bracket does not
+// remember that it was frozen); tsrun thaws only for SIGKILL, as runc does
+// for a kill of the init, so that a paused container stays paused and the
+// signal waits for resume. `ps --format json` of a stopped container prints
+// [] where runc prints null (Go's nil slice); go-runc decodes both alike.
 //
 // Where no client matches, runc's words are kept anyway when they cost
 // nothing, never at the expense of saying which container and why.
@@ -77,6 +91,10 @@ export const runcWords = {
   notStopped: 'that is not stopped',
   emptyId: 'container id cannot be empty',
   unknownSignal: 'unknown signal',
+  notPaused: 'container not paused',
+  startPaused: 'cannot start a container in the paused state',
+  unableToFreeze: 'unable to freeze',
+  noPidField: "couldn't find PID field in ps output",
 } as const;
 
 export const messages = {
@@ -88,6 +106,18 @@ export const messages = {
   deleteNotStopped: (id: string, status: string) => `cannot delete container ${id} that is not stopped: ${status}`,
   /** start of a container that is not waiting in created. */
   startNotCreated: (id: string, status: string) => `cannot start container ${id}: it is ${status}, not created`,
+  /** start of a paused container, created or running before (runc's words exactly). */
+  startPaused: (id: string) => `${runcWords.startPaused}: ${id}`,
+  /** pause of a container that is neither created nor running (runc: "container not running", for a paused one too). */
+  pauseNotRunning: (id: string, status: string) => `cannot pause container ${id}: ${runcWords.notRunning} (it is ${status})`,
+  /** resume of a container that is not paused (runc: "container not paused"). */
+  resumeNotPaused: (id: string, status: string) => `cannot resume container ${id}: ${runcWords.notPaused} (it is ${status})`,
+  /** pause on a host whose cgroups have no freezer (v1: no freezer hierarchy; v2: no cgroup.freeze). */
+  noFreezer: (id: string) => `cannot pause container ${id}: this host's cgroups have no freezer (v1: the freezer controller is not mounted; v2: no cgroup.freeze)`,
+  /** pause, when the freezer never reached FROZEN (runc: "unable to freeze"); the container was thawed again. */
+  unableToFreeze: (id: string, state: string) => `cannot pause container ${id}: ${runcWords.unableToFreeze} (the freezer stayed ${state}; thawed again)`,
+  /** ps, when the output of ps(1) has no PID column (runc: "couldn't find PID field in ps output"). */
+  noPidField: (args: string[]) => `${runcWords.noPidField} (ps ${args.join(' ')}: a -o list must include pid)`,
   /** start, when the waiting init died just before it was released. */
   startInitGone: (id: string) => `cannot start container ${id}: container not running (its init is gone)`,
   /** create with an id that is taken (runc: "container with given ID already exists"). */
@@ -178,6 +208,48 @@ export const contracts: Contract[] = [
     runc: { message: 'cannot start a container that has stopped', exit: 1 },
     tsrun: { message: messages.startNotCreated(ID, 'stopped'), exit: 1 },
     mustContain: [],
+    clients: 'none',
+  },
+  {
+    case: 'start of a paused container',
+    runc: { message: 'cannot start a container in the paused state', exit: 1 },
+    tsrun: { message: messages.startPaused(ID), exit: 1 },
+    mustContain: [runcWords.startPaused],
+    clients: 'none',
+  },
+  {
+    case: 'delete of a paused container',
+    runc: { message: `cannot delete container ${ID} that is not stopped: paused`, exit: 1 },
+    tsrun: { message: messages.deleteNotStopped(ID, 'paused'), exit: 1 },
+    mustContain: [runcWords.notStopped],
+    clients: 'none (containerd passes it on from --log)',
+  },
+  {
+    case: 'pause of a stopped container',
+    runc: { message: 'container not running', exit: 1 },
+    tsrun: { message: messages.pauseNotRunning(ID, 'stopped'), exit: 1 },
+    mustContain: [runcWords.notRunning],
+    clients: 'none (containerd passes it on from --log)',
+  },
+  {
+    case: 'resume of a running container',
+    runc: { message: 'container not paused', exit: 1 },
+    tsrun: { message: messages.resumeNotPaused(ID, 'running'), exit: 1 },
+    mustContain: [runcWords.notPaused],
+    clients: 'none (containerd passes it on from --log)',
+  },
+  {
+    case: 'ps of a stopped container',
+    runc: { message: '', exit: 0 },
+    tsrun: { message: '', exit: 0 },
+    mustContain: [],
+    clients: 'containerd runc shim Pids (runc ps --format json; exit status, then the array)',
+  },
+  {
+    case: 'ps with no PID column',
+    runc: { message: "couldn't find PID field in ps output", exit: 1 },
+    tsrun: { message: messages.noPidField(['-o', 'comm']), exit: 1 },
+    mustContain: [runcWords.noPidField],
     clients: 'none',
   },
   {

@@ -41,6 +41,12 @@ const expected: Record<string, { exit: number; words: string[] }> = {
   'delete of a running container': { exit: 1, words: ['that is not stopped'] },
   'start of a running container': { exit: 1, words: [] },
   'start of a stopped container': { exit: 1, words: [] },
+  'start of a paused container': { exit: 1, words: ['cannot start a container in the paused state'] },
+  'delete of a paused container': { exit: 1, words: ['that is not stopped'] },
+  'pause of a stopped container': { exit: 1, words: [CONTAINERD_NOT_RUNNING] },
+  'resume of a running container': { exit: 1, words: ['container not paused'] },
+  'ps of a stopped container': { exit: 0, words: [] },
+  'ps with no PID column': { exit: 1, words: ["couldn't find PID field in ps output"] },
   'create with an id in use': { exit: 1, words: ['container with given ID already exists'] },
   'an empty id': { exit: 1, words: ['container id cannot be empty'] },
   'an unknown signal': { exit: 1, words: ['unknown signal'] },
@@ -55,6 +61,13 @@ t.test('each message a client matches contains runc words', async (t) => {
     t.match(messages.doesNotExist(id), DOES_NOT_EXIST, `unknown id ${id}`);
     t.match(messages.deleteNotStopped(id, 'running'), `cannot delete container ${id} that is not stopped: running`, 'runc words exactly');
     t.match(messages.alreadyExists(id), 'container with given ID already exists');
+    t.equal(messages.deleteNotStopped(id, 'paused'), `cannot delete container ${id} that is not stopped: paused`, 'runc words exactly, paused');
+    t.match(messages.startPaused(id), 'cannot start a container in the paused state');
+    t.match(messages.pauseNotRunning(id, 'paused'), 'container not running');
+    t.match(messages.resumeNotPaused(id, 'running'), 'container not paused');
+    for (const m of [messages.startPaused(id), messages.pauseNotRunning(id, 'stopped'), messages.resumeNotPaused(id, 'created'), messages.noFreezer(id), messages.unableToFreeze(id, 'freezing')]) {
+      t.match(m, id, 'and names the container');
+    }
     for (const m of [messages.killNotRunning(id), messages.doesNotExist(id), messages.startNotCreated(id, 'running'), messages.deleteNotStopped(id, 'created')]) {
       t.match(m, id, 'and names the container');
     }
