@@ -1,11 +1,14 @@
 // delete (runtime.md "Delete"): only a stopped container, unless --force,
 // which kills it first. A container whose create died half-way is stopped.
+// A paused container is killed while still frozen, then thawed: a frozen
+// process dies of SIGKILL only once thawed, and by then it can run nothing.
 import { NoSuchContainer, TsrunError } from '../errors';
 import { messages } from '../messages';
 import { statusOf } from '../state/status';
 import { ContainerDir } from '../state/store';
 import type { Spec } from '../spec/types';
 import { hookState, runPoststop } from './hooks';
+import { signalCgroups } from './kill';
 import { teardown } from './teardown';
 
 /** With --force, a container that does not exist is not an error (as for runc). */
@@ -22,6 +25,7 @@ export function deleteContainer(root: string, id: string, force: boolean): void 
     const rec = dir.read();
     const status = statusOf(dir, rec);
     if (status !== 'stopped' && !force) throw new TsrunError(messages.deleteNotStopped(id, status));
+    if (status === 'paused') signalCgroups(rec!, 9);
     teardown(dir, rec);
     // After the container is gone, before delete returns (config.md).
     if (rec) runPoststop(rec.config as unknown as Spec, hookState(rec, 'stopped', 0));

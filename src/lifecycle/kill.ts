@@ -8,6 +8,12 @@
 // in any state, which may be nothing, and succeeds. containerd's shim runs
 // `kill --all <id> 9` after the init of a container without its own pid
 // namespace has exited, to end what the init left behind.
+//
+// A paused container is signalled too, but a frozen process acts on no
+// signal until it is thawed (on cgroup v1 not even on SIGKILL): so after a
+// SIGKILL its cgroups are thawed, that it dies (runc 1.1 and 1.2 do so for
+// the init). Any other signal waits for resume: the container stays paused
+// (runc 1.1's kill --all thaws it whatever the signal; see src/messages.ts).
 import { closeSync } from 'node:fs';
 import { cgroupManager } from '../cgroups/manager';
 import { TsrunError, errnoCode } from '../errors';
@@ -15,8 +21,10 @@ import { messages } from '../messages';
 import { native } from '../native/addon';
 import { processState } from '../state/proc';
 import type { StateRecord } from '../state/record';
-import { statusOf } from '../state/status';
+import { isLive, statusOf } from '../state/status';
 import { ContainerDir } from '../state/store';
+
+const SIGKILL = 9;
 
 export function kill(root: string, id: string, signal: number, all: boolean): void {
   const { dir } = ContainerDir.open(root, id, 'exclusive');
@@ -28,19 +36,27 @@ export function kill(root: string, id: string, signal: number, all: boolean): vo
       return;
     }
     const status = statusOf(dir, rec);
-    if (status !== 'created' && status !== 'running') throw new TsrunError(messages.killNotRunning(id));
+    if (!isLive(status)) throw new TsrunError(messages.killNotRunning(id));
     signalInit(rec!, id, signal);
+    if (status === 'paused' && signal === SIGKILL) cgroupManager(rec!.cgroup).thaw();
   } finally {
     dir.unlock();
   }
 }
 
-function signalCgroups(rec: StateRecord, signal: number): void {
+/**
+ * Every process of the container's cgroups, frozen meanwhile so that none
+ * can fork away; thawed afterwards unless it was paused before (and the
+ * signal is not SIGKILL, which must be thawed to act).
+ */
+export function signalCgroups(rec: StateRecord, signal: number): void {
   const cg = cgroupManager(rec.cgroup);
   // Nothing left (a stopped container, or cgroups a failed create never
   // made): nothing to freeze or signal.
   if (cg.pids().length === 0) return;
-  const frozen = cg.freeze();
+  const state = cg.freezerState();
+  const paused = state === 'frozen' || state === 'freezing';
+  const thawAfter = cg.freeze() && (!paused || signal === SIGKILL);
   try {
     for (const pid of cg.pids()) {
       try {
@@ -50,7 +66,7 @@ function signalCgroups(rec: StateRecord, signal: number): void {
       }
     }
   } finally {
-    if (frozen) cg.thaw();
+    if (thawAfter) cg.thaw();
   }
 }
 

@@ -66,6 +66,7 @@ export function start(root: string, id: string): void {
   try {
     const rec = dir.read();
     const status = statusOf(dir, rec);
+    if (status === 'paused') throw new TsrunError(messages.startPaused(id));
     if (status !== 'created') throw new TsrunError(messages.startNotCreated(id, status));
     const init = rec!.init!;
     const spec = rec!.config as unknown as Spec;
