@@ -80,13 +80,16 @@ int setup_console(const Record &r) {
     ws.ws_col = static_cast<unsigned short>(cols);
     if (ioctl(slave, TIOCSWINSZ, &ws) < 0) fail(errno, "set console size");
   }
-  int target = console_target();
-  int tree = sys_open_tree(slave, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-  if (tree < 0) fail(errno, "clone pty slave");
-  if (sys_move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-    fail(errno, "bind pty on /dev/console");
-  close(tree);
-  close(target);
+  // The init's terminal is the container's console; an exec'd process's is its own.
+  if (fu64(r, 3)) {
+    int target = console_target();
+    int tree = sys_open_tree(slave, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+    if (tree < 0) fail(errno, "clone pty slave");
+    if (sys_move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+      fail(errno, "bind pty on /dev/console");
+    close(tree);
+    close(target);
+  }
   send_fd(sock, master, "/dev/ptmx");
   close(master);
   close(sock);

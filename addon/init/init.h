@@ -62,6 +62,9 @@ void enter_namespaces(const Plan &plan, bool hook);
 // rootfs.cc: hostname, mounts, devices, pivot_root, console, masked/readonly paths.
 // Returns the console slave fd, or -1 without a terminal.
 int setup_container(const Plan &plan);
+// The join kind's counterpart, in a running container (its root already
+// entered): a session keyring and the terminal. Returns the console slave or -1.
+int join_container(const Plan &plan);
 // The container's root directory (valid after setup_container).
 int root_fd();
 // Opens `path` (absolute, in the container) without leaving the root.
@@ -70,8 +73,11 @@ int open_in_root(const char *path, int flags, uint64_t extra_resolve);
 // console.cc: the pseudo-terminal (returns the slave fd, or -1 without one).
 int setup_console(const Record &r);
 
-// process.cc: user, capabilities, rlimits...; waits for start; execs.
-[[noreturn]] void start_process(const Plan &plan, int console_slave);
+// process.cc: user, capabilities, rlimits...; execs. The container's
+// init waits for start (and runs startContainer hooks) before its execve;
+// a joined process (exec) goes straight on, its channel open until execve.
+enum class ProcessKind { Init, Joined };
+[[noreturn]] void finalize_process(const Plan &plan, int console_slave, ProcessKind kind);
 
 // start_hooks.cc: the startContainer hooks, after start and before execve;
 // on a failure it reports to `start` and exits. The report fifo (-1 when

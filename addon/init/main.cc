@@ -19,8 +19,13 @@ int main(int argc, char **argv) {
   // Only tsrun starts us, with the channel fd. Anything else (for instance a
   // container program exec'ing "/proc/self/exe") gets nothing.
   struct stat st;
-  bool hook = argc == 3 && strcmp(argv[1], "--hook") == 0;
-  if (argc != 3 || (!hook && strcmp(argv[1], "--sync-fd") != 0) || fstat(atoi(argv[2]), &st) < 0 || !S_ISSOCK(st.st_mode)) {
+  enum { STANDARD, JOIN, HOOK, NONE } kind = NONE;
+  if (argc == 3) {
+    if (strcmp(argv[1], "--sync-fd") == 0) kind = STANDARD;
+    else if (strcmp(argv[1], "--join") == 0) kind = JOIN;
+    else if (strcmp(argv[1], "--hook") == 0) kind = HOOK;
+  }
+  if (kind == NONE || fstat(atoi(argv[2]), &st) < 0 || !S_ISSOCK(st.st_mode)) {
     fputs("tsrun-init is started by tsrun; it is not a command\n", stderr);
     return 2;
   }
@@ -34,11 +39,15 @@ int main(int argc, char **argv) {
   if (recv_msg(&buf, &len) != proto::MSG_PLAN) _exit(1);
   Plan plan = parse_plan(buf, len);
 
-  if (hook) {
-    enter_namespaces(plan, true);
-    run_hook(plan);
+  switch (kind) {
+    case HOOK:
+      enter_namespaces(plan, true);
+      run_hook(plan);
+    case JOIN:
+      enter_namespaces(plan, false);
+      finalize_process(plan, join_container(plan), ProcessKind::Joined);
+    default:
+      enter_namespaces(plan, false);
+      finalize_process(plan, setup_container(plan), ProcessKind::Init);
   }
-  enter_namespaces(plan, false);
-  int console = setup_container(plan);
-  start_process(plan, console);
 }

@@ -72,6 +72,8 @@ void enter_namespaces(const Plan &plan, bool hook) {
   int noffsets = 0;
   bool need_fork = false;
   uint32_t fork_ref = 0;
+  int join_root = -1;
+  uint32_t join_root_ref = 0;
 
   for (size_t i = 0; i < plan.n; i++) {
     const Record &r = plan.recs[i];
@@ -101,6 +103,13 @@ void enter_namespaces(const Plan &plan, bool hook) {
         need_fork = true;
         fork_ref = r.ref;
         break;
+      case proto::T_JOIN_ROOT:
+        // Opened, like the namespace files, before any setns changes what
+        // paths mean. The init's root is the container's, pivoted or not.
+        join_root = open(fstr(r, 0), O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (join_root < 0) fail(errno, "open %s", fstr(r, 0));
+        join_root_ref = r.ref;
+        break;
       default:
         break;
     }
@@ -129,6 +138,13 @@ void enter_namespaces(const Plan &plan, bool hook) {
     }
   }
   for (int i = 0; i < njoins; i++) close(joins[i].fd);
+  if (join_root >= 0) {
+    // setns into a mount namespace leaves us at its root mount, which is
+    // not the container's root when it was made with --no-pivot (chroot).
+    g_ref = join_root_ref;
+    if (fchdir(join_root) < 0 || chroot(".") < 0 || chdir("/") < 0) fail(errno, "enter the container's root");
+    close(join_root);
+  }
 
   int rest = new_flags & ~CLONE_NEWUSER;
   if (rest) {

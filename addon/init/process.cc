@@ -1,6 +1,7 @@
-// The container process: rlimits, stdio, no_new_privs, seccomp, user,
-// capabilities, cwd, umask, then the handshake with tsrun, the wait for
-// `start` on the exec fifo, and execve. The order is fixed here, not by
+// The process stage, shared by the container's init and a process joined
+// to a running container (exec): rlimits, stdio, no_new_privs, seccomp,
+// user, capabilities, cwd, umask, the handshake with tsrun, then for the
+// init the wait for `start` on the exec fifo, and execve. The order is fixed here, not by
 // the plan, because it is what keeps the process from keeping privileges:
 // the bounding set is dropped while CAP_SETPCAP is still held, the user is
 // switched with KEEPCAPS, and the final capability sets are applied last.
@@ -264,9 +265,12 @@ void set_scheduler(const Record &r) {
 
 }  // namespace
 
-void start_process(const Plan &plan, int console) {
+void finalize_process(const Plan &plan, int console, ProcessKind kind) {
   Proc p = collect(plan);
   if (!p.args || p.args->count == 0) fail(EINVAL, "process.args is empty");
+  bool joined = kind == ProcessKind::Joined;
+  if (joined && (p.fifo >= 0 || p.report >= 0)) fail(EINVAL, "a joined process has no start to wait for");
+  if (!joined && p.fifo < 0) fail(EINVAL, "no exec fifo in the init's plan");
 
   if (p.personality) {
     g_ref = p.personality->ref;
@@ -320,7 +324,8 @@ void start_process(const Plan &plan, int console) {
     if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
   // The preserved fds are for the program: close-on-exec until its execve,
   // so that startContainer hooks do not get them.
-  for (int fd = 3; fd < 3 + p.preserve; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
+  if (!joined)
+    for (int fd = 3; fd < 3 + p.preserve; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
 
   if (p.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(errno, "set no_new_privs");
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it now.
@@ -357,6 +362,18 @@ void start_process(const Plan &plan, int console) {
 
   send_msg(proto::MSG_READY, nullptr, 0);
   expect_ack();
+  if (joined) {
+    // No start to wait for. The channel stays open, close-on-exec: tsrun
+    // sees it end when execve succeeds, or gets the error that stopped it.
+    if (p.seccomp && p.no_new_privs) {
+      g_ref = p.seccomp->ref;
+      load_seccomp(*p.seccomp);
+      g_ref = p.args->ref;
+    }
+    execve(program, argv, envp);
+    if (p.seccomp && errno == EPERM) fail(errno, "exec %s (linux.seccomp may refuse it)", program);
+    fail(errno, "exec %s", program);
+  }
   close(g_sync);
   g_sync = -1;
 

@@ -1,8 +1,16 @@
 // The wire protocol between tsrun (TypeScript, src/init/protocol.ts) and
 // tsrun-init (this executable). Both files must agree; change them together.
 //
-// tsrun-init runs in one of two modes:
-//   tsrun-init --sync-fd N   the container's init (the plan below)
+// tsrun-init is one of three kinds, all reading their plan from fd N:
+//   tsrun-init --sync-fd N   standard: the container's init. Namespaces,
+//                            the root filesystem, the process, the wait
+//                            for `start`, execve.
+//   tsrun-init --join N      join (tsrun exec): the namespaces of a running
+//                            container (T_NS_JOIN, T_JOIN_ROOT, T_FORK), a
+//                            session keyring and terminal, then the same
+//                            process stage as the init, without the wait:
+//                            the channel stays open (close-on-exec) until
+//                            execve, so its end tells tsrun the exec worked.
 //   tsrun-init --hook N      a hook in the namespaces of a running container:
 //                            reads T_NS_JOIN, T_FORK, T_HOOK_EXEC
 //                            records from fd N and execs the hook; exits with
@@ -43,6 +51,7 @@ enum Tag : uint32_t {
   T_NS_NEW = 2,       // [clone flags]  (user namespace is handled first)
   T_TIME_OFFSET = 3,  // [clock name, secs, nanosecs]
   T_FORK = 4,         // []  fork so the new pid/time namespace applies
+  T_JOIN_ROOT = 5,    // [path]  a running init's root (/proc/<pid>/root): chroot there after the joins
   // Container setup (the init), in plan order
   T_HOSTNAME = 10,    // [name]
   T_DOMAINNAME = 11,  // [name]
@@ -58,7 +67,7 @@ enum Tag : uint32_t {
   T_MASK = 21,        // [path]
   T_READONLY = 22,    // [path]
   T_ROOT_RO = 23,     // []
-  T_CONSOLE = 24,     // [socket fd, rows, cols]
+  T_CONSOLE = 24,     // [socket fd, rows, cols, bind on /dev/console 0|1]
   T_KEYRING = 25,     // [name]  join a new session keyring (runc does, unless --no-new-keyring)
   T_MKDIR = 26,       // [path]  a directory in the container, created if missing (the cwd)
   // The process (applied in a fixed, security-relevant order by process.cc)

@@ -394,6 +394,23 @@ void do_keyring(const Record &r) {
 
 }  // namespace
 
+int join_container(const Plan &plan) {
+  // enter_namespaces chrooted into the init's root: that is the container's.
+  g_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (g_root < 0) fail(errno, "open the container's root");
+  int console = -1;
+  for (size_t i = 0; i < plan.n; i++) {
+    const Record &r = plan.recs[i];
+    g_ref = r.ref;
+    switch (r.tag) {
+      case proto::T_KEYRING: do_keyring(r); break;
+      case proto::T_CONSOLE: console = setup_console(r); break;
+      default: break;
+    }
+  }
+  return console;
+}
+
 int root_fd() { return g_root; }
 
 int open_in_root(const char *path, int flags, uint64_t extra_resolve) {

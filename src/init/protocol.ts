@@ -22,6 +22,7 @@ export const Tag = {
   NS_NEW: 2,
   TIME_OFFSET: 3,
   FORK: 4,
+  JOIN_ROOT: 5,
   HOSTNAME: 10,
   DOMAINNAME: 11,
   LOOPBACK: 12,

@@ -3,14 +3,14 @@
 // Whatever fails on the way is undone before the error is reported: no
 // state directory, cgroup, mount or process is left behind.
 import { closeSync, fstatSync, openSync, writeFileSync } from 'node:fs';
-import { getSystemErrorMap } from 'node:util';
 import { cgroupHost } from '../cgroups/host';
 import { cgroupManager, planCgroups } from '../cgroups/manager';
 import { TsrunError, messageOf } from '../errors';
-import { Channel } from '../init/channel';
-import { Msg, encodePlan } from '../init/protocol';
+import type { Channel } from '../init/channel';
+import { handshake, launchInit } from '../init/launcher';
+import { Msg } from '../init/protocol';
 import { debug, warn } from '../log';
-import { initHelperPath, native } from '../native/addon';
+import { native } from '../native/addon';
 import { type ContainerPlan, planContainer } from '../plan/plan';
 import { loadBundle } from '../spec/load';
 import { type Spec, startWaitsForProgram } from '../spec/types';
@@ -38,10 +38,6 @@ export interface Created {
   record: StateRecord;
   /** Whether the container has a terminal (its master went to the console socket). */
   terminal: boolean;
-}
-
-function strerror(errno: number): string {
-  return getSystemErrorMap().get(-errno)?.[1] ?? `errno ${errno}`;
 }
 
 // The fds to pass on are the caller's word, as with runc: Node marks the
@@ -101,6 +97,7 @@ export function create(opts: CreateOptions): Created {
     config: spec as unknown as Record<string, unknown>,
   };
   const opened: number[] = [];
+  let channel: Channel | undefined;
   try {
     // Written before anything exists, so that a tsrun killed at any point
     // leaves enough for `delete --force` to find and undo.
@@ -114,9 +111,6 @@ export function create(opts: CreateOptions): Created {
     cgroups.create(resources);
     cgroups.apply(resources);
 
-    const [ours, theirs] = native().socketpair();
-    opened.push(ours, theirs);
-    const channel = new Channel(ours);
     // The init holds the fifo read-write, so its read blocks until start writes.
     const fifo = openSync(dir.fifoPath, 'r+');
     opened.push(fifo);
@@ -132,34 +126,39 @@ export function create(opts: CreateOptions): Created {
       consoleFd = native().connectUnix(opts.consoleSocket);
       opened.push(consoleFd);
     }
-    const exe = native().openHelper(initHelperPath);
-    opened.push(exe);
-    const keep = [0, 1, 2];
+    const keep: number[] = [];
     for (let fd = 3; fd < 3 + listen + opts.preserveFds; fd++) keep.push(fd);
-    keep.push(theirs, fifo);
+    keep.push(fifo);
     if (startReport !== undefined) keep.push(startReport);
     if (consoleFd !== undefined) keep.push(consoleFd);
-    const helperPid = native().spawnInit(exe, ['tsrun-init', '--sync-fd', String(theirs)], keep);
-    for (const fd of opened.splice(1)) closeSync(fd); // only our end of the channel stays
-    record.helper = { pid: helperPid, startTime: startTimeOf(helperPid) ?? '' };
-    dir.write(record);
-    debug(`tsrun-init started as pid ${helperPid}`);
-
-    // Before the helper reads its plan: in its cgroups, so the container
-    // never runs outside them.
-    if (plan.oomScoreAdj !== undefined) writeFileSync(`/proc/${helperPid}/oom_score_adj`, String(plan.oomScoreAdj));
-    cgroups.enter(helperPid);
-
-    channel.send(Msg.PLAN, encodePlan(plan.records, { execFifo: fifo, consoleSocket: consoleFd, startReport }));
-    handshake(channel, plan, record, dir, helperPid);
+    const launched = launchInit({
+      kind: 'standard',
+      records: plan.records,
+      fds: { execFifo: fifo, consoleSocket: consoleFd, startReport },
+      keep,
+      place: (pid) => {
+        record.helper = { pid, startTime: startTimeOf(pid) ?? '' };
+        dir.write(record);
+        debug(`tsrun-init started as pid ${pid}`);
+        // Before the helper reads its plan: in its cgroups, so the container
+        // never runs outside them.
+        if (plan.oomScoreAdj !== undefined) writeFileSync(`/proc/${pid}/oom_score_adj`, String(plan.oomScoreAdj));
+        cgroups.enter(pid);
+      },
+    });
+    channel = launched.channel;
+    for (const fd of opened.splice(0)) closeSync(fd); // the init has them now
+    initHandshake(channel, plan, record, dir, launched.pid);
 
     record.phase = 'created';
     dir.write(record);
     if (opts.pidFile) writeFileAtomic(opts.pidFile, String(record.init!.pid));
     channel.send(Msg.ACK);
     channel.close();
+    channel = undefined;
     return { pid: record.init!.pid, record, terminal: plan.terminal };
   } catch (err) {
+    channel?.close();
     for (const fd of opened) {
       try {
         closeSync(fd);
@@ -193,58 +192,37 @@ function reap(pid: number | undefined): void {
 }
 
 // Answers tsrun-init until it reports that the container is ready.
-function handshake(channel: Channel, plan: ContainerPlan, record: StateRecord, dir: ContainerDir, helperPid: number): void {
-  for (;;) {
-    const frame = channel.recv();
-    if (!frame) {
+function initHandshake(channel: Channel, plan: ContainerPlan, record: StateRecord, dir: ContainerDir, helperPid: number): void {
+  handshake(channel, plan.records, {
+    idmap: plan.idMaps
+      ? () => {
+          writeFileSync(`/proc/${helperPid}/uid_map`, plan.idMaps!.uid);
+          writeFileSync(`/proc/${helperPid}/gid_map`, plan.idMaps!.gid);
+        }
+      : undefined,
+    pid: (pid) => {
+      record.init = { pid, startTime: startTimeOf(pid) ?? '' };
+      dir.write(record);
+      if (pid !== helperPid) native().waitPid(helperPid, false); // the intermediate process exits now
+    },
+    hooks: () => {
+      const init = record.init!;
+      const base = { id: record.id, bundle: record.bundle, annotations: record.annotations };
+      const spec = record.config as unknown as Spec;
+      runHooks(spec, 'prestart', hookState(base, 'creating', init.pid));
+      runHooks(spec, 'createRuntime', hookState(base, 'creating', init.pid));
+      runHooks(spec, 'createContainer', hookState(base, 'creating', pidInContainer(init.pid)), {
+        pid: init.pid,
+        namespaces: containerNamespaces(spec),
+      });
+    },
+    ended: () => {
       // The intermediate process is reaped once it reports the init's pid;
       // an init in its own pid namespace is not our child to wait for.
-      if (record.init && record.init.pid !== helperPid) throw new TsrunError('container init exited before it was ready');
+      if (record.init && record.init.pid !== helperPid) return new TsrunError('container init exited before it was ready');
       const status = native().waitPid(helperPid, false);
       const how = status.signal !== undefined ? `was killed by signal ${status.signal}` : `exited with status ${status.code}`;
-      throw new TsrunError(`container init ${how} before it was ready`);
-    }
-    switch (frame.type) {
-      case Msg.IDMAP:
-        if (!plan.idMaps) throw new TsrunError('container init asked for id maps without a new user namespace');
-        writeFileSync(`/proc/${helperPid}/uid_map`, plan.idMaps.uid);
-        writeFileSync(`/proc/${helperPid}/gid_map`, plan.idMaps.gid);
-        channel.send(Msg.ACK);
-        break;
-      case Msg.PID: {
-        const pid = Number(frame.payload.toString());
-        record.init = { pid, startTime: startTimeOf(pid) ?? '' };
-        dir.write(record);
-        if (pid !== helperPid) native().waitPid(helperPid, false); // the intermediate process exits now
-        break;
-      }
-      case Msg.HOOKS: {
-        const init = record.init!;
-        const base = { id: record.id, bundle: record.bundle, annotations: record.annotations };
-        const spec = record.config as unknown as Spec;
-        runHooks(spec, 'prestart', hookState(base, 'creating', init.pid));
-        runHooks(spec, 'createRuntime', hookState(base, 'creating', init.pid));
-        runHooks(spec, 'createContainer', hookState(base, 'creating', pidInContainer(init.pid)), {
-          pid: init.pid,
-          namespaces: containerNamespaces(spec),
-        });
-        channel.send(Msg.ACK);
-        break;
-      }
-      case Msg.WARN:
-        warn(frame.payload.toString());
-        break;
-      case Msg.ERROR: {
-        const ref = frame.payload.readUInt32LE(0);
-        const errno = frame.payload.readInt32LE(4);
-        const text = frame.payload.subarray(8).toString();
-        const field = plan.records[ref]?.field;
-        throw new TsrunError(errno ? `${text}: ${strerror(errno)}` : text, field);
-      }
-      case Msg.READY:
-        return;
-      default:
-        throw new TsrunError(`unexpected message ${frame.type} from container init`);
-    }
-  }
+      return new TsrunError(`container init ${how} before it was ready`);
+    },
+  });
 }

@@ -3,10 +3,9 @@
 // status is the container's (128+n when killed by signal n). The container
 // is deleted afterwards unless --keep.
 import { closeSync } from 'node:fs';
-import { ReadStream, WriteStream } from 'node:tty';
-import { constants } from 'node:os';
 import { TsrunError } from '../errors';
 import { native } from '../native/addon';
+import { attach } from './attach';
 import { type CreateOptions, create } from './create';
 import { deleteContainer } from './delete';
 import { start } from './start';
@@ -14,31 +13,6 @@ import { start } from './start';
 export interface RunOptions extends CreateOptions {
   detach: boolean;
   keep: boolean;
-}
-
-// Forwarded to the container as runc does; SIGCHLD and the stop signals are ours.
-const forwarded = Object.keys(constants.signals).filter(
-  (s) => !['SIGKILL', 'SIGSTOP', 'SIGCHLD', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGSEGV', 'SIGPROF', 'SIGVTALRM'].includes(s),
-) as NodeJS.Signals[];
-
-function proxyTerminal(master: number): () => void {
-  const out = new WriteStream(master);
-  const inp = new ReadStream(master);
-  const stdinIsTty = process.stdin.isTTY;
-  if (stdinIsTty) process.stdin.setRawMode(true);
-  process.stdin.pipe(out);
-  inp.pipe(process.stdout);
-  inp.on('error', () => undefined); // EIO once the container's side closes
-  const resize = () => {
-    if (process.stdout.isTTY) native().setWinsize(master, process.stdout.rows, process.stdout.columns);
-  };
-  resize();
-  process.on('SIGWINCH', resize);
-  return () => {
-    if (stdinIsTty) process.stdin.setRawMode(false);
-    process.stdin.unpipe(out);
-    process.stdin.pause();
-  };
 }
 
 export async function run(opts: RunOptions): Promise<number> {
@@ -71,22 +45,7 @@ export async function run(opts: RunOptions): Promise<number> {
   }
   if (opts.detach) return 0;
 
-  const pid = created.pid;
-  const handlers = forwarded.map((sig) => {
-    const h = () => {
-      try {
-        process.kill(pid, sig);
-      } catch {
-        // exited meanwhile
-      }
-    };
-    process.on(sig, h);
-    return [sig, h] as const;
-  });
-  const stopProxy = master !== undefined ? proxyTerminal(master) : undefined;
-  const status = await native().waitPidAsync(pid);
-  for (const [sig, h] of handlers) process.off(sig, h);
-  stopProxy?.();
+  const code = await attach(created.pid, master);
   if (!opts.keep) deleteContainer(opts.root, opts.id, true);
-  return status.signal !== undefined ? 128 + status.signal : (status.code ?? 0);
+  return code;
 }

@@ -120,9 +120,7 @@ function capabilityMasks(spec: Spec, warn: (m: string) => void): bigint[] {
 function refuseWhatCannotBeApplied(spec: Spec, warn: (m: string) => void): void {
   const proc = spec.process!;
   const linux = spec.linux ?? {};
-  const lsm = linuxSecurityModules();
-  if (proc.apparmorProfile) throw new TsrunError(lsm.apparmor ? 'AppArmor profiles are not supported by tsrun yet' : 'AppArmor is not enabled on this host', 'process.apparmorProfile');
-  if (proc.selinuxLabel) throw new TsrunError(lsm.selinux ? 'SELinux labels are not supported by tsrun yet' : 'SELinux is not enabled on this host', 'process.selinuxLabel');
+  const lsm = refuseProcessLabels(proc);
   if (linux.mountLabel) {
     // As runc: without SELinux a mount label has no meaning.
     if (lsm.selinux) throw new TsrunError('SELinux mount labels are not supported by tsrun yet', 'linux.mountLabel');
@@ -137,6 +135,14 @@ function refuseWhatCannotBeApplied(spec: Spec, warn: (m: string) => void): void 
   if (linux.personality?.flags?.length) warn('linux.personality.flags: no flags are supported, ignored');
   if (proc.execCPUAffinity) debug('process.execCPUAffinity applies to exec processes only, not to the init');
   for (const w of resourceWarnings(linux.resources)) warn(w);
+}
+
+/** The process's LSM fields, refused until tsrun applies them (for the init and exec). */
+export function refuseProcessLabels(proc: NonNullable<Spec['process']>): { apparmor: boolean; selinux: boolean } {
+  const lsm = linuxSecurityModules();
+  if (proc.apparmorProfile) throw new TsrunError(lsm.apparmor ? 'AppArmor profiles are not supported by tsrun yet' : 'AppArmor is not enabled on this host', 'process.apparmorProfile');
+  if (proc.selinuxLabel) throw new TsrunError(lsm.selinux ? 'SELinux labels are not supported by tsrun yet' : 'SELinux is not enabled on this host', 'process.selinuxLabel');
+  return lsm;
 }
 
 // Namespaces joined by path, the new ones, time offsets, and the fork that
@@ -197,7 +203,7 @@ function filesystemRecords(spec: Spec, opts: PlanOptions, rootfs: string, cgroup
   records.push({ tag: 'PIVOT', field: linux.rootfsPropagation ? 'linux.rootfsPropagation' : 'root.path', fields: [opts.noPivot ? 1 : 0, propagation] });
   if (proc.terminal) {
     const size = proc.consoleSize;
-    records.push({ tag: 'CONSOLE', field: 'process.terminal', fields: [{ fd: 'consoleSocket' }, size?.height ?? 0, size?.width ?? 0] });
+    records.push({ tag: 'CONSOLE', field: 'process.terminal', fields: [{ fd: 'consoleSocket' }, size?.height ?? 0, size?.width ?? 0, 1] });
   }
   if (spec.root!.readonly) records.push({ tag: 'ROOT_RO', field: 'root.readonly', fields: [] });
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
@@ -208,8 +214,9 @@ function filesystemRecords(spec: Spec, opts: PlanOptions, rootfs: string, cgroup
   return records;
 }
 
-// The process: tsrun-init applies these in its own fixed order.
-function processRecords(spec: Spec, opts: PlanOptions, warn: (m: string) => void): PlanRecord[] {
+// The process: tsrun-init applies these in its own fixed order. The same
+// for the container's init and for a process exec'd into it later.
+export function processRecords(spec: Spec, opts: Pick<PlanOptions, 'preserveFds' | 'listenFds'>, warn: (m: string) => void): PlanRecord[] {
   const proc = spec.process!;
   const linux = spec.linux ?? {};
   const records: PlanRecord[] = [];
@@ -227,7 +234,6 @@ function processRecords(spec: Spec, opts: PlanOptions, warn: (m: string) => void
   const env = [...(proc.env ?? [])];
   if (opts.listenFds > 0) env.push(`LISTEN_FDS=${opts.listenFds}`, 'LISTEN_PID=1');
   records.push({ tag: 'ENV', field: 'process.env', fields: env });
-  records.push({ tag: 'EXEC_FIFO', field: 'exec fifo', fields: [{ fd: 'execFifo' }] });
   records.push({ tag: 'PRESERVE_FDS', field: '--preserve-fds', fields: [opts.preserveFds] });
   if (linux.seccomp) {
     const { bpf, flags } = compileSeccomp(linux.seccomp);
@@ -238,7 +244,6 @@ function processRecords(spec: Spec, opts: PlanOptions, warn: (m: string) => void
     records.push({ tag: 'PERSONALITY', field: 'linux.personality', fields: [linux.personality.domain === 'LINUX32' ? 0x0008 : 0] });
   }
   records.push(...priorityRecords(proc));
-  records.push(...startHookRecords(spec, opts));
   return records;
 }
 
@@ -272,10 +277,13 @@ export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupH
     path,
     dir,
   }));
-  const records = [
+  const records: PlanRecord[] = [
     ...namespaceRecords(spec),
     ...filesystemRecords(spec, opts, rootfs, cgroupDirs, cgroupHost, warn),
     ...processRecords(spec, opts, warn),
+    // The init waits for start on the exec fifo (exec'd processes do not).
+    { tag: 'EXEC_FIFO', field: 'exec fifo', fields: [{ fd: 'execFifo' }] },
+    ...startHookRecords(spec, opts),
   ];
 
   const user = linux.namespaces?.find((n) => n.type === 'user');

@@ -1,0 +1,120 @@
+// The one way tsrun starts tsrun-init and talks to it, for create (the
+// standard kind) and exec (the join kind): spawn it from the sealed
+// executable with exactly the fds it needs, let the caller place it (cgroups,
+// oom_score_adj) before it reads anything, send the plan, then answer its
+// messages until it is ready. An error it reports comes back as a TsrunError
+// naming the config field of the record it was applying.
+import { closeSync } from 'node:fs';
+import { getSystemErrorMap } from 'node:util';
+import { TsrunError } from '../errors';
+import { warn } from '../log';
+import { initHelperPath, native } from '../native/addon';
+import { Channel, type Frame } from './channel';
+import { type FdName, Msg, type PlanRecord, encodePlan } from './protocol';
+
+export type InitKind = 'standard' | 'join';
+
+const kindFlag: Record<InitKind, string> = { standard: '--sync-fd', join: '--join' };
+
+export interface LaunchOptions {
+  kind: InitKind;
+  records: PlanRecord[];
+  /** The fds the records name, as numbers in this process. */
+  fds: Partial<Record<FdName, number>>;
+  /** Fds passed on besides stdio and the channel (preserved fds, the ones `fds` names). */
+  keep: number[];
+  /** Called with the helper's pid before it reads its plan: the place to put it in cgroups. */
+  place(pid: number): void;
+}
+
+export interface Launched {
+  pid: number;
+  channel: Channel;
+}
+
+function strerror(errno: number): string {
+  return getSystemErrorMap().get(-errno)?.[1] ?? `errno ${errno}`;
+}
+
+export function launchInit(opts: LaunchOptions): Launched {
+  const [ours, theirs] = native().socketpair();
+  const channel = new Channel(ours);
+  let pid: number;
+  try {
+    const exe = native().openHelper(initHelperPath);
+    try {
+      pid = native().spawnInit(exe, ['tsrun-init', kindFlag[opts.kind], String(theirs)], [0, 1, 2, ...opts.keep, theirs]);
+    } finally {
+      closeSync(exe);
+      closeSync(theirs);
+    }
+  } catch (err) {
+    channel.close();
+    throw err;
+  }
+  try {
+    opts.place(pid);
+    channel.send(Msg.PLAN, encodePlan(opts.records, opts.fds));
+  } catch (err) {
+    channel.close();
+    try {
+      process.kill(pid, 'SIGKILL');
+      native().waitPid(pid, false);
+    } catch {
+      // gone already
+    }
+    throw err;
+  }
+  return { pid, channel };
+}
+
+/** The error a MSG_ERROR frame carries, naming the field of its record. */
+export function initError(frame: Frame, records: PlanRecord[]): TsrunError {
+  const ref = frame.payload.readUInt32LE(0);
+  const errno = frame.payload.readInt32LE(4);
+  const text = frame.payload.subarray(8).toString();
+  return new TsrunError(errno ? `${text}: ${strerror(errno)}` : text, records[ref]?.field);
+}
+
+export interface HandshakeHandlers {
+  /** The init unshared a user namespace: write its id maps. */
+  idmap?(): void;
+  /** The pid of the process that will exec the program (on the host). */
+  pid(pid: number): void;
+  /** Run the hooks of a stage now (create's). */
+  hooks?(stage: string): void;
+  /** The channel ended before READY: say why. */
+  ended(): TsrunError;
+}
+
+/** Answers tsrun-init until it reports READY (it then waits for an ACK). */
+export function handshake(channel: Channel, records: PlanRecord[], on: HandshakeHandlers): void {
+  for (;;) {
+    const frame = channel.recv();
+    if (!frame) throw on.ended();
+    switch (frame.type) {
+      case Msg.IDMAP:
+        if (!on.idmap) throw new TsrunError('tsrun-init asked for id maps without a new user namespace');
+        on.idmap();
+        channel.send(Msg.ACK);
+        break;
+      case Msg.PID:
+        on.pid(Number(frame.payload.toString()));
+        break;
+      case Msg.HOOKS:
+        if (!on.hooks) throw new TsrunError('tsrun-init asked for hooks where there are none');
+        on.hooks(frame.payload.toString());
+        channel.send(Msg.ACK);
+        break;
+      case Msg.WARN:
+        warn(frame.payload.toString());
+        break;
+      case Msg.ERROR:
+        throw initError(frame, records);
+      case Msg.READY:
+        return;
+      default:
+        throw new TsrunError(`unexpected message ${frame.type} from tsrun-init`);
+    }
+  }
+}
