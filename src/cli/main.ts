@@ -9,6 +9,7 @@ import { TsrunError, messageOf } from '../errors';
 import { configureLog, logOptionsFromArgv, reportError } from '../log';
 import { stdout } from '../output';
 import { defaultRoot, packageRoot } from '../paths';
+import { separateCommand } from './argv';
 
 const SPEC_VERSION = '1.3.0';
 
@@ -66,10 +67,10 @@ export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
   // Before yargs parses anything: its own errors go to --log as well.
   configureLog(logOptionsFromArgv(argv));
-  const cli = yargs(argv)
+  const cli = yargs(separateCommand(argv))
     .scriptName('tsrun')
     .usage('$0 [global options] <command> [options] <container-id>\n\nAn OCI runtime-spec container runtime.')
-    .parserConfiguration({ 'boolean-negation': false })
+    .parserConfiguration({ 'boolean-negation': false, 'populate--': true })
     .option('root', { type: 'string', default: defaultRoot, describe: 'directory for container state', global: true })
     .option('log', { type: 'string', describe: 'log file (default: stderr)', global: true })
     .option('log-format', { choices: ['text', 'json'], default: 'text', describe: 'log format', global: true })
@@ -122,6 +123,92 @@ export async function main(argv: string[]): Promise<number> {
       (a) => {
         const { deleteContainer } = require('../lifecycle/delete') as typeof import('../lifecycle/delete');
         deleteContainer(String(a.root), String(a['container-id']), a.force);
+      },
+    )
+    .command(
+      'exec <container-id> [command..]',
+      'run a new process in a running container',
+      (y) =>
+        idArg(y)
+          .positional('command', { type: 'string', array: true, describe: 'the program and its arguments (or --process)' })
+          .option('process', { alias: 'p', type: 'string', describe: 'a process.json (the spec process object) to run instead' })
+          .option('cwd', { type: 'string', describe: 'working directory in the container' })
+          .option('env', { alias: 'e', type: 'string', describe: 'NAME=value to add to the environment' })
+          .option('tty', { alias: 't', type: 'boolean', default: false, describe: 'give the process a terminal' })
+          .option('user', { alias: 'u', type: 'string', describe: 'uid[:gid]' })
+          .option('additional-gids', { alias: 'g', type: 'string', describe: 'additional group ids' })
+          .option('cap', { alias: 'c', type: 'string', describe: 'a capability to add' })
+          .option('no-new-privs', { type: 'boolean', default: false, describe: 'set no_new_privs' })
+          .option('apparmor', { type: 'string', describe: 'AppArmor profile' })
+          .option('process-label', { type: 'string', describe: 'SELinux label' })
+          .option('console-socket', { type: 'string', describe: 'unix socket to send the pseudo-terminal master to' })
+          .option('detach', { alias: 'd', type: 'boolean', default: false, describe: 'do not wait for the process' })
+          .option('pid-file', { type: 'string', describe: 'file to write the process pid to' })
+          .option('preserve-fds', { type: 'number', default: 0, describe: 'number of extra fds (from 3) to pass on' })
+          .option('ignore-paused', { type: 'boolean', default: false, describe: 'exec even if the container is paused' })
+          .option('cgroup', { type: 'string', describe: 'sub-cgroup to run in: path, or controller[,controller]:path' }),
+      async (a) => {
+        const { exec, execOptions } = require('../container/exec') as typeof import('../container/exec');
+        exitCode = await exec(execOptions(a as unknown as Record<string, unknown>));
+      },
+    )
+    .command(
+      'ps <container-id> [ps-args..]',
+      'list the processes of a container (ps arguments may follow)',
+      (y) =>
+        idArg(y)
+          .positional('ps-args', { type: 'string', array: true, describe: 'arguments for ps(1), default -ef' })
+          .option('format', { alias: 'f', choices: ['table', 'json'], default: 'table', describe: 'output format' }),
+      (a) => {
+        const { ps } = require('../container/ps') as typeof import('../container/ps');
+        ps(String(a.root), String(a['container-id']), a.format as 'table' | 'json', (a['--'] as string[] | undefined)?.map(String) ?? []);
+      },
+    )
+    .command('pause <container-id>', 'freeze every process of a container', idArg, (a) => {
+      const { pause } = require('../container/pause') as typeof import('../container/pause');
+      pause(String(a.root), String(a['container-id']));
+    })
+    .command('resume <container-id>', 'thaw a paused container', idArg, (a) => {
+      const { resume } = require('../container/resume') as typeof import('../container/resume');
+      resume(String(a.root), String(a['container-id']));
+    })
+    .command(
+      'update <container-id>',
+      'change the resource limits of a running container',
+      (y) =>
+        idArg(y)
+          .option('resources', { alias: 'r', type: 'string', describe: 'a linux.resources JSON file, - for stdin' })
+          .option('blkio-weight', { type: 'string', describe: 'block IO weight (10-1000)' })
+          .option('cpu-period', { type: 'string', describe: 'CFS period (us)' })
+          .option('cpu-quota', { type: 'string', describe: 'CFS quota (us) per period' })
+          .option('cpu-share', { alias: 'cpu-shares', type: 'string', describe: 'CPU shares' })
+          .option('cpu-rt-period', { type: 'string', describe: 'realtime period (us)' })
+          .option('cpu-rt-runtime', { type: 'string', describe: 'realtime runtime (us) per period' })
+          .option('cpuset-cpus', { type: 'string', describe: 'CPUs to run on (0-3, 0,1)' })
+          .option('cpuset-mems', { type: 'string', describe: 'memory nodes to use' })
+          .option('kernel-memory', { type: 'string', describe: 'kernel memory limit (deprecated)' })
+          .option('kernel-memory-tcp', { type: 'string', describe: 'kernel TCP buffer limit (deprecated)' })
+          .option('memory', { type: 'string', describe: 'memory limit (bytes, or with k, m, g)' })
+          .option('memory-reservation', { type: 'string', describe: 'memory soft limit' })
+          .option('memory-swap', { type: 'string', describe: 'memory plus swap limit, -1 for unlimited' })
+          .option('pids-limit', { type: 'string', describe: 'maximum number of processes, -1 for unlimited' })
+          .option('l3-cache-schema', { type: 'string', describe: 'Intel RDT L3 cache schema (not supported)' })
+          .option('mem-bw-schema', { type: 'string', describe: 'Intel RDT memory bandwidth schema (not supported)' }),
+      (a) => {
+        const { update } = require('../container/update') as typeof import('../container/update');
+        update(String(a.root), String(a['container-id']), a as unknown as Record<string, string | undefined>);
+      },
+    )
+    .command(
+      'events <container-id>',
+      'print the container\'s events: stats at an interval, and OOM notifications',
+      (y) =>
+        idArg(y)
+          .option('stats', { type: 'boolean', default: false, describe: 'print the stats once and exit' })
+          .option('interval', { type: 'string', default: '5s', describe: 'time between stats (Go duration: 500ms, 5s, 1m)' }),
+      async (a) => {
+        const { events } = require('../container/events') as typeof import('../container/events');
+        await events(String(a.root), String(a['container-id']), { stats: a.stats, interval: a.interval });
       },
     )
     .command(

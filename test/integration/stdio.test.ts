@@ -3,59 +3,13 @@
 // and LISTEN_FDS, and that no other fd of tsrun reaches the container
 // (runtime-linux.md "File descriptors").
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { consoleSocket, readAll } from '../helpers/console';
 import { env, requireRoot, scratch, tsrunBin, tsrunCmd, tsrunShell, uniqueId } from '../helpers/tsrun';
 
-const native = require(join(__dirname, '..', '..', 'build', 'Release', 'tsrun_native.node'));
-
 type Config = Record<string, any>;
-
-function sleepMs(ms: number) {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-/** Listens on a unix socket and resolves with the fd received over the first connection. */
-function consoleSocket(path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer({ pauseOnConnect: true }, (conn) => {
-      // The connection is paused: libuv has not read (and dropped) the
-      // SCM_RIGHTS message; take it with recvmsg directly.
-      const fd = (conn as unknown as { _handle: { fd: number } })._handle.fd;
-      try {
-        resolve(native.recvFd(fd));
-      } catch (err) {
-        reject(err);
-      }
-      conn.destroy();
-      server.close();
-    });
-    server.listen(path);
-  });
-}
-
-function readAll(fd: number, until: RegExp, ms = 5000): string {
-  let out = '';
-  const buf = Buffer.alloc(4096);
-  const end = Date.now() + ms;
-  while (Date.now() < end && !until.test(out)) {
-    try {
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      out += buf.toString('utf8', 0, n);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN') {
-        sleepMs(10);
-        continue;
-      }
-      break; // EIO: the container side closed
-    }
-  }
-  return out;
-}
 
 if (requireRoot(t)) {
   t.test('terminal with --console-socket', async (t) => {

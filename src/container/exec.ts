@@ -1,0 +1,194 @@
+// exec: a new process in a running container, as runc's. tsrun-init's join
+// kind enters the namespaces and root of the container's init, after tsrun
+// has put it in the container's cgroups, and then goes through the same
+// process stage as the init (user, capabilities, rlimits, NNP, seccomp).
+// Attached, tsrun waits and exits with the process's status; detached, it
+// returns once the program has been exec'd, with --pid-file written.
+import { closeSync, fstatSync, writeFileSync } from 'node:fs';
+import { TsrunError, errnoCode } from '../errors';
+import type { Channel } from '../init/channel';
+import { handshake, initError, launchInit } from '../init/launcher';
+import { Msg } from '../init/protocol';
+import { attach } from '../lifecycle/attach';
+import { warn } from '../log';
+import { native } from '../native/addon';
+import { planExec } from '../plan/exec';
+import { writeFileAtomic } from '../state/store';
+import { Container } from './container';
+import { enterExecCgroups, execCgroupDirs } from './exec-cgroup';
+import { type ProcessFlags, execProcess } from './exec-process';
+
+export interface ExecOptions extends ProcessFlags {
+  root: string;
+  id: string;
+  consoleSocket?: string;
+  detach: boolean;
+  pidFile?: string;
+  preserveFds: number;
+  ignorePaused: boolean;
+  cgroup: string[];
+}
+
+/** A flag given once or more (yargs gives a string, or an array of them). */
+function list(v: unknown): string[] {
+  if (v === undefined) return [];
+  return (Array.isArray(v) ? v : [v]).map(String);
+}
+
+export function execOptions(a: Record<string, unknown>): ExecOptions {
+  const preserveFds = a['preserve-fds'] as number;
+  if (!Number.isInteger(preserveFds) || preserveFds < 0) throw new TsrunError('must be a non-negative integer', '--preserve-fds');
+  const str = (k: string) => (a[k] === undefined ? undefined : String(a[k]));
+  return {
+    root: String(a.root),
+    id: String(a['container-id']),
+    command: list(a['--']),
+    processFile: str('process'),
+    cwd: str('cwd'),
+    env: list(a.env),
+    tty: !!a.tty,
+    user: str('user'),
+    // runc takes -g more than once; "1,2" is taken too.
+    additionalGids: list(a['additional-gids']).flatMap((g) => g.split(',')),
+    caps: list(a.cap),
+    noNewPrivs: !!a['no-new-privs'],
+    apparmor: str('apparmor'),
+    processLabel: str('process-label'),
+    consoleSocket: str('console-socket'),
+    detach: !!a.detach,
+    pidFile: str('pid-file'),
+    preserveFds,
+    ignorePaused: !!a['ignore-paused'],
+    cgroup: list(a.cgroup),
+  };
+}
+
+// runc's words for a stopped or paused container. A created one is refused
+// too: its init has not run the program yet (runc lets it through).
+function checkStatus(c: Container, ignorePaused: boolean): void {
+  const status = c.status();
+  if (status === 'running') return;
+  if (status === 'paused') {
+    if (ignorePaused) return;
+    throw new TsrunError('cannot exec in a paused container (use --ignore-paused to override)');
+  }
+  if (status === 'created') throw new TsrunError(`cannot exec in a created container: start ${c.id} first`);
+  throw new TsrunError(`cannot exec in a ${status} container`);
+}
+
+function closeQuietly(fd: number | undefined): void {
+  if (fd === undefined) return;
+  try {
+    closeSync(fd);
+  } catch {
+    // closed already
+  }
+}
+
+interface Started {
+  pid: number;
+  /** Our end of the terminal socket, when tsrun proxies the terminal itself. */
+  terminalSocket?: number;
+}
+
+// Everything up to the program's execve, under the container's lock (a
+// delete waits until the process is in the container's cgroups, where
+// delete --force finds it).
+function startProcess(c: Container, opts: ExecOptions): Started {
+  checkStatus(c, opts.ignorePaused);
+  const proc = execProcess(opts, c.spec);
+  const ownTerminal = proc.terminal && opts.consoleSocket === undefined;
+  if (ownTerminal && opts.detach) throw new TsrunError('cannot allocate a terminal for a detached process without --console-socket', '--tty');
+  if (!proc.terminal && opts.consoleSocket !== undefined) throw new TsrunError('--console-socket needs a terminal (--tty or process.terminal)', '--console-socket');
+  const plan = planExec(c.id, c.spec, proc, c.initPid, opts.preserveFds);
+  for (const w of plan.warnings) warn(w);
+  const preserved: number[] = [];
+  for (let fd = 3; fd < 3 + opts.preserveFds; fd++) {
+    try {
+      fstatSync(fd);
+    } catch {
+      throw new TsrunError(`fd ${fd} is not open`, '--preserve-fds');
+    }
+    preserved.push(fd);
+  }
+  const cgroupDirs = execCgroupDirs(c.rec.cgroup.dirs, opts.cgroup);
+  // Attached, the process is ours to wait for even after the fork into the
+  // container's pid namespace makes it a grandchild.
+  if (!opts.detach) native().setChildSubreaper();
+
+  let pair: [number, number] | undefined;
+  let consoleFd: number | undefined;
+  let channel: Channel | undefined;
+  let helper: number | undefined;
+  let pid: number | undefined;
+  try {
+    if (ownTerminal) {
+      pair = native().socketpair();
+      consoleFd = pair[1];
+    } else if (opts.consoleSocket !== undefined) {
+      consoleFd = native().connectUnix(opts.consoleSocket);
+    }
+    const launched = launchInit({
+      kind: 'join',
+      records: plan.records,
+      fds: { consoleSocket: consoleFd },
+      keep: consoleFd === undefined ? preserved : [...preserved, consoleFd],
+      place: (p) => {
+        helper = p;
+        if (plan.oomScoreAdj !== undefined) writeFileSync(`/proc/${p}/oom_score_adj`, String(plan.oomScoreAdj));
+        enterExecCgroups(cgroupDirs, p);
+      },
+    });
+    channel = launched.channel;
+    closeQuietly(consoleFd);
+    consoleFd = undefined;
+    handshake(channel, plan.records, {
+      pid: (p) => {
+        pid = p;
+        if (p !== helper) native().waitPid(helper!, false); // the intermediate process exits now
+      },
+      ended: () => new TsrunError(`tsrun-init exited before the process was ready in container ${c.id}`),
+    });
+    channel.send(Msg.ACK);
+    // The channel ends when the program's execve closes it; a message
+    // instead is the error that stopped it.
+    const frame = channel.recv();
+    if (frame?.type === Msg.ERROR) throw initError(frame, plan.records);
+    if (frame) throw new TsrunError(`unexpected message ${frame.type} from tsrun-init`);
+    if (opts.pidFile) writeFileAtomic(opts.pidFile, String(pid));
+    return { pid: pid!, terminalSocket: pair?.[0] };
+  } catch (err) {
+    for (const p of [pid, helper]) {
+      if (p === undefined) continue;
+      try {
+        process.kill(p, 'SIGKILL');
+        native().waitPid(p, false);
+      } catch (e) {
+        if (errnoCode(e) !== 'ESRCH' && errnoCode(e) !== 'ECHILD') warn(`cleanup after a failed exec: ${String(e)}`);
+      }
+    }
+    closeQuietly(pair?.[0]);
+    throw err;
+  } finally {
+    channel?.close();
+    closeQuietly(consoleFd);
+    closeQuietly(pair?.[1]);
+  }
+}
+
+export async function exec(opts: ExecOptions): Promise<number> {
+  const c = Container.open(opts.root, opts.id, 'shared');
+  let started: Started;
+  try {
+    started = startProcess(c, opts);
+  } finally {
+    c.unlock();
+  }
+  if (opts.detach) return 0;
+  let master: number | undefined;
+  if (started.terminalSocket !== undefined) {
+    master = native().recvFd(started.terminalSocket);
+    closeSync(started.terminalSocket);
+  }
+  return attach(started.pid, master);
+}
