@@ -1,7 +1,12 @@
-// runc's parser stops at the first word that is not an option, so that in
-// `runc exec c1 sh -c 'echo hi'` the -c belongs to sh. yargs would take it
-// as exec's --cap. For exec and ps, a "--" is put after the container id
-// before yargs sees the line: everything after it is the command's.
+// Two places where runc's parser and yargs differ, mended before yargs
+// sees the line:
+// - runc stops at the first word that is not an option, so that in
+//   `runc exec c1 sh -c 'echo hi'` the -c belongs to sh (yargs would take
+//   it as exec's --cap). For exec and ps, a "--" is put after the container
+//   id: everything after it is the command's.
+// - runc takes the word after an option that needs a value as that value,
+//   even when it starts with "-" (`update --resources - c1`, as go-runc
+//   writes it; `events --interval -1s`). Those become `--option=value`.
 
 /** Options (global and of exec/ps) that take a value as the next word. */
 const takesValue = new Set([
@@ -9,12 +14,36 @@ const takesValue = new Set([
   '--process', '-p', '--cwd', '--env', '-e', '--user', '-u', '--additional-gids', '-g', '--cap', '-c',
   '--apparmor', '--process-label', '--console-socket', '--pid-file', '--preserve-fds', '--cgroup',
   '--format', '-f',
+  // update and events
+  '--resources', '-r', '--blkio-weight', '--cpu-period', '--cpu-quota', '--cpu-share', '--cpu-shares', '--cpu-rt-period',
+  '--cpu-rt-runtime', '--cpuset-cpus', '--cpuset-mems', '--kernel-memory', '--kernel-memory-tcp', '--memory',
+  '--memory-reservation', '--memory-swap', '--pids-limit', '--l3-cache-schema', '--mem-bw-schema', '--interval',
 ]);
+
+/** `--opt -x` as `--opt=-x` for options that take a value (up to a "--"). */
+function joinDashValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') return [...out, ...argv.slice(i)];
+    if (takesValue.has(a) && i + 1 < argv.length && argv[i + 1].startsWith('-') && argv[i + 1] !== '--') {
+      out.push(`${a}=${argv[++i]}`);
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
 
 const separated = new Set(['exec', 'ps']);
 
+/** argv as yargs should see it: see the top of this file. */
+export function runcArgv(argv: string[]): string[] {
+  return joinDashValues(separateCommand(argv));
+}
+
 /** argv with "--" after the container id of exec and ps (unless the caller wrote one). */
-export function separateCommand(argv: string[]): string[] {
+function separateCommand(argv: string[]): string[] {
   let i = 0;
   let command: string | undefined;
   // The command word: the first non-option.

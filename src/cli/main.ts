@@ -9,7 +9,7 @@ import { TsrunError, messageOf } from '../errors';
 import { configureLog, logOptionsFromArgv, reportError } from '../log';
 import { stdout } from '../output';
 import { defaultRoot, packageRoot } from '../paths';
-import { separateCommand } from './argv';
+import { runcArgv } from './argv';
 
 const SPEC_VERSION = '1.3.0';
 
@@ -67,7 +67,7 @@ export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
   // Before yargs parses anything: its own errors go to --log as well.
   configureLog(logOptionsFromArgv(argv));
-  const cli = yargs(separateCommand(argv))
+  const cli = yargs(runcArgv(argv))
     .scriptName('tsrun')
     .usage('$0 [global options] <command> [options] <container-id>\n\nAn OCI runtime-spec container runtime.')
     .parserConfiguration({ 'boolean-negation': false, 'populate--': true })

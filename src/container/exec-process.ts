@@ -5,7 +5,6 @@
 import { readFileSync } from 'node:fs';
 import { TsrunError, messageOf } from '../errors';
 import { capabilityNumber } from '../plan/capabilities';
-import { join } from '../spec/fieldpath';
 import { parseJson } from '../spec/json';
 import { formatProblems } from '../spec/load';
 import { schemaProblems } from '../spec/schema';
@@ -32,7 +31,7 @@ function readProcessFile(path: string): Process {
   } catch (err) {
     throw new TsrunError(`cannot read ${path}: ${messageOf(err)}`, '--process');
   }
-  const problems = schemaProblems('process', data).map((p) => ({ ...p, field: p.field ? join('process', p.field) : 'process' }));
+  const problems = schemaProblems('process', data, 'process');
   if (problems.length) throw new TsrunError(`invalid process in ${path}:\n  ${formatProblems(problems)}`);
   return data as Process;
 }
@@ -87,7 +86,7 @@ export function execProcess(flags: ProcessFlags, spec: Spec): Process {
     if (flags.noNewPrivs) proc.noNewPrivileges = true;
     if (flags.apparmor !== undefined) proc.apparmorProfile = flags.apparmor;
     if (flags.processLabel !== undefined) proc.selinuxLabel = flags.processLabel;
-    const problems = schemaProblems('process', proc).map((p) => ({ ...p, field: p.field ? join('process', p.field) : 'process' }));
+    const problems = schemaProblems('process', proc, 'process');
     if (problems.length) throw new TsrunError(`invalid process:\n  ${formatProblems(problems)}`);
   }
   if (!proc.args?.length) throw new TsrunError('must not be empty', 'process.args');

@@ -91,9 +91,8 @@ interface Started {
   terminalSocket?: number;
 }
 
-// Everything up to the program's execve, under the container's lock (a
-// delete waits until the process is in the container's cgroups, where
-// delete --force finds it).
+// Everything up to the program's execve. The container's lock is held until
+// the process is in the container's cgroups: a delete waits until then.
 function startProcess(c: Container, opts: ExecOptions): Started {
   checkStatus(c, opts.ignorePaused);
   const proc = execProcess(opts, c.spec);
@@ -140,6 +139,10 @@ function startProcess(c: Container, opts: ExecOptions): Started {
       },
     });
     channel = launched.channel;
+    // In the cgroups now, where delete --force and kill --all find it: the
+    // lock can go. (Held on, a resume would wait for an exec --ignore-paused
+    // that waits for the resume.)
+    c.unlock();
     closeQuietly(consoleFd);
     consoleFd = undefined;
     handshake(channel, plan.records, {

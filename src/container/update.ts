@@ -83,14 +83,14 @@ export function requestedResources(flags: Flags): { change: Resources; fromFlag:
   const { resources: fromFlags, fromFlag, warnings } = resourcesFromFlags(flags);
   try {
     if (file !== undefined) {
-      const problem = schemaProblems('resources', file)[0];
-      if (problem) throw new TsrunError(problem.message, problem.field ? `${R}.${problem.field}` : R);
+      const problem = schemaProblems('resources', file, R)[0];
+      if (problem) throw new TsrunError(problem.message, problem.field);
       checkIntegers(file, R);
     }
     const change = overlay((file ?? {}) as Resources, fromFlags);
     // The flags are checked against the schema too (a weight past uint16...).
-    const problem = schemaProblems('resources', change)[0];
-    if (problem) throw new TsrunError(problem.message, problem.field ? `${R}.${problem.field}` : R);
+    const problem = schemaProblems('resources', change, R)[0];
+    if (problem) throw new TsrunError(problem.message, problem.field);
     const cpu = change.cpu as { cpus?: unknown; mems?: unknown } | undefined;
     checkCpuList(cpu?.cpus, `${R}.cpu.cpus`);
     checkCpuList(cpu?.mems, `${R}.cpu.mems`);

@@ -32,8 +32,8 @@ function validator(name: SchemaName): Validator {
   return v;
 }
 
-function describe(e: AjvError): Problem {
-  const at = fromPointer(e.instancePath);
+function describe(e: AjvError, base: string): Problem {
+  const at = fromPointer(e.instancePath, base);
   switch (e.keyword) {
     case 'required':
       return { field: join(at, String(e.params.missingProperty)), message: 'is required' };
@@ -49,9 +49,9 @@ function describe(e: AjvError): Problem {
   }
 }
 
-/** Problems found by the schema (empty when valid). */
-export function schemaProblems(name: SchemaName, data: unknown): Problem[] {
+/** Problems found by the schema (empty when valid); `base` is where data sits in config.json ("process"). */
+export function schemaProblems(name: SchemaName, data: unknown, base = ''): Problem[] {
   const validate = validator(name);
   if (validate(data)) return [];
-  return (validate.errors ?? []).map(describe);
+  return (validate.errors ?? []).map((e) => describe(e, base));
 }

@@ -100,7 +100,8 @@ t.test('errors: stderr, exit 1, and the --log file as json lines', async (t) => 
 t.test('list on an empty root', async (t) => {
   const r = run('list');
   t.equal(r.status, 0);
-  t.equal(r.stdout, 'ID   PID   STATUS   BUNDLE   CREATED   OWNER\n');
+  // runc's tabwriter: columns at least 12 wide, 3 spaces of padding.
+  t.equal(r.stdout, 'ID          PID         STATUS      BUNDLE      CREATED     OWNER\n');
   t.equal(run('list', '--format', 'json').stdout, '[]\n');
 });
 
