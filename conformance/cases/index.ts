@@ -6,6 +6,7 @@ import { corpusCases } from './corpus';
 import { featureCases } from './features';
 import { hookCases } from './hooks';
 import { linuxCases } from './linux';
+import { operationCases } from './operations';
 import { runtimeCases, runtimeLinuxCases } from './runtime';
 
 export const allCases: CaseDef[] = [
@@ -15,6 +16,7 @@ export const allCases: CaseDef[] = [
   ...hookCases,
   ...linuxCases,
   ...cgroupCases,
+  ...operationCases,
   ...featureCases,
   ...corpusCases(),
 ];

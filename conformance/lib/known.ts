@@ -8,8 +8,8 @@ import type { Allowance } from './compare';
 const knownEntry = z.object({
   /** what is wrong, with the bug in the runtime's code when known */
   reason: z.string().min(20),
-  /** the spec clause that shows it: file#anchor */
-  spec: z.string().regex(/^[a-z-]+\.md#[A-Za-z0-9_-]+$/),
+  /** the spec clause (or runc man page section) that shows it: file#anchor */
+  spec: z.string().regex(/^[a-z0-9.-]+\.md#[A-Za-z0-9_-]+$/),
   /**
    * A regular expression one of the case's failures must match (see
    * failureText): the failure is known only if it is this one, so that the

@@ -282,6 +282,14 @@ t.test('case definitions', async (t) => {
   for (const file of ['runtime.md', 'runtime-linux.md', 'config.md', 'config-linux.md', 'features.md']) {
     t.ok(allCases.some((c) => c.section.startsWith(file + '#')), `cases cite ${file}`)
   }
+  // exec, ps, pause, resume, update and events are not in the runtime-spec: their cases cite runc's man pages
+  for (const op of ['exec', 'ps', 'pause', 'resume', 'update', 'events']) {
+    t.ok(allCases.some((c) => c.section.startsWith(`runc-${op}.8.md#`)), `cases cite runc-${op}.8.md`)
+  }
+  const manCase = (section: string): CaseDef => ({ id: 'runc.x', section, requirement: 'a requirement long enough', run: async () => undefined })
+  t.same(validateCases([manCase('runc-exec.8.md#options')]), [], "a runc man page section is a valid section")
+  t.equal(validateCases([manCase('runc-checkpoint.8.md#options')]).length, 1, 'a man page of an operation the suite does not cover is not')
+  t.ok(knownFileSchema.safeParse({ runtime: 'x', failures: { a: { reason: 'a reason long enough to count', spec: 'runc-exec.8.md#name', message: 'm.*' } } }).success, 'a known failure may cite a runc man page')
   const bad: CaseDef = { id: 'Bad Id', section: 'nowhere', requirement: 'short', run: async () => undefined }
   t.equal(validateCases([bad, bad]).length, 7, 'bad id, bad section, short requirement for each, plus the duplicate')
 })
