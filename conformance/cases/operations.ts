@@ -2,8 +2,9 @@
 // update, events): not in the runtime-spec, so each case cites runc's man
 // page (man/runc-<op>.8.md) and, where the page is silent, the behaviour of
 // runc 1.1's command (exec.go, ps.go, pause.go, update.go, events.go).
-// Only what runc 1.1.5 and tsrun both do; where they differ on purpose (exec
-// in a created container: runc runs it, tsrun refuses) there is no case.
+// Where tsrun differs from runc 1.1.5 on purpose (exec in a created
+// container: runc runs it, tsrun refuses) the case checks runc's behaviour
+// and tsrun's list of known failures records the difference.
 import * as fs from 'fs';
 import * as path from 'path';
 import { CaseDef } from '../lib/case';
@@ -178,6 +179,25 @@ const execCases: CaseDef[] = [
       ctx.observe('user', { uid: rep.uid, gid: rep.gid, groups: rep.groups });
       ctx.observe('cwd', rep.cwd);
       ctx.observe('env', rep.env);
+    },
+  },
+  {
+    // tsrun refuses this on purpose (known-failures/tsrun.json): the case records the difference.
+    id: 'runc.exec.created',
+    section: S_EXEC,
+    requirement: 'exec in a created (not yet started) container runs the process in its namespaces and leaves it created (runc 1.1 exec.go refuses only a stopped container).',
+    async run(ctx: CaseContext) {
+      const { id, pid } = await createOnly(ctx, ctx.baseConfig());
+      const r = await op(ctx, ['exec', id, '/probe']);
+      ctx.observe('exec.ok', ok(r));
+      if (!ok(r)) ctx.fatal(`exec in a created container must succeed (${describe(r)})`);
+      const rep = probeOf(ctx, r, 'exec /probe');
+      const ns: Record<string, number | null> = {};
+      for (const t of SHARED_NS) ns[t] = nsInode(rep.ns[t]);
+      const same = sameNs(ctx, pid, ns);
+      for (const t of SHARED_NS) ctx.check(same[t], `the exec'd process must be in the init's ${t} namespace`);
+      ctx.equal(await statusOf(ctx, id), 'created', 'the container must still be created after the exec');
+      ctx.observe('sameNamespaces', same);
     },
   },
   {
