@@ -7,131 +7,17 @@
 // Both also pass linux.resources from their flags: the values are read
 // back from the container's v1 cgroup files (this host is v1 hybrid) and
 // the pids limit and device allowlist are shown to be enforced.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import t, { type Test } from 'tap';
-import { makeRootfs, requireAll, requireRoot, scratch, tsrunBin, uniqueId } from '../helpers/tsrun';
-
-const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-// Not the test runner's environment: its NODE_OPTIONS would reach tsrun.
-const clientEnv = { PATH, HOME: '/root', LANG: 'C.UTF-8' };
-
-function which(cmd: string): string | undefined {
-  for (const d of PATH.split(':')) if (existsSync(join(d, cmd))) return join(d, cmd);
-  return undefined;
-}
-
-function need(t: Test, cmds: string[], pkg: string): boolean {
-  const missing = cmds.filter((c) => !which(c));
-  if (!missing.length) return true;
-  const why = `needs ${missing.join(', ')} (apt-get install ${pkg})`;
-  if (requireAll()) t.fail(`${why} (a skip is a failure in CI)`);
-  else t.plan(0, why);
-  return false;
-}
-
-function run(argv: string[], timeout = 60_000) {
-  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env: clientEnv, timeout });
-  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
-
-/** A command under script(1): it gets a terminal, as from an interactive shell. */
-function inTerminal(argv: string[]) {
-  const quoted = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  return run(['script', '-qec', quoted, '/dev/null']);
-}
-
-/** A wrapper that records every tsrun command line in `calls`. */
-function tsrunWrapper(dir: string): { path: string; calls: () => string[] } {
-  const path = join(dir, 'tsrun');
-  const log = join(dir, 'calls');
-  writeFileSync(path, `#!/bin/sh\necho "$*" >> ${log}\nexec ${tsrunBin} "$@"\n`, { mode: 0o755 });
-  return { path, calls: () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []) };
-}
-
-const used = (calls: string[], cmd: string) => calls.some((c) => new RegExp(`(^| )${cmd}( |$)`).test(c));
-
-function cgroupMounts(): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .filter((l) => / - cgroup2? /.test(l))
-    .map((l) => l.split(' ')[4]);
-}
-
-/** A v1 cgroup file of a process, read from the host: its /proc/<pid>/cgroup path under the hierarchy's mountpoint. */
-function hostCgroupFile(pid: number, controller: string, file: string): string {
-  const path = readFileSync(`/proc/${pid}/cgroup`, 'utf8')
-    .split('\n')
-    .map((l) => l.split(':'))
-    .find((f) => f.length >= 3 && f[1].split(',').includes(controller))?.[2];
-  const mount = readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' '))
-    .find((f) => {
-      const dash = f.indexOf('-');
-      return dash > 0 && f[dash + 1] === 'cgroup' && f[dash + 3].split(',').includes(controller);
-    });
-  if (path === undefined || !mount) return `(no ${controller} cgroup for pid ${pid})`;
-  // mount[3] is the root of the hierarchy that is mounted there ("/" on the host).
-  const rel = path.startsWith(mount[3]) ? path.slice(mount[3].length) : path;
-  return readFileSync(join(mount[4], rel, file), 'utf8').trim();
-}
-
-/** Removes, at teardown, cgroup directories named `name` under each hierarchy's root that did not exist before. */
-function removeNewCgroups(t: Test, name: string): void {
-  const before = new Set(cgroupMounts().filter((m) => existsSync(join(m, name))));
-  t.teardown(() => {
-    for (const m of cgroupMounts()) {
-      if (before.has(m) || !existsSync(join(m, name))) continue;
-      const rm = (d: string) => {
-        for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) rm(join(d, e.name));
-        try {
-          rmdirSync(d);
-        } catch {
-          // busy: left for the leftover check to report
-        }
-      };
-      rm(join(m, name));
-    }
-  });
-}
-
-/** Unmounts, at teardown, whatever is still mounted under dir (deepest first). */
-function unmountUnder(t: Test, dir: string): void {
-  t.teardown(() => {
-    const points = readFileSync('/proc/self/mountinfo', 'utf8')
-      .split('\n')
-      .map((l) => l.split(' ')[4])
-      .filter((p) => p && (p === dir || p.startsWith(`${dir}/`)))
-      .sort((a, b) => b.length - a.length);
-    for (const p of points) spawnSync('umount', ['-l', p]);
-  });
-}
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import {
+  hostCgroupFile, inTerminal, need, run, shimRuntimeRoot, startContainerd, startPodman, used,
+} from '../helpers/clients';
+import { requireRoot, tsrunBin, uniqueId } from '../helpers/tsrun';
 
 if (requireRoot(t)) {
   t.test('podman runs containers with tsrun as its runtime', async (t) => {
     if (!need(t, ['podman', 'conmon', 'script'], 'podman bsdutils')) return;
-    const w = scratch(t, 'tsrun-podman');
-    unmountUnder(t, w);
-    removeNewCgroups(t, 'libpod_parent');
-    const rt = tsrunWrapper(w);
-    const podman = [
-      which('podman')!, '--root', join(w, 'storage'), '--runroot', join(w, 'run'), '--tmpdir', join(w, 'tmp'),
-      '--storage-driver', 'vfs', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--runtime', rt.path,
-    ];
-    t.teardown(() => {
-      run([...podman, 'rm', '--all', '--force', '--time', '0']);
-      run([...podman, 'system', 'reset', '--force']);
-    });
-    const rootfs = makeRootfs(join(w, 'rootfs'));
-    t.equal(run(['tar', '-C', rootfs, '-cf', join(w, 'rootfs.tar'), '.']).status, 0, 'rootfs tarball');
-    const image = `localhost/tsrun-test-${process.pid}:latest`;
-    const imported = run([...podman, 'import', join(w, 'rootfs.tar'), image]);
-    t.equal(imported.status, 0, `the rootfs is imported as an image ${imported.stderr}`);
-    // podman asks for RLIMIT_NOFILE/NPROC above this host's hard limits,
-    // which only CAP_SYS_RESOURCE could raise (runc fails the same way).
-    const common = ['--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=4096:4096'];
+    const { podman, rt, image, common } = startPodman(t);
 
     const fg = run([...podman, 'run', '--rm', ...common, image, 'sh', '-c', 'echo hello from $(hostname); exit 3']);
     t.equal(fg.status, 3, `run exits with the container's status: ${fg.stderr}`);
@@ -286,48 +172,7 @@ if (requireRoot(t)) {
 
   t.test('containerd (ctr, runc shim) runs containers with tsrun as its runc', async (t) => {
     if (!need(t, ['containerd', 'ctr', 'script'], 'containerd bsdutils')) return;
-    const w = scratch(t, 'tsrun-containerd');
-    unmountUnder(t, w);
-    removeNewCgroups(t, 'default');
-    // The runc shim keeps its runtime state in /run/containerd/runc whatever
-    // the daemon's own state directory is.
-    const hadRunDir = existsSync('/run/containerd');
-    t.teardown(() => {
-      if (!hadRunDir) rmSync('/run/containerd', { recursive: true, force: true });
-    });
-    const rt = tsrunWrapper(w);
-    const sock = join(w, 'containerd.sock');
-    writeFileSync(join(w, 'config.toml'), [
-      'version = 2',
-      `root = "${join(w, 'root')}"`,
-      `state = "${join(w, 'state')}"`,
-      'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
-      '[grpc]',
-      `  address = "${sock}"`,
-      '[ttrpc]',
-      `  address = "${sock}.ttrpc"`,
-      '',
-    ].join('\n'));
-    const daemon = spawn(which('containerd')!, ['--config', join(w, 'config.toml')], { env: clientEnv, stdio: ['ignore', 'ignore', 'ignore'] });
-    t.teardown(async () => {
-      // Shims outlive the daemon: end the ones serving this socket.
-      for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
-        let cmd = '';
-        try {
-          cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
-        } catch {
-          continue;
-        }
-        if (cmd.startsWith('/usr/bin/containerd-shim') && cmd.includes(sock)) process.kill(Number(p), 'SIGKILL');
-      }
-      daemon.kill('SIGTERM');
-      if (daemon.exitCode === null) await new Promise((r) => daemon.once('exit', r));
-    });
-    for (let i = 0; i < 200 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
-    t.ok(existsSync(sock), 'containerd is up');
-    const ctr = [which('ctr')!, '--address', sock];
-    const rootfs = makeRootfs(join(w, 'rootfs'));
-    const runArgs = ['--runc-binary', rt.path, '--rootfs', rootfs];
+    const { ctr, rt, runArgs } = await startContainerd(t);
 
     const fg = run([...ctr, 'run', '--rm', ...runArgs, uniqueId('ctr'), 'sh', '-c', 'echo hello; exit 5']);
     t.equal(fg.status, 5, `the exit status comes through: ${fg.stderr}`);
@@ -374,6 +219,7 @@ if (requireRoot(t)) {
     const tty = inTerminal([...ctr, 'run', '--rm', '-t', ...runArgs, uniqueId('ctr'), 'sh', '-c', 'tty; exit 6']);
     t.equal(tty.status, 6, tty.stderr);
     t.match(tty.stdout, /\/dev\/pts\/0/, 'a terminal from the console socket');
-    t.same(run([tsrunBin, '--root', '/run/containerd/runc/default', 'list', '-q']).stdout, '', 'no container left behind');
+    t.same(run([tsrunBin, '--root', shimRuntimeRoot, 'list', '-q']).stdout, '', 'no container left behind');
   });
+
 }
