@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import {
-  hostCgroupFile, inTerminal, need, run, shimRuntimeRoot, startContainerd, startPodman, used,
+  callsOf, hostCgroupFile, inTerminal, need, run, shimRuntimeRoot, startContainerd, startPodman, used, waitFor,
 } from '../helpers/clients';
 import { requireRoot, tsrunBin, uniqueId } from '../helpers/tsrun';
 
@@ -222,4 +222,201 @@ if (requireRoot(t)) {
     t.same(run([tsrunBin, '--root', shimRuntimeRoot, 'list', '-q']).stdout, '', 'no container left behind');
   });
 
+  // The commands on a live container: each step is shown to reach tsrun
+  // (its call in the wrapper's log, naming the container) and its effect is
+  // read where tsrun made it (the container's processes and cgroup files,
+  // tsrun's own state), not only in what podman says.
+  t.test('podman exec, top, pause, unpause, update and stats on a container tsrun runs', async (t) => {
+    if (!need(t, ['podman', 'conmon', 'script'], 'podman bsdutils')) return;
+    const { podman, rt, image, common } = startPodman(t);
+    const p = (...args: string[]) => run([...podman, ...args]);
+    const d = p('run', '-d', ...common, image, 'sleep', '1000');
+    t.equal(d.status, 0, d.stderr);
+    const cid = d.stdout.trim();
+    const pid = Number(p('inspect', '--format', '{{.State.Pid}}', cid).stdout.trim());
+    t.ok(pid > 0, `the container's init has host pid ${pid}`);
+    const calls = (cmd: string) => callsOf(rt.calls(), cmd, cid);
+    const status = () => p('inspect', '--format', '{{.State.Status}}', cid).stdout.trim();
+    const psStatus = () => new RegExp(`^${cid.slice(0, 12)} (.*)$`, 'm').exec(p('ps', '-a', '--format', '{{.ID}} {{.Status}}').stdout)?.[1];
+    // tsrun's own view (podman gives the runtime no --root: tsrun's default).
+    const tsrunStatus = () => {
+      const r = run([tsrunBin, 'state', cid]);
+      return r.status === 0 ? JSON.parse(r.stdout).status : `(tsrun state: ${r.stderr})`;
+    };
+    const cgroupTasks = () => hostCgroupFile(pid, 'pids', 'cgroup.procs').split('\n').filter(Boolean).length;
+
+    const plain = p('exec', cid, 'sh', '-c', 'echo out; echo err >&2; id -u; pwd; exit 7');
+    t.equal(plain.status, 7, `exec exits with the process's status: ${plain.stderr}`);
+    t.equal(plain.stdout, 'out\n0\n/\n', 'its output, as root in the image\'s working directory');
+    t.equal(plain.stderr, 'err\n', 'its stderr apart');
+    t.equal(calls('exec').length, 1, 'through tsrun exec');
+    t.match(calls('exec')[0] ?? '', / --process \S+ --detach /, 'with the --process file conmon writes, detached (conmon holds the stdio)');
+    t.equal(p('exec', cid, 'sh', '-c', 'kill -9 $$').status, 137, 'a process killed by SIGKILL: 137');
+    const input = run([...podman, 'exec', '-i', cid, 'sh', '-c', 'tr a-z A-Z'], { input: 'from stdin\n' });
+    t.equal(input.stdout, 'FROM STDIN\n', '-i: stdin reaches the process');
+    // podman maps runc's message wording to these statuses: tsrun's must match.
+    const missing = p('exec', cid, 'nosuchcmd');
+    t.equal(missing.status, 127, `a missing command: 127 (${missing.stderr.trim()})`);
+    t.match(missing.stderr, /executable file not found in \$PATH/);
+    t.equal(p('exec', cid, '/etc/passwd').status, 126, 'a file that is not executable: 126');
+    t.equal(p('exec', '-w', '/nonexistent', cid, 'pwd').status, 127, 'a missing working directory: 127');
+
+    const tty = inTerminal([...podman, 'exec', '-t', cid, 'sh', '-c', 'tty; sleep 0.3; exit 4']);
+    t.equal(tty.status, 4, `exec -t exits with the process's status: ${tty.stderr}`);
+    t.match(tty.stdout, /^\/dev\/pts\/\d+\r?$/m, 'a terminal');
+    t.ok(calls('exec').some((c) => / --tty --console-socket \S+ /.test(c)), 'from tsrun exec --tty --console-socket');
+
+    const who = p('exec', '-u', '1000', '-w', '/tmp', '-e', 'FOO=bar', cid, 'sh', '-c', 'echo "$(id -u):$(id -g) $PWD $FOO"');
+    t.equal(who.status, 0, who.stderr);
+    t.equal(who.stdout, '1000:1000 /tmp bar\n', '-u 1000 -w /tmp -e FOO=bar');
+    t.equal(p('exec', '-u', '1000', cid, 'sh', '-c', 'grep CapEff /proc/self/status').stdout, 'CapEff:\t0000000000000000\n', 'a non-root user keeps no effective capability');
+
+    const bg = p('exec', '-d', cid, 'sh', '-c', 'echo $$ > /tmp/bg; exec sleep 600');
+    t.equal(bg.status, 0, `exec -d: ${bg.stderr}`);
+    t.match(bg.stdout, /^[0-9a-f]{64}\n$/, 'prints the exec session id');
+    t.ok(await waitFor(() => /^\d+\n$/.test(p('exec', cid, 'cat', '/tmp/bg').stdout)), 'the detached process started');
+    await new Promise((r) => setTimeout(r, 300));
+    const alive = p('exec', cid, 'sh', '-c', 'kill -0 $(cat /tmp/bg) && cat /proc/$(cat /tmp/bg)/cmdline | tr "\\0" " "');
+    t.equal(alive.stdout, 'sleep 600 ', 'and it runs after podman exec -d returned');
+    t.equal(cgroupTasks(), 2, "the container's pids cgroup holds the init and the detached process");
+
+    const top = p('top', cid, 'pid', 'hpid', 'args');
+    t.equal(top.status, 0, top.stderr);
+    t.match(top.stdout, new RegExp(`^1\\s+${pid}\\s+sleep 1000\\s*$`, 'm'), 'top: the init, pid 1 in the container');
+    t.match(top.stdout, /^\d+\s+\d+\s+sleep 600\s*$/m, 'top: the detached exec');
+    t.equal(top.stdout.trim().split('\n').length, 3, 'and nothing else');
+
+    const freezer = () => hostCgroupFile(pid, 'freezer', 'freezer.state');
+    const paused = p('pause', cid);
+    t.equal(paused.status, 0, `pause: ${paused.stderr}`);
+    t.equal(calls('pause').length, 1, 'through tsrun pause');
+    t.equal(freezer(), 'FROZEN', "the container's freezer cgroup is frozen");
+    t.equal(tsrunStatus(), 'paused', 'tsrun state: paused');
+    t.equal(status(), 'paused', 'podman inspect: paused');
+    t.equal(psStatus(), 'Paused', 'podman ps -a: Paused');
+    t.match(p('exec', cid, 'true').stderr, /can only create exec sessions on running containers/, 'podman refuses exec while paused');
+    const unpaused = p('unpause', cid);
+    t.equal(unpaused.status, 0, `unpause: ${unpaused.stderr}`);
+    t.equal(calls('resume').length, 1, 'through tsrun resume');
+    t.equal(freezer(), 'THAWED', 'thawed');
+    t.equal(tsrunStatus(), 'running', 'tsrun state: running');
+    t.equal(status(), 'running', 'podman inspect: running');
+    t.match(psStatus(), /^Up /, 'podman ps -a: Up');
+    t.equal(p('exec', cid, 'echo', 'awake').stdout, 'awake\n', 'the container runs again');
+
+    t.equal(hostCgroupFile(pid, 'cpu', 'cpu.cfs_quota_us'), '-1', 'no CPU quota before the update');
+    t.not(hostCgroupFile(pid, 'memory', 'memory.limit_in_bytes'), '67108864', 'nor a 64m memory limit');
+    const upd = p('update', '--cpus', '0.5', '--memory', '64m', cid);
+    t.equal(upd.status, 0, `update: ${upd.stderr}`);
+    t.match(calls('update')[0] ?? '', /update --resources[= ]\S+ /, 'through tsrun update --resources');
+    t.equal(hostCgroupFile(pid, 'cpu', 'cpu.cfs_quota_us'), '50000', '--cpus 0.5 -> cpu.cfs_quota_us 50000');
+    t.equal(hostCgroupFile(pid, 'cpu', 'cpu.cfs_period_us'), '100000', '-> cpu.cfs_period_us 100000');
+    t.equal(hostCgroupFile(pid, 'memory', 'memory.limit_in_bytes'), '67108864', '--memory 64m -> memory.limit_in_bytes');
+    t.equal(p('exec', cid, 'echo', 'updated').stdout, 'updated\n', 'the container runs on');
+
+    // podman reads these from the cgroup podman asked tsrun to make (the
+    // spec's cgroupsPath): they are tsrun's only if tsrun made it there and
+    // put the exec'd process in it too.
+    const stats = p('stats', '--no-stream', '--format', 'json', cid);
+    t.equal(stats.status, 0, `stats --no-stream: ${stats.stderr}`);
+    let st: Record<string, string> = {};
+    try {
+      st = JSON.parse(stats.stdout)[0] ?? {};
+    } catch {
+      t.fail(`stats output is JSON: ${stats.stdout}`);
+    }
+    t.equal(st.pids, '2', 'stats: 2 pids (the init and the detached exec)');
+    const usage = /^([\d.]+)([kMG]?B) \/ /.exec(st.mem_usage ?? '');
+    t.ok(usage && Number(usage[1]) > 0, `stats: memory in use (${st.mem_usage})`);
+    t.match(st.cpu_time ?? '', /^[\d.]+(ms|s|µs)$/, `stats: CPU time (${st.cpu_time})`);
+
+    t.equal(p('rm', '--force', '--time', '0', cid).status, 0, 'rm --force');
+    t.equal(calls('delete').length, 1, 'through tsrun delete');
+    t.match(run([tsrunBin, 'state', cid]).stderr, /does not exist/, 'tsrun no longer knows the container');
+  });
+
+  t.test('containerd (ctr, runc shim): task exec, ps, pause, resume and metrics on a task tsrun runs', async (t) => {
+    if (!need(t, ['containerd', 'ctr', 'script'], 'containerd bsdutils')) return;
+    const { ctr, rt, runArgs } = await startContainerd(t);
+    const c = (...args: string[]) => run([...ctr, ...args]);
+    const id = uniqueId('ctr');
+    const d = c('run', '-d', ...runArgs, id, 'sleep', '1000');
+    t.equal(d.status, 0, d.stderr);
+    const taskLine = () => new RegExp(`^${id}\\s+(\\d+)\\s+(\\S+)`, 'm').exec(c('task', 'ls').stdout);
+    const pid = Number(taskLine()?.[1]);
+    t.ok(pid > 0, `the task's init has host pid ${pid}`);
+    const calls = (cmd: string) => callsOf(rt.calls(), cmd, id);
+    const tsrunStatus = () => {
+      const r = run([tsrunBin, '--root', shimRuntimeRoot, 'state', id]);
+      return r.status === 0 ? JSON.parse(r.stdout).status : `(tsrun state: ${r.stderr})`;
+    };
+
+    const plain = c('task', 'exec', '--exec-id', 'plain', id, 'sh', '-c', 'echo out; echo err >&2; exit 9');
+    t.equal(plain.status, 9, `task exec exits with the process's status: ${plain.stderr}`);
+    t.equal(plain.stdout, 'out\n', 'its output');
+    t.equal(plain.stderr, 'err\n', 'its stderr apart');
+    t.equal(calls('exec').length, 1, 'through tsrun exec');
+    t.match(calls('exec')[0] ?? '', / exec --process \S+ --detach --pid-file \S+ /, "as the shim runs runc's exec");
+    const missing = c('task', 'exec', '--exec-id', 'missing', id, 'nosuchcmd');
+    t.equal(missing.status, 1, 'a missing command fails');
+    t.match(missing.stderr, /OCI runtime exec failed: .*executable file not found in \$PATH/, "with the runtime's message");
+
+    // The sleep lets ctr's resize land while the process lives (a process
+    // that exits at once makes ctr log a resize error, with runc too).
+    const tty = inTerminal([...ctr, 'task', 'exec', '-t', '--exec-id', 'tty', id, 'sh', '-c', 'tty; sleep 0.3; exit 3']);
+    t.equal(tty.status, 3, `task exec -t exits with the process's status: ${tty.stderr}`);
+    t.match(tty.stdout, /^\/dev\/pts\/\d+\r?$/m, 'a terminal');
+    t.ok(calls('exec').some((c) => / --console-socket \S+ /.test(c)), 'from tsrun exec --console-socket');
+
+    const bg = c('task', 'exec', '--detach', '--exec-id', 'bg', id, 'sleep', '600');
+    t.equal(bg.status, 0, bg.stderr);
+    const ps = c('task', 'ps', id);
+    t.equal(ps.status, 0, ps.stderr);
+    t.ok(calls('ps').some((c) => / ps --format json /.test(c)), 'task ps: through tsrun ps --format json');
+    t.match(ps.stdout, new RegExp(`^${pid}\\s+-\\s*$`, 'm'), 'task ps: the init');
+    const bgPid = Number(/^(\d+)\s+&ProcessDetails\{ExecID:bg,/m.exec(ps.stdout)?.[1]);
+    t.ok(bgPid > 0, `task ps: the detached exec, known to the shim by its pid file (${bgPid})`);
+    t.equal(ps.stdout.trim().split('\n').length, 3, 'and nothing else');
+    if (bgPid) t.equal(readFileSync(`/proc/${bgPid}/cmdline`, 'utf8'), 'sleep\x00600\x00', 'that pid is the sleep');
+
+    const freezer = () => hostCgroupFile(pid, 'freezer', 'freezer.state');
+    const paused = c('task', 'pause', id);
+    t.equal(paused.status, 0, `task pause: ${paused.stderr}`);
+    t.equal(calls('pause').length, 1, 'through tsrun pause');
+    t.equal(taskLine()?.[2], 'PAUSED', 'task ls: PAUSED');
+    t.equal(freezer(), 'FROZEN', "the task's freezer cgroup is frozen");
+    t.equal(tsrunStatus(), 'paused', 'tsrun state: paused');
+    t.match(c('task', 'exec', '--exec-id', 'frozen', id, 'true').stderr, /cannot exec in a paused state/, 'the shim refuses exec while paused');
+    const resumed = c('task', 'resume', id);
+    t.equal(resumed.status, 0, `task resume: ${resumed.stderr}`);
+    t.equal(calls('resume').length, 1, 'through tsrun resume');
+    t.equal(taskLine()?.[2], 'RUNNING', 'task ls: RUNNING');
+    t.equal(freezer(), 'THAWED', 'thawed');
+    t.equal(tsrunStatus(), 'running', 'tsrun state: running');
+    t.equal(c('task', 'exec', '--exec-id', 'awake', id, 'echo', 'awake').stdout, 'awake\n', 'the task runs again');
+
+    // The shim reads these from the task's cgroups, found through its init:
+    // tsrun's cgroups, holding the detached exec too.
+    const m = c('task', 'metrics', '--format', 'json', id);
+    t.equal(m.status, 0, `task metrics: ${m.stderr}`);
+    let metrics: any = {};
+    try {
+      metrics = JSON.parse(m.stdout);
+    } catch {
+      t.fail(`metrics are JSON: ${m.stdout}`);
+    }
+    t.equal(metrics.pids?.current, 2, 'metrics: 2 pids (the init and the detached exec)');
+    t.ok(metrics.memory?.usage?.usage > 0, `metrics: memory usage (${metrics.memory?.usage?.usage})`);
+    t.ok(metrics.cpu?.usage?.total > 0, `metrics: CPU time (${metrics.cpu?.usage?.total})`);
+    const table = c('task', 'metrics', id);
+    t.match(table.stdout, /^memory\.usage_in_bytes\s+[1-9]\d*\s*$/m, 'the table: memory.usage_in_bytes');
+    t.match(table.stdout, /^pids\.current\s+2\s*$/m, 'the table: pids.current');
+
+    t.equal(c('task', 'kill', '--signal', 'KILL', id).status, 0);
+    t.ok(await waitFor(() => taskLine()?.[2] === 'STOPPED'), 'stopped after kill');
+    t.equal(c('task', 'delete', id).status, 0);
+    t.equal(c('container', 'delete', id).status, 0);
+    t.ok(calls('delete').length >= 1, `through tsrun delete: ${calls('delete').join('; ')}`);
+    t.same(run([tsrunBin, '--root', shimRuntimeRoot, 'list', '-q']).stdout, '', 'no container left behind');
+  });
 }
