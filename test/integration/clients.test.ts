@@ -339,8 +339,10 @@ if (requireRoot(t)) {
     if (!need(t, ['containerd', 'ctr', 'script'], 'containerd bsdutils')) return;
     const { ctr, rt, runArgs } = await startContainerd(t);
     const c = (...args: string[]) => run([...ctr, ...args]);
+    // ctr's spec without an image has no PATH: programs by their path, so
+    // that runc 1.1 (which then finds nothing) would run them too.
     const id = uniqueId('ctr');
-    const d = c('run', '-d', ...runArgs, id, 'sleep', '1000');
+    const d = c('run', '-d', ...runArgs, id, '/bin/sleep', '1000');
     t.equal(d.status, 0, d.stderr);
     const taskLine = () => new RegExp(`^${id}\\s+(\\d+)\\s+(\\S+)`, 'm').exec(c('task', 'ls').stdout);
     const pid = Number(taskLine()?.[1]);
@@ -351,7 +353,7 @@ if (requireRoot(t)) {
       return r.status === 0 ? JSON.parse(r.stdout).status : `(tsrun state: ${r.stderr})`;
     };
 
-    const plain = c('task', 'exec', '--exec-id', 'plain', id, 'sh', '-c', 'echo out; echo err >&2; exit 9');
+    const plain = c('task', 'exec', '--exec-id', 'plain', id, '/bin/sh', '-c', 'echo out; echo err >&2; exit 9');
     t.equal(plain.status, 9, `task exec exits with the process's status: ${plain.stderr}`);
     t.equal(plain.stdout, 'out\n', 'its output');
     t.equal(plain.stderr, 'err\n', 'its stderr apart');
@@ -363,12 +365,12 @@ if (requireRoot(t)) {
 
     // The sleep lets ctr's resize land while the process lives (a process
     // that exits at once makes ctr log a resize error, with runc too).
-    const tty = inTerminal([...ctr, 'task', 'exec', '-t', '--exec-id', 'tty', id, 'sh', '-c', 'tty; sleep 0.3; exit 3']);
+    const tty = inTerminal([...ctr, 'task', 'exec', '-t', '--exec-id', 'tty', id, '/bin/sh', '-c', 'tty; sleep 0.3; exit 3']);
     t.equal(tty.status, 3, `task exec -t exits with the process's status: ${tty.stderr}`);
     t.match(tty.stdout, /^\/dev\/pts\/\d+\r?$/m, 'a terminal');
     t.ok(calls('exec').some((c) => / --console-socket \S+ /.test(c)), 'from tsrun exec --console-socket');
 
-    const bg = c('task', 'exec', '--detach', '--exec-id', 'bg', id, 'sleep', '600');
+    const bg = c('task', 'exec', '--detach', '--exec-id', 'bg', id, '/bin/sleep', '600');
     t.equal(bg.status, 0, bg.stderr);
     const ps = c('task', 'ps', id);
     t.equal(ps.status, 0, ps.stderr);
@@ -377,7 +379,7 @@ if (requireRoot(t)) {
     const bgPid = Number(/^(\d+)\s+&ProcessDetails\{ExecID:bg,/m.exec(ps.stdout)?.[1]);
     t.ok(bgPid > 0, `task ps: the detached exec, known to the shim by its pid file (${bgPid})`);
     t.equal(ps.stdout.trim().split('\n').length, 3, 'and nothing else');
-    if (bgPid) t.equal(readFileSync(`/proc/${bgPid}/cmdline`, 'utf8'), 'sleep\x00600\x00', 'that pid is the sleep');
+    if (bgPid) t.equal(readFileSync(`/proc/${bgPid}/cmdline`, 'utf8'), '/bin/sleep\x00600\x00', 'that pid is the sleep');
 
     const freezer = () => hostCgroupFile(pid, 'freezer', 'freezer.state');
     const paused = c('task', 'pause', id);
@@ -386,14 +388,14 @@ if (requireRoot(t)) {
     t.equal(taskLine()?.[2], 'PAUSED', 'task ls: PAUSED');
     t.equal(freezer(), 'FROZEN', "the task's freezer cgroup is frozen");
     t.equal(tsrunStatus(), 'paused', 'tsrun state: paused');
-    t.match(c('task', 'exec', '--exec-id', 'frozen', id, 'true').stderr, /cannot exec in a paused state/, 'the shim refuses exec while paused');
+    t.match(c('task', 'exec', '--exec-id', 'frozen', id, '/bin/true').stderr, /cannot exec in a paused state/, 'the shim refuses exec while paused');
     const resumed = c('task', 'resume', id);
     t.equal(resumed.status, 0, `task resume: ${resumed.stderr}`);
     t.equal(calls('resume').length, 1, 'through tsrun resume');
     t.equal(taskLine()?.[2], 'RUNNING', 'task ls: RUNNING');
     t.equal(freezer(), 'THAWED', 'thawed');
     t.equal(tsrunStatus(), 'running', 'tsrun state: running');
-    t.equal(c('task', 'exec', '--exec-id', 'awake', id, 'echo', 'awake').stdout, 'awake\n', 'the task runs again');
+    t.equal(c('task', 'exec', '--exec-id', 'awake', id, '/bin/echo', 'awake').stdout, 'awake\n', 'the task runs again');
 
     // The shim reads these from the task's cgroups, found through its init:
     // tsrun's cgroups, holding the detached exec too.
