@@ -7,6 +7,10 @@
 // Both also pass linux.resources from their flags: the values are read
 // back from the container's v1 cgroup files (this host is v1 hybrid) and
 // the pids limit and device allowlist are shown to be enforced.
+// Then the commands on a live container (exec, ps/top, pause/resume,
+// update, stats/metrics), read back from tsrun's state and cgroups; with
+// runc in tsrun's place only the checks of tsrun's own state fail.
+// The setup and teardowns are in test/helpers/clients.ts.
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import {
