@@ -63,9 +63,9 @@ int console_target() {
 
 }  // namespace
 
-int setup_console(const Record &r) {
-  int sock = static_cast<int>(fu64(r, 0));
-  unsigned rows = static_cast<unsigned>(fu64(r, 1)), cols = static_cast<unsigned>(fu64(r, 2));
+int setup_console(const proto::ConsoleRec &r) {
+  int sock = r.socket();
+  unsigned rows = static_cast<unsigned>(r.rows()), cols = static_cast<unsigned>(r.cols());
   int master = open_in_root("/dev/pts/ptmx", O_RDWR | O_NOCTTY, RESOLVE_NO_SYMLINKS);
   if (master < 0) fail(errno, "open /dev/pts/ptmx (a terminal needs a devpts mount on /dev/pts)");
   struct statfs sfs;
@@ -81,7 +81,7 @@ int setup_console(const Record &r) {
     if (ioctl(slave, TIOCSWINSZ, &ws) < 0) fail(errno, "set console size");
   }
   // The init's terminal is the container's console; an exec'd process's is its own.
-  if (fu64(r, 3)) {
+  if (r.bind_dev_console()) {
     int target = console_target();
     int tree = sys_open_tree(slave, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
     if (tree < 0) fail(errno, "clone pty slave");

@@ -12,22 +12,22 @@
 #include "init.h"
 
 void run_hook(const Plan &plan) {
-  const Record *exec = nullptr;
+  const Record *rec = nullptr;
   for (size_t i = 0; i < plan.n; i++) {
     const Record &r = plan.recs[i];
-    if (r.tag == proto::T_HOOK_EXEC) exec = &r;
+    if (r.tag == proto::T_HOOK_EXEC) rec = &r;
   }
-  if (!exec) fail(EINVAL, "no hook to run");
-  g_ref = exec->ref;
+  if (!rec) fail(EINVAL, "no hook to run");
+  proto::HookExecRec exec(*rec);
+  g_ref = exec.ref();
   // Errors from here on are the hook's own failure: say them on stderr.
   close(g_sync);
   g_sync = -1;
   close_range(3, ~0U, 0);
   if (chdir("/") < 0) fail(errno, "chdir /");
-  uint32_t argc = static_cast<uint32_t>(fu64(*exec, 1));
-  char **argv = fstrv(*exec, 2, argc);
-  char **envp = fstrv(*exec, 2 + argc, exec->count - 2 - argc);
-  const char *path = fstr(*exec, 0);
+  char **argv = exec.args().vec();
+  char **envp = exec.env().vec();
+  const char *path = exec.path();
   execve(path, argv, envp);
   fail(errno, "exec hook %s", path);
 }

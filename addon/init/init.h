@@ -15,18 +15,6 @@
 
 #include "protocol.h"
 
-struct Field {
-  const char *s;  // NUL-terminated copy
-  uint32_t len;
-};
-
-struct Record {
-  uint32_t tag;
-  uint32_t ref;
-  uint32_t count;
-  const Field *f;
-};
-
 struct Plan {
   const Record *recs;
   size_t n;
@@ -44,12 +32,7 @@ void expect_ack();
 
 // plan.cc
 Plan parse_plan(const uint8_t *buf, uint32_t len);
-const char *fstr(const Record &r, uint32_t i);
-// Fields [first, first + n) as a NULL-terminated vector for execve, with
-// `spare` more NULL slots before the terminator for the caller to fill.
-char **fstrv(const Record &r, uint32_t first, uint32_t n, uint32_t spare = 0);
-uint64_t fu64(const Record &r, uint32_t i);
-int64_t fi64(const Record &r, uint32_t i);
+// Every record is checked against its shape (check_record) as it is parsed.
 
 // namespaces.cc: stage 0. Returns only in the process that becomes the init
 // (or, for a hook, the process that execs it: there the intermediate
@@ -71,7 +54,7 @@ int root_fd();
 int open_in_root(const char *path, int flags, uint64_t extra_resolve);
 
 // console.cc: the pseudo-terminal (returns the slave fd, or -1 without one).
-int setup_console(const Record &r);
+int setup_console(const proto::ConsoleRec &r);
 
 // process.cc: user, capabilities, rlimits...; execs. The container's
 // init waits for start (and runs startContainer hooks) before its execve;

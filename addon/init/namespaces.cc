@@ -42,10 +42,10 @@ void write_time_offsets(const Record *const *offsets, int n) {
   char buf[1024];
   size_t len = 0;
   for (int i = 0; i < n; i++) {
-    const Record &r = *offsets[i];
-    g_ref = r.ref;
-    int w = snprintf(buf + len, sizeof buf - len, "%s %lld %llu\n", fstr(r, 0),
-                     static_cast<long long>(fi64(r, 1)), static_cast<unsigned long long>(fu64(r, 2)));
+    proto::TimeOffsetRec o(*offsets[i]);
+    g_ref = o.ref();
+    int w = snprintf(buf + len, sizeof buf - len, "%s %lld %llu\n", o.clock(),
+                     static_cast<long long>(o.secs()), static_cast<unsigned long long>(o.nanosecs()));
     if (w < 0 || static_cast<size_t>(w) >= sizeof buf - len) fail(E2BIG, "time offsets");
     len += static_cast<size_t>(w);
   }
@@ -80,8 +80,9 @@ void enter_namespaces(const Plan &plan, bool hook) {
     g_ref = r.ref;
     switch (r.tag) {
       case proto::T_NS_JOIN: {
-        int flag = static_cast<int>(fu64(r, 0));
-        const char *path = fstr(r, 1);
+        proto::NsJoinRec j(r);
+        int flag = static_cast<int>(j.flag());
+        const char *path = j.path();
         if (njoins == 8) fail(EINVAL, "too many namespaces to join");
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) fail(errno, "open namespace %s", path);
@@ -92,7 +93,7 @@ void enter_namespaces(const Plan &plan, bool hook) {
         break;
       }
       case proto::T_NS_NEW:
-        new_flags |= static_cast<int>(fu64(r, 0));
+        new_flags |= static_cast<int>(proto::NsNewRec(r).flags());
         new_ref = r.ref;
         break;
       case proto::T_TIME_OFFSET:
@@ -106,8 +107,11 @@ void enter_namespaces(const Plan &plan, bool hook) {
       case proto::T_JOIN_ROOT:
         // Opened, like the namespace files, before any setns changes what
         // paths mean. The init's root is the container's, pivoted or not.
-        join_root = open(fstr(r, 0), O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (join_root < 0) fail(errno, "open %s", fstr(r, 0));
+      {
+        const char *path = proto::JoinRootRec(r).path();
+        join_root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (join_root < 0) fail(errno, "open %s", path);
+      }
         join_root_ref = r.ref;
         break;
       default:

@@ -37,23 +37,49 @@ Plan parse_plan(const uint8_t *buf, uint32_t len) {
       p += flen;
     }
     r.f = f;
+    check_record(r, r.tag);
   }
   return Plan{recs, n};
 }
 
-const char *fstr(const Record &r, uint32_t i) {
-  if (i >= r.count) {
-    g_ref = r.ref;
-    fail(EINVAL, "malformed plan record %u", r.tag);
-  }
-  return r.f[i].s;
+// The record's name in errors: its tag name, or its number when unknown.
+static void fail_record(const Record &r, const char *what) __attribute__((noreturn));
+static void fail_record(const Record &r, const char *what) {
+  g_ref = r.ref;
+  const proto::RecordShape *s = proto::shape_of(r.tag);
+  if (s) fail(EINVAL, "%s plan record %s", what, s->name);
+  fail(EINVAL, "%s plan record %u", what, r.tag);
 }
 
-char **fstrv(const Record &r, uint32_t first, uint32_t n, uint32_t spare) {
-  if (first > r.count || n > r.count - first) {
+void check_record(const Record &r, uint32_t tag) {
+  const proto::RecordShape *s = proto::shape_of(r.tag);
+  // A tag this init does not know is refused, never skipped: it would be
+  // an instruction silently not carried out.
+  if (!s) {
     g_ref = r.ref;
-    fail(EINVAL, "malformed plan record %u", r.tag);
+    fail(EINVAL, "unknown plan record tag %u", r.tag);
   }
+  if (r.tag != tag) fail_record(r, "unexpected");
+  if (r.count < s->scalars) fail_record(r, "malformed");
+  uint32_t at = s->scalars;
+  for (uint32_t k = 0; k < s->counted; k++) {
+    if (at >= r.count) fail_record(r, "malformed");
+    uint64_t n = fu64(r, at++);
+    if (n > r.count - at) fail_record(r, "malformed");
+    at += static_cast<uint32_t>(n);
+  }
+  if (!s->tail && at != r.count) fail_record(r, "malformed");
+}
+
+const Field &ffield(const Record &r, uint32_t i) {
+  if (i >= r.count) fail_record(r, "malformed");
+  return r.f[i];
+}
+
+const char *fstr(const Record &r, uint32_t i) { return ffield(r, i).s; }
+
+char **fstrv(const Record &r, uint32_t first, uint32_t n, uint32_t spare) {
+  if (first > r.count || n > r.count - first) fail_record(r, "malformed");
   char **v = static_cast<char **>(calloc(n + spare + 1, sizeof(char *)));
   if (!v) fail(ENOMEM, "allocate an argument vector");
   for (uint32_t i = 0; i < n; i++) v[i] = const_cast<char *>(r.f[first + i].s);
@@ -65,10 +91,7 @@ uint64_t fu64(const Record &r, uint32_t i) {
   char *e;
   errno = 0;
   unsigned long long v = strtoull(s, &e, 10);
-  if (errno || *e || !*s) {
-    g_ref = r.ref;
-    fail(EINVAL, "malformed number in plan record %u", r.tag);
-  }
+  if (errno || *e || !*s) fail_record(r, "malformed number in");
   return v;
 }
 
@@ -77,9 +100,6 @@ int64_t fi64(const Record &r, uint32_t i) {
   char *e;
   errno = 0;
   long long v = strtoll(s, &e, 10);
-  if (errno || *e || !*s) {
-    g_ref = r.ref;
-    fail(EINVAL, "malformed number in plan record %u", r.tag);
-  }
+  if (errno || *e || !*s) fail_record(r, "malformed number in");
   return v;
 }

@@ -68,9 +68,9 @@ Proc collect(const Plan &plan) {
       case proto::T_PERSONALITY: p.personality = &r; break;
       case proto::T_SCHEDULER: p.scheduler = &r; break;
       case proto::T_IOPRIO: p.ioprio = &r; break;
-      case proto::T_EXEC_FIFO: p.fifo = static_cast<int>(fu64(r, 0)); break;
-      case proto::T_START_REPORT: p.report = static_cast<int>(fu64(r, 0)); break;
-      case proto::T_PRESERVE_FDS: p.preserve = static_cast<int>(fu64(r, 0)); break;
+      case proto::T_EXEC_FIFO: p.fifo = proto::ExecFifoRec(r).fifo(); break;
+      case proto::T_START_REPORT: p.report = proto::StartReportRec(r).fifo(); break;
+      case proto::T_PRESERVE_FDS: p.preserve = static_cast<int>(proto::PreserveFdsRec(r).count()); break;
       default: break;
     }
   }
@@ -95,13 +95,13 @@ void close_from(int from, const int *keep, int nkeep) {
 
 // `field`: after the handshake, errors are plain text that must name the
 // field themselves (before it, g_ref does).
-void load_seccomp(const Record &r, const char *field = "") {
-  const Field &prog = r.f[0];
-  if (r.count < 2 || prog.len == 0 || prog.len % sizeof(struct sock_filter) != 0) fail(EINVAL, "malformed seccomp program");
+void load_seccomp(const proto::SeccompRec &r, const char *field = "") {
+  const Field &prog = r.program();
+  if (prog.len == 0 || prog.len % sizeof(struct sock_filter) != 0) fail(EINVAL, "malformed seccomp program");
   struct sock_fprog fprog;
   fprog.len = static_cast<unsigned short>(prog.len / sizeof(struct sock_filter));
   fprog.filter = reinterpret_cast<struct sock_filter *>(const_cast<char *>(prog.s));
-  unsigned flags = static_cast<unsigned>(fu64(r, 1));
+  unsigned flags = static_cast<unsigned>(r.flags());
   if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fprog) < 0) fail(errno, "%sload seccomp filter", field);
 }
 
@@ -125,8 +125,8 @@ void drop_bounding(uint64_t keep) {
   }
 }
 
-void apply_caps(const Record &r) {
-  uint64_t eff = fu64(r, 1), perm = fu64(r, 2), inh = fu64(r, 3), amb = fu64(r, 4);
+void apply_caps(const proto::CapsRec &r) {
+  uint64_t eff = r.effective(), perm = r.permitted(), inh = r.inheritable(), amb = r.ambient();
   struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
   struct __user_cap_data_struct data[2] = {};
   data[0].effective = static_cast<uint32_t>(eff);
@@ -143,12 +143,13 @@ void apply_caps(const Record &r) {
   }
 }
 
-void set_user(const Record &r) {
-  uid_t uid = static_cast<uid_t>(fu64(r, 0));
-  gid_t gid = static_cast<gid_t>(fu64(r, 1));
-  size_t ngroups = r.count - 2;
+void set_user(const proto::UserRec &r) {
+  uid_t uid = static_cast<uid_t>(r.uid());
+  gid_t gid = static_cast<gid_t>(r.gid());
+  const FieldList &extra = r.additional_gids();
+  size_t ngroups = extra.n;
   gid_t *groups = static_cast<gid_t *>(calloc(ngroups ? ngroups : 1, sizeof(gid_t)));
-  for (size_t i = 0; i < ngroups; i++) groups[i] = static_cast<gid_t>(fu64(r, static_cast<uint32_t>(i + 2)));
+  for (uint32_t i = 0; i < extra.n; i++) groups[i] = static_cast<gid_t>(extra.u64(i));
   // In a user namespace with setgroups denied (one made for an unprivileged
   // user, say) the groups cannot change: fine when none were asked for.
   if (setgroups(ngroups, groups) < 0 && !(errno == EPERM && ngroups == 0)) fail(errno, "setgroups");
@@ -241,7 +242,7 @@ const char *resolve_program(const char *file, char **env) {
 
 // process.scheduler: sched_setattr(2), which covers every policy the spec
 // names, with the nice value, priority, deadline parameters and flags.
-void set_scheduler(const Record &r) {
+void set_scheduler(const proto::SchedulerRec &r) {
   struct {
     uint32_t size;
     uint32_t policy;
@@ -253,13 +254,13 @@ void set_scheduler(const Record &r) {
     uint64_t period;
   } attr = {};
   attr.size = sizeof attr;
-  attr.policy = static_cast<uint32_t>(fu64(r, 0));
-  attr.flags = fu64(r, 1);
-  attr.nice = static_cast<int32_t>(fi64(r, 2));
-  attr.priority = static_cast<uint32_t>(fu64(r, 3));
-  attr.runtime = fu64(r, 4);
-  attr.deadline = fu64(r, 5);
-  attr.period = fu64(r, 6);
+  attr.policy = static_cast<uint32_t>(r.policy());
+  attr.flags = r.flags();
+  attr.nice = static_cast<int32_t>(r.nice());
+  attr.priority = static_cast<uint32_t>(r.priority());
+  attr.runtime = r.runtime();
+  attr.deadline = r.deadline();
+  attr.period = r.period();
   if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0) fail(errno, "sched_setattr");
 }
 
@@ -267,38 +268,38 @@ void set_scheduler(const Record &r) {
 
 void finalize_process(const Plan &plan, int console, ProcessKind kind) {
   Proc p = collect(plan);
-  if (!p.args || p.args->count == 0) fail(EINVAL, "process.args is empty");
+  if (!p.args || proto::ArgsRec(*p.args).args().n == 0) fail(EINVAL, "process.args is empty");
   bool joined = kind == ProcessKind::Joined;
   if (joined && (p.fifo >= 0 || p.report >= 0)) fail(EINVAL, "a joined process has no start to wait for");
   if (!joined && p.fifo < 0) fail(EINVAL, "no exec fifo in the init's plan");
 
   if (p.personality) {
     g_ref = p.personality->ref;
-    if (personality(static_cast<unsigned long>(fu64(*p.personality, 0))) < 0) fail(errno, "personality");
+    if (personality(static_cast<unsigned long>(proto::PersonalityRec(*p.personality).persona())) < 0) fail(errno, "personality");
   }
   // Scheduling and I/O priority may need CAP_SYS_NICE / CAP_SYS_ADMIN:
   // set while the init still has them; the program inherits them.
   if (p.scheduler) {
     g_ref = p.scheduler->ref;
-    set_scheduler(*p.scheduler);
+    set_scheduler(proto::SchedulerRec(*p.scheduler));
   }
   if (p.ioprio) {
     g_ref = p.ioprio->ref;
-    if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, static_cast<int>(fu64(*p.ioprio, 0))) < 0) fail(errno, "ioprio_set");
+    if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, static_cast<int>(proto::IoprioRec(*p.ioprio).value())) < 0) fail(errno, "ioprio_set");
   }
   for (int i = 0; i < p.nrlimits; i++) {
-    const Record &r = *p.rlimits[i];
-    g_ref = r.ref;
-    struct rlimit rl = {fu64(r, 1), fu64(r, 2)};
-    if (setrlimit(static_cast<__rlimit_resource_t>(fu64(r, 0)), &rl) < 0) fail(errno, "setrlimit");
+    proto::RlimitRec r(*p.rlimits[i]);
+    g_ref = r.ref();
+    struct rlimit rl = {r.soft(), r.hard()};
+    if (setrlimit(static_cast<__rlimit_resource_t>(r.resource()), &rl) < 0) fail(errno, "setrlimit");
   }
 
   // argv and envp, with HOME added when missing (read while the root fd is open)
-  uid_t uid = p.user ? static_cast<uid_t>(fu64(*p.user, 0)) : 0;
-  size_t nenv = p.env ? p.env->count : 0;
-  char **envp = p.env ? fstrv(*p.env, 0, p.env->count, 1) : static_cast<char **>(calloc(2, sizeof(char *)));
+  uid_t uid = p.user ? static_cast<uid_t>(proto::UserRec(*p.user).uid()) : 0;
+  size_t nenv = p.env ? proto::EnvRec(*p.env).env().n : 0;
+  char **envp = p.env ? proto::EnvRec(*p.env).env().vec(1) : static_cast<char **>(calloc(2, sizeof(char *)));
   if (!getenv_in(envp, "HOME")) envp[nenv] = home_of(uid);
-  char **argv = fstrv(*p.args, 0, p.args->count);
+  char **argv = proto::ArgsRec(*p.args).args().vec();
 
   // stdio: the terminal, or the ones tsrun was given (made blocking again:
   // libuv may have left O_NONBLOCK on the shared file description).
@@ -331,30 +332,30 @@ void finalize_process(const Plan &plan, int console, ProcessKind kind) {
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it now.
   if (p.seccomp && !p.no_new_privs) {
     g_ref = p.seccomp->ref;
-    load_seccomp(*p.seccomp);
+    load_seccomp(proto::SeccompRec(*p.seccomp));
   }
 
-  const char *cwd = p.cwd ? fstr(*p.cwd, 0) : "/";
+  const char *cwd = p.cwd ? proto::CwdRec(*p.cwd).path() : "/";
   if (p.cwd) g_ref = p.cwd->ref;
   bool in_cwd = chdir(cwd) == 0;  // as root first: the user may lack search rights on the way
   if (p.caps) {
     g_ref = p.caps->ref;
-    drop_bounding(fu64(*p.caps, 0));
+    drop_bounding(proto::CapsRec(*p.caps).bounding());
   }
   if (p.user) {
     g_ref = p.user->ref;
-    set_user(*p.user);
+    set_user(proto::UserRec(*p.user));
   }
   if (p.caps) {
     g_ref = p.caps->ref;
-    apply_caps(*p.caps);
+    apply_caps(proto::CapsRec(*p.caps));
   }
   if (p.cwd) g_ref = p.cwd->ref;
   if (!in_cwd && chdir(cwd) < 0) fail(errno, "chdir to cwd %s", cwd);
   // CVE-2024-21626: the working directory must be inside the container.
   char here[4096];
   if (!getcwd(here, sizeof here) || here[0] != '/') fail(EPERM, "cwd %s is outside the container", cwd);
-  umask(p.umask ? static_cast<mode_t>(fu64(*p.umask, 0)) : g_saved_umask);
+  umask(p.umask ? static_cast<mode_t>(proto::UmaskRec(*p.umask).mask()) : g_saved_umask);
 
   g_ref = p.args->ref;
   const char *program = resolve_program(argv[0], envp);
@@ -367,7 +368,7 @@ void finalize_process(const Plan &plan, int console, ProcessKind kind) {
     // sees it end when execve succeeds, or gets the error that stopped it.
     if (p.seccomp && p.no_new_privs) {
       g_ref = p.seccomp->ref;
-      load_seccomp(*p.seccomp);
+      load_seccomp(proto::SeccompRec(*p.seccomp));
       g_ref = p.args->ref;
     }
     execve(program, argv, envp);
@@ -396,7 +397,7 @@ void finalize_process(const Plan &plan, int console, ProcessKind kind) {
   // but the final execve (and what startContainer hooks need, which run
   // under it as the container's processes).
   if (p.seccomp && p.no_new_privs) {
-    load_seccomp(*p.seccomp, "linux.seccomp: ");
+    load_seccomp(proto::SeccompRec(*p.seccomp), "linux.seccomp: ");
   }
   run_start_hooks(plan);
   execve(program, argv, envp);

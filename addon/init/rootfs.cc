@@ -162,9 +162,9 @@ void make_parent_private(const char *rootfs) {
   if (mount(nullptr, path, nullptr, MS_PRIVATE, nullptr) < 0) fail(errno, "make %s private", path);
 }
 
-void do_root(const Record &r) {
-  const char *rootfs = fstr(r, 0);
-  unsigned long propagation = fu64(r, 1);
+void do_root(const proto::RootRec &r) {
+  const char *rootfs = r.rootfs();
+  unsigned long propagation = r.propagation();
   if (mount(nullptr, "/", nullptr, propagation, nullptr) < 0) fail(errno, "set propagation of /");
   make_parent_private(rootfs);
   if (mount(rootfs, rootfs, nullptr, MS_BIND | MS_REC, nullptr) < 0) fail(errno, "bind rootfs %s", rootfs);
@@ -172,10 +172,10 @@ void do_root(const Record &r) {
   if (g_root < 0) fail(errno, "open rootfs %s", rootfs);
 }
 
-void do_mount(const Record &r) {
-  const char *source = fstr(r, 0), *dest = fstr(r, 1), *fstype = fstr(r, 2);
-  unsigned long flags = fu64(r, 3);
-  const char *data = fstr(r, 4);
+void do_mount(const proto::MountRec &r) {
+  const char *source = r.source(), *dest = r.dest(), *fstype = r.fstype();
+  unsigned long flags = r.flags();
+  const char *data = r.data();
   // CVE-2019-16884 / CVE-2023-27561: procfs and sysfs only on a real directory.
   bool kernel_fs = strcmp(fstype, "proc") == 0 || strcmp(fstype, "sysfs") == 0;
   if (kernel_fs && dest_is_symlink(dest)) fail(ELOOP, "%s mount destination %s is a symlink", fstype, dest);
@@ -190,9 +190,9 @@ void do_mount(const Record &r) {
     fail(errno, "mount %s on %s", fstype, dest);
   }
   close(fd);
-  after_mount(dest, fu64(r, 5), fu64(r, 6), fu64(r, 7));
+  after_mount(dest, r.rattr_set(), r.rattr_clear(), r.propagation());
   // Attributes of the new mount itself (a read-only tmpfs).
-  uint64_t attrs = r.count > 8 ? fu64(r, 8) : 0;
+  uint64_t attrs = r.attr_set();
   if (attrs) {
     int m = open_in_root(dest, O_PATH, 0);
     if (m < 0) fail(errno, "reopen %s", dest);
@@ -201,10 +201,10 @@ void do_mount(const Record &r) {
   }
 }
 
-void do_bind(const Record &r) {
-  const char *source = fstr(r, 0), *dest = fstr(r, 1);
-  bool recursive = fu64(r, 2) != 0;
-  uint64_t set = fu64(r, 3), clr = fu64(r, 4), rset = fu64(r, 5), rclr = fu64(r, 6);
+void do_bind(const proto::BindRec &r) {
+  const char *source = r.source(), *dest = r.dest();
+  bool recursive = r.recursive();
+  uint64_t set = r.attr_set(), clr = r.attr_clear(), rset = r.rattr_set(), rclr = r.rattr_clear();
   int tree = sys_open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
   if (tree < 0) fail(errno, "bind source %s", source);
   struct stat st;
@@ -217,11 +217,11 @@ void do_bind(const Record &r) {
   attach(tree, fd, dest);
   close(tree);
   close(fd);
-  after_mount(dest, 0, 0, fu64(r, 7));
+  after_mount(dest, 0, 0, r.propagation());
 }
 
-void do_mkdev(const Record &r) {
-  const char *path = fstr(r, 0), *type = fstr(r, 1), *host = fstr(r, 7);
+void do_mkdev(const proto::MkdevRec &r) {
+  const char *path = r.path(), *type = r.type(), *host = r.host_path();
   if (*host) {
     // In a user namespace mknod is not allowed: bind the host's node.
     int tree = sys_open_tree(AT_FDCWD, host, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
@@ -233,8 +233,8 @@ void do_mkdev(const Record &r) {
     return;
   }
   mode_t ftype = type[0] == 'b' ? S_IFBLK : type[0] == 'p' ? S_IFIFO : S_IFCHR;
-  dev_t dev = ftype == S_IFIFO ? 0 : makedev(fu64(r, 2), fu64(r, 3));
-  mode_t mode = static_cast<mode_t>(fu64(r, 4)) & 07777;
+  dev_t dev = ftype == S_IFIFO ? 0 : makedev(r.major(), r.minor());
+  mode_t mode = static_cast<mode_t>(r.mode()) & 07777;
   char parent[PATH_MAX], name[NAME_MAX + 1];
   split(path, parent, name);
   if (ensure(parent, 'd', 0) < 0) fail(errno, "create directory for %s", path);
@@ -248,16 +248,16 @@ void do_mkdev(const Record &r) {
     if ((st.st_mode & S_IFMT) != ftype || (ftype != S_IFIFO && st.st_rdev != dev))
       fail(EEXIST, "%s exists and is not the requested device", path);
   }
-  if (fchownat(pfd, name, static_cast<uid_t>(fu64(r, 5)), static_cast<gid_t>(fu64(r, 6)), AT_SYMLINK_NOFOLLOW) < 0)
+  if (fchownat(pfd, name, static_cast<uid_t>(r.uid()), static_cast<gid_t>(r.gid()), AT_SYMLINK_NOFOLLOW) < 0)
     fail(errno, "chown %s", path);
   close(pfd);
 }
 
-void do_symlink(const Record &r) {
-  const char *target = fstr(r, 0), *path = fstr(r, 1);
-  uint64_t mode = fu64(r, 2);  // 0: if absent, 1: replace, 2: only if the probe path exists
-  if (mode == 2) {
-    int t = open_in_root(fstr(r, 3), O_PATH, 0);
+void do_symlink(const proto::SymlinkRec &r) {
+  const char *target = r.target(), *path = r.path();
+  uint64_t when = r.when();
+  if (when == proto::SYMLINK_WHEN_IF_PROBE_EXISTS) {
+    int t = open_in_root(r.probe(), O_PATH, 0);
     if (t < 0) return;
     close(t);
   }
@@ -266,13 +266,13 @@ void do_symlink(const Record &r) {
   if (ensure(parent, 'd', 0) < 0) fail(errno, "create directory for %s", path);
   int pfd = open_in_root(parent, O_PATH | O_DIRECTORY, 0);
   if (pfd < 0) fail(errno, "open %s", parent);
-  if (mode == 1 && unlinkat(pfd, name, 0) < 0 && errno != ENOENT) fail(errno, "remove %s", path);
+  if (when == proto::SYMLINK_WHEN_REPLACE && unlinkat(pfd, name, 0) < 0 && errno != ENOENT) fail(errno, "remove %s", path);
   if (symlinkat(target, pfd, name) < 0 && errno != EEXIST) fail(errno, "symlink %s", path);
   close(pfd);
 }
 
-void do_pivot(const Record &r) {
-  bool no_pivot = fu64(r, 0) != 0;
+void do_pivot(const proto::PivotRec &r) {
+  bool no_pivot = r.no_pivot();
   if (fchdir(g_root) < 0) fail(errno, "enter rootfs");
   if (no_pivot) {
     if (mount(".", "/", nullptr, MS_MOVE, nullptr) < 0) fail(errno, "move rootfs to /");
@@ -293,21 +293,21 @@ void do_pivot(const Record &r) {
   }
   if (chdir("/") < 0) fail(errno, "chdir /");
   // rootfsPropagation, now that the rootfs is the root mount.
-  unsigned long propagation = r.count > 1 ? fu64(r, 1) : 0;
+  unsigned long propagation = r.propagation();
   if (propagation && mount(nullptr, "/", nullptr, propagation, nullptr) < 0) fail(errno, "set root propagation");
   close(g_root);
   g_root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (g_root < 0) fail(errno, "open new root");
 }
 
-void do_sysctl(const Record &r) {
+void do_sysctl(const proto::SysctlRec &r) {
   static int procsys = -1;
   if (procsys < 0) {
     procsys = open_in_root("/proc/sys", O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
     if (procsys < 0) fail(errno, "open /proc/sys");
     check_fs(procsys, PROC_SUPER_MAGIC, "/proc/sys");
   }
-  const char *rel = fstr(r, 0), *value = fstr(r, 1);
+  const char *rel = r.path(), *value = r.value();
   int fd = sys_openat2(procsys, rel, O_WRONLY | O_CLOEXEC, 0,
                        RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
   if (fd < 0) fail(errno, "open /proc/sys/%s", rel);
@@ -329,8 +329,8 @@ int null_device() {
   return fd;
 }
 
-void do_mask(const Record &r) {
-  const char *path = fstr(r, 0);
+void do_mask(const proto::MaskRec &r) {
+  const char *path = r.path();
   int fd = open_in_root(path, O_PATH, 0);
   if (fd < 0) {
     if (errno == ENOENT || errno == ENOTDIR) return;
@@ -351,8 +351,8 @@ void do_mask(const Record &r) {
   close(fd);
 }
 
-void do_readonly(const Record &r) {
-  const char *path = fstr(r, 0);
+void do_readonly(const proto::ReadonlyRec &r) {
+  const char *path = r.path();
   int fd = open_in_root(path, O_PATH, 0);
   if (fd < 0) {
     if (errno == ENOENT || errno == ENOTDIR) return;
@@ -381,8 +381,8 @@ void do_loopback() {
 
 // A session keyring of the container's own, so that it does not share the
 // host's keys. Kernels or seccomp profiles without keyctl are fine.
-void do_keyring(const Record &r) {
-  long id = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, fstr(r, 0));
+void do_keyring(const proto::KeyringRec &r) {
+  long id = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, r.name());
   if (id < 0) {
     if (errno == ENOSYS || errno == EPERM || errno == EACCES) return;
     fail(errno, "join a new session keyring");
@@ -403,8 +403,8 @@ int join_container(const Plan &plan) {
     const Record &r = plan.recs[i];
     g_ref = r.ref;
     switch (r.tag) {
-      case proto::T_KEYRING: do_keyring(r); break;
-      case proto::T_CONSOLE: console = setup_console(r); break;
+      case proto::T_KEYRING: do_keyring(proto::KeyringRec(r)); break;
+      case proto::T_CONSOLE: console = setup_console(proto::ConsoleRec(r)); break;
       default: break;
     }
   }
@@ -424,43 +424,49 @@ int setup_container(const Plan &plan) {
     g_ref = r.ref;
     switch (r.tag) {
       case proto::T_HOSTNAME: {
-        const char *h = fstr(r, 0);
+        const char *h = proto::HostnameRec(r).name();
         if (sethostname(h, strlen(h)) < 0) fail(errno, "sethostname");
         break;
       }
       case proto::T_DOMAINNAME: {
-        const char *d = fstr(r, 0);
+        const char *d = proto::DomainnameRec(r).name();
         if (setdomainname(d, strlen(d)) < 0) fail(errno, "setdomainname");
         break;
       }
       case proto::T_LOOPBACK: do_loopback(); break;
-      case proto::T_KEYRING: do_keyring(r); break;
-      case proto::T_ROOT: do_root(r); break;
-      case proto::T_MOUNT: do_mount(r); break;
-      case proto::T_BIND: do_bind(r); break;
-      case proto::T_MKDEV: do_mkdev(r); break;
-      case proto::T_SYMLINK: do_symlink(r); break;
+      case proto::T_KEYRING: do_keyring(proto::KeyringRec(r)); break;
+      case proto::T_ROOT: do_root(proto::RootRec(r)); break;
+      case proto::T_MOUNT: do_mount(proto::MountRec(r)); break;
+      case proto::T_BIND: do_bind(proto::BindRec(r)); break;
+      case proto::T_MKDEV: do_mkdev(proto::MkdevRec(r)); break;
+      case proto::T_SYMLINK: do_symlink(proto::SymlinkRec(r)); break;
       case proto::T_MKDIR:
         // Only what is missing is made. A path through a magic link
         // (/proc/self/fd/N, /proc/self/cwd) exists but is not resolved here
         // (ELOOP from RESOLVE_NO_MAGICLINKS), and nothing is made through
         // it: the chdir to the cwd, and the check that it is inside the
         // container (process.cc, CVE-2024-21626), decide about it.
-        if (ensure(fstr(r, 0), 'd', 0) < 0 && errno != ELOOP) fail(errno, "create directory %s", fstr(r, 0));
+      {
+        const char *path = proto::MkdirRec(r).path();
+        if (ensure(path, 'd', 0) < 0 && errno != ELOOP) fail(errno, "create directory %s", path);
         break;
+      }
       case proto::T_HOOKS:
-        send_msg(proto::MSG_HOOKS, fstr(r, 0), r.f[0].len);
+      {
+        const char *stage = proto::HooksRec(r).stage();
+        send_msg(proto::MSG_HOOKS, stage, static_cast<uint32_t>(strlen(stage)));
         expect_ack();
         break;
-      case proto::T_PIVOT: do_pivot(r); break;
-      case proto::T_CONSOLE: console = setup_console(r); break;
+      }
+      case proto::T_PIVOT: do_pivot(proto::PivotRec(r)); break;
+      case proto::T_CONSOLE: console = setup_console(proto::ConsoleRec(r)); break;
       case proto::T_ROOT_RO:
         if (sys_mount_setattr(g_root, "", AT_EMPTY_PATH, MOUNT_ATTR_RDONLY, 0, 0) < 0)
           fail(errno, "make the root read-only");
         break;
-      case proto::T_SYSCTL: do_sysctl(r); break;
-      case proto::T_READONLY: do_readonly(r); break;
-      case proto::T_MASK: do_mask(r); break;
+      case proto::T_SYSCTL: do_sysctl(proto::SysctlRec(r)); break;
+      case proto::T_READONLY: do_readonly(proto::ReadonlyRec(r)); break;
+      case proto::T_MASK: do_mask(proto::MaskRec(r)); break;
       default: break;
     }
   }

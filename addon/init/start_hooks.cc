@@ -122,13 +122,11 @@ int state_file(const char *state, size_t len) {
   return fd;
 }
 
-void run_one(const Record &r, uint32_t index, const char *state, size_t state_len) {
-  const char *path = fstr(r, 0);
-  uint64_t timeout_s = fu64(r, 1);
-  uint32_t argc = static_cast<uint32_t>(fu64(r, 2));
-  if (r.count < 3 + argc) report_failure(index, "malformed hook record");
-  char **argv = fstrv(r, 3, argc);
-  char **envp = fstrv(r, 3 + argc, r.count - 3 - argc);
+void run_one(const proto::StartHookRec &r, uint32_t index, const char *state, size_t state_len) {
+  const char *path = r.path();
+  uint64_t timeout_s = r.timeout();
+  char **argv = r.args().vec();
+  char **envp = r.env().vec();
 
   int in = state_file(state, state_len);
   if (in < 0) report_failure(index, "hook %s: state on stdin: %s", path, strerror(errno));
@@ -225,10 +223,11 @@ void run_start_hooks(const Plan &plan) {
   // init's pid as the container sees it (runc passes the same).
   char *json = nullptr;
   size_t json_len = 0;
-  if (state && state->count == 2) {
+  if (state) {
+    proto::HookStateRec s(*state);
     FILE *f = open_memstream(&json, &json_len);
     if (f) {
-      fprintf(f, "%s%d%s", fstr(*state, 0), static_cast<int>(getpid()), fstr(*state, 1));
+      fprintf(f, "%s%d%s", s.before_pid(), static_cast<int>(getpid()), s.after_pid());
       fclose(f);
     }
   }
@@ -238,7 +237,7 @@ void run_start_hooks(const Plan &plan) {
   for (size_t i = 0; i < plan.n; i++) {
     const Record &r = plan.recs[i];
     if (r.tag != proto::T_START_HOOK) continue;
-    run_one(r, index++, json, json_len);
+    run_one(proto::StartHookRec(r), index++, json, json_len);
   }
   free(json);
   report_ok();

@@ -1,75 +1,107 @@
-// The wire protocol with tsrun-init; the mirror of addon/init/protocol.h
-// (read its header comment). Change both together.
+// The wire protocol with tsrun-init. Tags, messages and each record's
+// named, typed fields come from one table, src/init/wire-protocol.json, from
+// which scripts/gen-protocol.js writes protocol-table.ts (used here) and
+// addon/init/protocol.h (tsrun-init's side).
 
 import { TsrunError } from '../errors';
+import { type RecordFields, type TagName, Tag, layouts } from './protocol-table';
+
+export { Msg, SymlinkWhen, Tag, type RecordFields, type TagName } from './protocol-table';
 
 /** The largest frame tsrun-init accepts (MAX_FRAME in protocol.h). */
 export const MAX_FRAME = 64 << 20;
 
-export const Msg = {
-  PLAN: 1,
-  ACK: 2,
-  IDMAP: 10,
-  PID: 11,
-  HOOKS: 12,
-  READY: 13,
-  ERROR: 14,
-  WARN: 15,
-} as const;
-
-export const Tag = {
-  NS_JOIN: 1,
-  NS_NEW: 2,
-  TIME_OFFSET: 3,
-  FORK: 4,
-  JOIN_ROOT: 5,
-  HOSTNAME: 10,
-  DOMAINNAME: 11,
-  LOOPBACK: 12,
-  ROOT: 13,
-  MOUNT: 14,
-  BIND: 15,
-  MKDEV: 16,
-  SYMLINK: 17,
-  HOOKS: 18,
-  PIVOT: 19,
-  SYSCTL: 20,
-  MASK: 21,
-  READONLY: 22,
-  ROOT_RO: 23,
-  CONSOLE: 24,
-  KEYRING: 25,
-  MKDIR: 26,
-  RLIMIT: 30,
-  NO_NEW_PRIVS: 32,
-  USER: 33,
-  UMASK: 34,
-  CAPS: 35,
-  CWD: 36,
-  ARGS: 37,
-  ENV: 38,
-  EXEC_FIFO: 39,
-  PRESERVE_FDS: 40,
-  SECCOMP: 41,
-  PERSONALITY: 42,
-  SCHEDULER: 43,
-  IOPRIO: 44,
-  START_REPORT: 45,
-  HOOK_STATE: 46,
-  START_HOOK: 47,
-  HOOK_EXEC: 51,
-} as const;
-
-export type TagName = keyof typeof Tag;
-/** A field; `{ fd }` is filled in with the fd number when the plan is encoded. */
-export type FieldValue = string | number | bigint | Buffer | { fd: FdName };
 export type FdName = 'execFifo' | 'consoleSocket' | 'startReport';
+/** The TypeScript value of each field type of the table. */
+export interface WireValue {
+  string: string;
+  bytes: Buffer;
+  /** 64-bit values past 2^53 are bigints. */
+  u64: number | bigint;
+  i64: number | bigint;
+  bool: boolean;
+  /** Filled in with the fd number when the plan is encoded. */
+  fd: { fd: FdName };
+  strings: readonly string[];
+  u64s: readonly (number | bigint)[];
+}
 
-/** One instruction for tsrun-init; `field` is the config field it comes from. */
+/** A field as sent; `{ fd }` is filled in with the fd number when the plan is encoded. */
+export type FieldValue = string | number | bigint | Buffer | { fd: FdName };
+
+/** One instruction for tsrun-init; `field` is the config field it comes from, `fields` its wire fields (made by record()). */
 export interface PlanRecord {
   tag: TagName;
   fields: FieldValue[];
   field: string;
+}
+
+type FieldType = keyof WireValue;
+type Layout = readonly (readonly [string, FieldType])[];
+const isList = (t: FieldType) => t === 'strings' || t === 'u64s';
+
+/**
+ * A record from its named fields, in the wire order of the table: a list is
+ * its length then its items, except the last field, which runs to the end.
+ */
+export function record<T extends TagName>(tag: T, field: string, ...[values]: {} extends RecordFields[T] ? [RecordFields[T]?] : [RecordFields[T]]): PlanRecord {
+  const named = (values ?? {}) as Record<string, unknown>;
+  const layout: Layout = layouts[tag];
+  const fields: FieldValue[] = [];
+  layout.forEach(([name, type], i) => {
+    const v = named[name];
+    if (v === undefined) throw new Error(`plan record ${tag} without ${name}`);
+    if (isList(type)) {
+      const items = v as readonly (string | number | bigint)[];
+      if (i < layout.length - 1) fields.push(items.length);
+      fields.push(...items);
+    } else if (type === 'bool') {
+      fields.push(v ? 1 : 0);
+    } else {
+      fields.push(v as FieldValue);
+    }
+  });
+  return { tag, field, fields };
+}
+
+/** The named fields of a record, read back from its wire fields (tests, debugging). */
+export function recordValues<T extends TagName>(r: PlanRecord, tag: T): RecordFields[T] {
+  if (r.tag !== tag) throw new Error(`a ${r.tag} record, not ${tag}`);
+  const layout: Layout = layouts[tag];
+  const out: Record<string, unknown> = {};
+  let at = 0;
+  layout.forEach(([name, type], i) => {
+    if (!isList(type)) {
+      const v = r.fields[at++];
+      out[name] = type === 'bool' ? Number(v) !== 0 : v;
+    } else if (i < layout.length - 1) {
+      const n = Number(r.fields[at++]);
+      out[name] = r.fields.slice(at, at + n);
+      at += n;
+    } else {
+      out[name] = r.fields.slice(at);
+      at = r.fields.length;
+    }
+  });
+  if (at !== r.fields.length) throw new Error(`plan record ${tag}: ${r.fields.length} fields, its layout has ${at}`);
+  return out as RecordFields[T];
+}
+
+/** Throws unless the record's wire fields fit its layout (what tsrun-init checks). */
+function checkShape(r: PlanRecord): void {
+  const layout: Layout = layouts[r.tag];
+  if (!layout) throw new Error(`unknown plan record ${String(r.tag)}`);
+  let at = layout.filter(([, t]) => !isList(t)).length;
+  const lists = layout.filter(([, t]) => isList(t)).length;
+  const bad = () => new Error(`malformed plan record ${r.tag}: ${r.fields.length} fields`);
+  if (r.fields.length < at) throw bad();
+  for (let k = 0; k < lists; k++) {
+    if (k === lists - 1) return; // the last list runs to the end
+    const n = Number(r.fields[at++]);
+    if (!Number.isInteger(n) || n < 0 || at + n > r.fields.length) throw bad();
+    at += n;
+  }
+  if (at !== r.fields.length) throw bad();
 }
 
 function fieldBytes(v: FieldValue, fds: Partial<Record<FdName, number>>): Buffer {
@@ -90,6 +122,7 @@ export function encodePlan(records: PlanRecord[], fds: Partial<Record<FdName, nu
   const parts: Buffer[] = [];
   const sizes: number[] = [];
   records.forEach((r, ref) => {
+    checkShape(r);
     const before = parts.length;
     const head = Buffer.alloc(12);
     head.writeUInt32LE(Tag[r.tag], 0);
