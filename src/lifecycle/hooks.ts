@@ -10,7 +10,7 @@ import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { Channel } from '../init/channel';
-import { Msg, encodePlan, type PlanRecord } from '../init/protocol';
+import { Msg, encodePlan, type PlanRecord, record } from '../init/protocol';
 import { TsrunError } from '../errors';
 import { warn } from '../log';
 import { initHelperPath, native } from '../native/addon';
@@ -66,11 +66,11 @@ function describeFailure(r: ReturnType<typeof spawnSync>, hook: Hook): string {
 function hookModeRecords(hook: Hook, target: InContainer): PlanRecord[] {
   const records: PlanRecord[] = [];
   for (const type of target.namespaces) {
-    records.push({ tag: 'NS_JOIN', field: 'hook', fields: [CLONE[type], `/proc/${target.pid}/ns/${nsFile[type]}`] });
+    records.push(record('NS_JOIN', 'hook', { flag: CLONE[type], path: `/proc/${target.pid}/ns/${nsFile[type]}` }));
   }
-  if (target.namespaces.includes('pid') || target.namespaces.includes('time')) records.push({ tag: 'FORK', field: 'hook', fields: [] });
+  if (target.namespaces.includes('pid') || target.namespaces.includes('time')) records.push(record('FORK', 'hook'));
   const args = hook.args?.length ? hook.args : [hook.path];
-  records.push({ tag: 'HOOK_EXEC', field: 'hook', fields: [hook.path, args.length, ...args, ...(hook.env ?? [])] });
+  records.push(record('HOOK_EXEC', 'hook', { path: hook.path, args, env: hook.env ?? [] }));
   return records;
 }
 

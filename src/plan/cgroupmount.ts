@@ -5,7 +5,7 @@
 // hierarchy; on a unified host, the cgroup2 filesystem itself.
 import { posix } from 'node:path';
 import type { CgroupDirRecord } from '../cgroups/manager';
-import type { PlanRecord } from '../init/protocol';
+import { type PlanRecord, record, SymlinkWhen } from '../init/protocol';
 import { join as field } from '../spec/fieldpath';
 import type { Mount } from '../spec/types';
 import { bindAttributes, MS, mountDestination, parseOptions } from './mounts';
@@ -20,16 +20,10 @@ export function cgroupMountRecords(m: Mount, i: number, dirs: CgroupDirRecord[],
   const dest = mountDestination(m);
   const attrs = bindAttributes(p);
   const flags = p.set & ~MS.REMOUNT;
-  const bind = (d: CgroupDirRecord, at: string): PlanRecord => ({
-    tag: 'BIND',
-    field: f,
-    fields: [d.dir, at, 0, attrs.set, attrs.clear, 0, 0, 0],
-  });
-  const mount = (fstype: string, at: string, data: string, mflags = flags, source = fstype): PlanRecord => ({
-    tag: 'MOUNT',
-    field: f,
-    fields: [source, at, fstype, mflags, data, 0, 0, 0],
-  });
+  const bind = (d: CgroupDirRecord, at: string): PlanRecord =>
+    record('BIND', f, { source: d.dir, dest: at, recursive: false, attrSet: attrs.set, attrClear: attrs.clear, rattrSet: 0, rattrClear: 0, propagation: 0 });
+  const mount = (fstype: string, at: string, data: string, mflags = flags, source = fstype): PlanRecord =>
+    record('MOUNT', f, { source, dest: at, fstype, flags: mflags, data, rattrSet: 0, rattrClear: 0, propagation: 0, attrSet: 0 });
 
   if (mode === 'unified') {
     const d = dirs.find((x) => x.version === 2)!;
@@ -50,12 +44,12 @@ export function cgroupMountRecords(m: Mount, i: number, dirs: CgroupDirRecord[],
     // A co-mounted hierarchy ("cpu,cpuacct") is also reachable by each name.
     if (d.version === 1 && d.controllers.length > 1) {
       for (const c of d.controllers) {
-        records.push({ tag: 'SYMLINK', field: f, fields: [name, posix.join(dest, c.replace(/^name=/, '')), 0, ''] });
+        records.push(record('SYMLINK', f, { target: name, path: posix.join(dest, c.replace(/^name=/, '')), when: SymlinkWhen.ifAbsent, probe: '' }));
       }
     }
   }
   if (p.set & MS.RDONLY) {
-    records.push({ tag: 'MOUNT', field: f, fields: ['', dest, '', MS.REMOUNT | MS.BIND | flags, '', 0, 0, 0] });
+    records.push(mount('', dest, '', MS.REMOUNT | MS.BIND | flags, ''));
   }
   return records;
 }

@@ -2,7 +2,7 @@
 // the /dev symlinks (runtime-linux.md "Dev symbolic links").
 import { join as field } from '../spec/fieldpath';
 import type { Device, Spec } from '../spec/types';
-import type { PlanRecord } from '../init/protocol';
+import { type PlanRecord, record, SymlinkWhen } from '../init/protocol';
 
 // config-linux.md "Default Devices", in the order runc makes them (which
 // shows in the mount table of a user namespace container, where they are
@@ -22,12 +22,17 @@ export function populatesDev(spec: Spec): boolean {
 }
 
 function mkdev(d: Device, f: string, inUserNs: boolean): PlanRecord {
-  return {
-    tag: 'MKDEV',
-    field: f,
+  return record('MKDEV', f, {
+    path: d.path,
+    type: d.type,
+    major: d.major ?? 0,
+    minor: d.minor ?? 0,
+    mode: d.fileMode ?? 0o666,
+    uid: d.uid ?? 0,
+    gid: d.gid ?? 0,
     // In a user namespace mknod is refused: the host's node is bound instead.
-    fields: [d.path, d.type, d.major ?? 0, d.minor ?? 0, d.fileMode ?? 0o666, d.uid ?? 0, d.gid ?? 0, inUserNs ? d.path : ''],
-  };
+    hostPath: inUserNs ? d.path : '',
+  });
 }
 
 export function deviceRecords(spec: Spec, inUserNs: boolean): PlanRecord[] {
@@ -40,19 +45,16 @@ export function deviceRecords(spec: Spec, inUserNs: boolean): PlanRecord[] {
   return records;
 }
 
-/** [target, link, mode, probe]: mode 1 replaces, 2 creates only if probe exists. */
+/** /dev/ptmx replaces what is there; the others exist only when their probe does. */
 export function devSymlinkRecords(): PlanRecord[] {
-  const link = (target: string, path: string, mode: number, probe = ''): PlanRecord => ({
-    tag: 'SYMLINK',
-    field: `the ${path} symlink`,
-    fields: [target, path, mode, probe],
-  });
+  const link = (target: string, path: string, when: number, probe = ''): PlanRecord => record('SYMLINK', `the ${path} symlink`, { target, path, when, probe });
+  const { replace, ifProbeExists } = SymlinkWhen;
   return [
-    link('pts/ptmx', '/dev/ptmx', 1),
-    link('/proc/self/fd', '/dev/fd', 2, '/proc/self/fd'),
-    link('/proc/self/fd/0', '/dev/stdin', 2, '/proc/self/fd'),
-    link('/proc/self/fd/1', '/dev/stdout', 2, '/proc/self/fd'),
-    link('/proc/self/fd/2', '/dev/stderr', 2, '/proc/self/fd'),
-    link('/proc/kcore', '/dev/core', 2, '/proc/kcore'),
+    link('pts/ptmx', '/dev/ptmx', replace),
+    link('/proc/self/fd', '/dev/fd', ifProbeExists, '/proc/self/fd'),
+    link('/proc/self/fd/0', '/dev/stdin', ifProbeExists, '/proc/self/fd'),
+    link('/proc/self/fd/1', '/dev/stdout', ifProbeExists, '/proc/self/fd'),
+    link('/proc/self/fd/2', '/dev/stderr', ifProbeExists, '/proc/self/fd'),
+    link('/proc/kcore', '/dev/core', ifProbeExists, '/proc/kcore'),
   ];
 }

@@ -2,7 +2,7 @@
 // user namespace first, which tsrun-init does whatever the order here), its
 // root, a session keyring and terminal of the process's own, then the same
 // process records as the init's, with the container's seccomp filter.
-import type { PlanRecord } from '../init/protocol';
+import { type PlanRecord, record } from '../init/protocol';
 import { containerNamespaces } from '../lifecycle/hooks';
 import type { Process, Spec } from '../spec/types';
 import { CLONE } from './clone';
@@ -33,17 +33,17 @@ export function planExec(id: string, spec: Spec, process: Process, initPid: numb
   const records: PlanRecord[] = [];
   const namespaces = containerNamespaces(spec);
   for (const type of namespaces) {
-    records.push({ tag: 'NS_JOIN', field: 'linux.namespaces', fields: [CLONE[type], `/proc/${initPid}/ns/${nsFile[type]}`] });
+    records.push(record('NS_JOIN', 'linux.namespaces', { flag: CLONE[type], path: `/proc/${initPid}/ns/${nsFile[type]}` }));
   }
-  if (namespaces.includes('mount')) records.push({ tag: 'JOIN_ROOT', field: 'root.path', fields: [`/proc/${initPid}/root`] });
+  if (namespaces.includes('mount')) records.push(record('JOIN_ROOT', 'root.path', { path: `/proc/${initPid}/root` }));
   // setns into a pid or time namespace applies to children only.
-  if (namespaces.includes('pid') || namespaces.includes('time')) records.push({ tag: 'FORK', field: 'linux.namespaces', fields: [] });
+  if (namespaces.includes('pid') || namespaces.includes('time')) records.push(record('FORK', 'linux.namespaces'));
   // Never the caller's session keyring, which holds the host user's keys:
   // the container's, by the name its init joined.
-  records.push({ tag: 'KEYRING', field: 'session keyring', fields: [id] });
+  records.push(record('KEYRING', 'session keyring', { name: id }));
   if (process.terminal) {
     const size = process.consoleSize;
-    records.push({ tag: 'CONSOLE', field: 'process.terminal', fields: [{ fd: 'consoleSocket' }, size?.height ?? 0, size?.width ?? 0, 0] });
+    records.push(record('CONSOLE', 'process.terminal', { socket: { fd: 'consoleSocket' }, rows: size?.height ?? 0, cols: size?.width ?? 0, bindDevConsole: false }));
   }
   records.push(...processRecords({ ...spec, process }, { preserveFds, listenFds: 0 }, (m) => warnings.push(m)));
   return { records, warnings, oomScoreAdj: process.oomScoreAdj, terminal: !!process.terminal };

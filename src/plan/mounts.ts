@@ -6,7 +6,7 @@ import { posix, resolve } from 'node:path';
 import { TsrunError } from '../errors';
 import { join as field } from '../spec/fieldpath';
 import type { Mount } from '../spec/types';
-import type { PlanRecord } from '../init/protocol';
+import { type PlanRecord, record } from '../init/protocol';
 
 export const MS = {
   RDONLY: 1,
@@ -218,19 +218,30 @@ export function mountRecord(m: Mount, i: number, ctx: MountContext): PlanRecord 
     });
     const source = resolve(ctx.bundle, m.source);
     const attrs = bindAttributes(p);
-    return {
-      tag: 'BIND',
-      field: f,
-      fields: [source, dest, p.bind === 'rbind' ? 1 : 0, attrs.set, attrs.clear, p.rset, p.rclear, p.propagation],
-    };
+    return record('BIND', f, {
+      source,
+      dest,
+      recursive: p.bind === 'rbind',
+      attrSet: attrs.set,
+      attrClear: attrs.clear,
+      rattrSet: p.rset,
+      rattrClear: p.rclear,
+      propagation: p.propagation,
+    });
   }
   if (!m.type) throw new TsrunError('is required for a mount that is not a bind mount', field(f, 'type'));
   // A read-only tmpfs is mounted writable and then made read-only as a
   // mount, as runc does: the same for the container, the same mount table.
   const roTmpfs = m.type === 'tmpfs' && (p.set & MS.RDONLY) !== 0;
-  return {
-    tag: 'MOUNT',
-    field: f,
-    fields: [m.source ?? m.type, dest, m.type, roTmpfs ? p.set & ~MS.RDONLY : p.set, p.data.join(','), p.rset, p.rclear, p.propagation, roTmpfs ? ATTR.RDONLY : 0],
-  };
+  return record('MOUNT', f, {
+    source: m.source ?? m.type,
+    dest,
+    fstype: m.type,
+    flags: roTmpfs ? p.set & ~MS.RDONLY : p.set,
+    data: p.data.join(','),
+    rattrSet: p.rset,
+    rattrClear: p.rclear,
+    propagation: p.propagation,
+    attrSet: roTmpfs ? ATTR.RDONLY : 0,
+  });
 }

@@ -7,7 +7,7 @@ import { type CgroupHost, defaultCgroupsPath, plannedCgroupDirs } from '../cgrou
 import type { CgroupDirRecord } from '../cgroups/manager';
 import { TsrunError } from '../errors';
 import { debug } from '../log';
-import type { PlanRecord } from '../init/protocol';
+import { type PlanRecord, type RecordFields, record } from '../init/protocol';
 import { join as field } from '../spec/fieldpath';
 import { exactInteger } from '../spec/json';
 import { hookStateAroundPid } from '../state/hookstate';
@@ -85,7 +85,7 @@ function lastCap(): number {
   }
 }
 
-function capabilityMasks(spec: Spec, warn: (m: string) => void): bigint[] {
+function capabilityMasks(spec: Spec, warn: (m: string) => void): RecordFields['CAPS'] {
   const caps = spec.process!.capabilities!;
   const last = lastCap();
   const sets: CapabilitySet[] = ['bounding', 'effective', 'permitted', 'inheritable', 'ambient'];
@@ -110,8 +110,8 @@ function capabilityMasks(spec: Spec, warn: (m: string) => void): bigint[] {
     if (n === undefined || n > last || (permitted & inheritable & (1n << BigInt(n))) !== 0n) return;
     debug(`${field('process.capabilities.ambient', i)}: ${name} is not both permitted and inheritable, so it cannot be ambient; left out`);
   });
-  masks[4] = ambient & permitted & inheritable;
-  return masks;
+  const [bounding, effective] = masks;
+  return { bounding, effective, permitted, inheritable, ambient: ambient & permitted & inheritable };
 }
 
 // What cannot be applied is an error (runtime.md "Create"): never a
@@ -153,16 +153,16 @@ function namespaceRecords(spec: Spec): PlanRecord[] {
   const records: PlanRecord[] = [];
   let newFlags = 0;
   namespaces.forEach((ns, i) => {
-    if (ns.path) records.push({ tag: 'NS_JOIN', field: field('linux.namespaces', i), fields: [CLONE[ns.type], ns.path] });
+    if (ns.path) records.push(record('NS_JOIN', field('linux.namespaces', i), { flag: CLONE[ns.type], path: ns.path }));
     else newFlags |= CLONE[ns.type];
   });
-  if (newFlags) records.push({ tag: 'NS_NEW', field: 'linux.namespaces', fields: [newFlags] });
+  if (newFlags) records.push(record('NS_NEW', 'linux.namespaces', { flags: newFlags }));
   for (const [clock, off] of Object.entries(linux.timeOffsets ?? {})) {
     const f = field('linux.timeOffsets', clock);
-    records.push({ tag: 'TIME_OFFSET', field: f, fields: [clock, off.secs === undefined ? 0n : exactInteger(off, 'secs', `${f}.secs`), off.nanosecs ?? 0] });
+    records.push(record('TIME_OFFSET', f, { clock, secs: off.secs === undefined ? 0n : exactInteger(off, 'secs', `${f}.secs`), nanosecs: off.nanosecs ?? 0 }));
   }
   // A pid or time namespace applies to children only.
-  if (namespaces.some((n) => n.type === 'pid' || n.type === 'time')) records.push({ tag: 'FORK', field: 'linux.namespaces', fields: [] });
+  if (namespaces.some((n) => n.type === 'pid' || n.type === 'time')) records.push(record('FORK', 'linux.namespaces'));
   return records;
 }
 
@@ -174,14 +174,14 @@ function filesystemRecords(spec: Spec, opts: PlanOptions, rootfs: string, cgroup
   const has = (t: NamespaceType) => linux.namespaces?.find((n) => n.type === t);
   const userNs = !!has('user');
   const records: PlanRecord[] = [];
-  if (!opts.noNewKeyring) records.push({ tag: 'KEYRING', field: 'session keyring', fields: [opts.id] });
-  if (spec.hostname !== undefined) records.push({ tag: 'HOSTNAME', field: 'hostname', fields: [spec.hostname] });
-  if (spec.domainname !== undefined) records.push({ tag: 'DOMAINNAME', field: 'domainname', fields: [spec.domainname] });
-  if (has('network') && !has('network')!.path) records.push({ tag: 'LOOPBACK', field: 'linux.namespaces', fields: [] });
+  if (!opts.noNewKeyring) records.push(record('KEYRING', 'session keyring', { name: opts.id }));
+  if (spec.hostname !== undefined) records.push(record('HOSTNAME', 'hostname', { name: spec.hostname }));
+  if (spec.domainname !== undefined) records.push(record('DOMAINNAME', 'domainname', { name: spec.domainname }));
+  if (has('network') && !has('network')!.path) records.push(record('LOOPBACK', 'linux.namespaces'));
 
   // Everything copied from the host becomes a slave first: nothing the
   // container mounts may propagate back (runc's default, kept for the root).
-  records.push({ tag: 'ROOT', field: 'root.path', fields: [rootfs, MS.SLAVE | MS.REC] });
+  records.push(record('ROOT', 'root.path', { rootfs, propagation: MS.SLAVE | MS.REC }));
   (spec.mounts ?? []).forEach((m, i) => {
     if (m.type === 'cgroup' || m.type === 'cgroup2') {
       records.push(...cgroupMountRecords(m, i, cgroupDirs, cgroupHost.mode, { cgroupNs: !!has('cgroup'), userNs }));
@@ -194,23 +194,23 @@ function filesystemRecords(spec: Spec, opts: PlanOptions, rootfs: string, cgroup
   // prestart, createRuntime and createContainer hooks run at this point:
   // mounts done, pivot_root not yet (config.md "POSIX-platform Hooks").
   if (['prestart', 'createRuntime', 'createContainer'].some((h) => spec.hooks?.[h as 'prestart']?.length)) {
-    records.push({ tag: 'HOOKS', field: 'hooks', fields: ['create'] });
+    records.push(record('HOOKS', 'hooks', { stage: 'create' }));
   }
   // runc's rule: a missing working directory is created (after the mounts,
   // which it may be inside of).
-  records.push({ tag: 'MKDIR', field: 'process.cwd', fields: [proc.cwd] });
+  records.push(record('MKDIR', 'process.cwd', { path: proc.cwd }));
   const propagation = linux.rootfsPropagation ? rootPropagation[linux.rootfsPropagation] : 0;
-  records.push({ tag: 'PIVOT', field: linux.rootfsPropagation ? 'linux.rootfsPropagation' : 'root.path', fields: [opts.noPivot ? 1 : 0, propagation] });
+  records.push(record('PIVOT', linux.rootfsPropagation ? 'linux.rootfsPropagation' : 'root.path', { noPivot: !!opts.noPivot, propagation }));
   if (proc.terminal) {
     const size = proc.consoleSize;
-    records.push({ tag: 'CONSOLE', field: 'process.terminal', fields: [{ fd: 'consoleSocket' }, size?.height ?? 0, size?.width ?? 0, 1] });
+    records.push(record('CONSOLE', 'process.terminal', { socket: { fd: 'consoleSocket' }, rows: size?.height ?? 0, cols: size?.width ?? 0, bindDevConsole: true }));
   }
-  if (spec.root!.readonly) records.push({ tag: 'ROOT_RO', field: 'root.readonly', fields: [] });
+  if (spec.root!.readonly) records.push(record('ROOT_RO', 'root.readonly'));
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
-    records.push({ tag: 'SYSCTL', field: field('linux.sysctl', key), fields: [key.replace(/\./g, '/'), value] });
+    records.push(record('SYSCTL', field('linux.sysctl', key), { path: key.replace(/\./g, '/'), value }));
   }
-  linux.readonlyPaths?.forEach((p, i) => records.push({ tag: 'READONLY', field: field('linux.readonlyPaths', i), fields: [p] }));
-  linux.maskedPaths?.forEach((p, i) => records.push({ tag: 'MASK', field: field('linux.maskedPaths', i), fields: [p] }));
+  linux.readonlyPaths?.forEach((p, i) => records.push(record('READONLY', field('linux.readonlyPaths', i), { path: p })));
+  linux.maskedPaths?.forEach((p, i) => records.push(record('MASK', field('linux.maskedPaths', i), { path: p })));
   return records;
 }
 
@@ -222,26 +222,26 @@ export function processRecords(spec: Spec, opts: Pick<PlanOptions, 'preserveFds'
   const records: PlanRecord[] = [];
   proc.rlimits?.forEach((rl, i) => {
     const f = field('process.rlimits', i);
-    records.push({ tag: 'RLIMIT', field: f, fields: [rlimitResources[rl.type], exactInteger(rl, 'soft', `${f}.soft`), exactInteger(rl, 'hard', `${f}.hard`)] });
+    records.push(record('RLIMIT', f, { resource: rlimitResources[rl.type], soft: exactInteger(rl, 'soft', `${f}.soft`), hard: exactInteger(rl, 'hard', `${f}.hard`) }));
   });
-  if (proc.noNewPrivileges) records.push({ tag: 'NO_NEW_PRIVS', field: 'process.noNewPrivileges', fields: [] });
+  if (proc.noNewPrivileges) records.push(record('NO_NEW_PRIVS', 'process.noNewPrivileges'));
   const user = proc.user ?? { uid: 0, gid: 0 };
-  records.push({ tag: 'USER', field: 'process.user', fields: [user.uid, user.gid, ...(user.additionalGids ?? [])] });
-  if (user.umask !== undefined) records.push({ tag: 'UMASK', field: 'process.user.umask', fields: [user.umask] });
-  if (proc.capabilities) records.push({ tag: 'CAPS', field: 'process.capabilities', fields: capabilityMasks(spec, warn) });
-  records.push({ tag: 'CWD', field: 'process.cwd', fields: [proc.cwd] });
-  records.push({ tag: 'ARGS', field: 'process.args', fields: proc.args ?? [] });
+  records.push(record('USER', 'process.user', { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids ?? [] }));
+  if (user.umask !== undefined) records.push(record('UMASK', 'process.user.umask', { mask: user.umask }));
+  if (proc.capabilities) records.push(record('CAPS', 'process.capabilities', capabilityMasks(spec, warn)));
+  records.push(record('CWD', 'process.cwd', { path: proc.cwd }));
+  records.push(record('ARGS', 'process.args', { args: proc.args ?? [] }));
   const env = [...(proc.env ?? [])];
   if (opts.listenFds > 0) env.push(`LISTEN_FDS=${opts.listenFds}`, 'LISTEN_PID=1');
-  records.push({ tag: 'ENV', field: 'process.env', fields: env });
-  records.push({ tag: 'PRESERVE_FDS', field: '--preserve-fds', fields: [opts.preserveFds] });
+  records.push(record('ENV', 'process.env', { env }));
+  records.push(record('PRESERVE_FDS', '--preserve-fds', { count: opts.preserveFds }));
   if (linux.seccomp) {
     const { bpf, flags } = compileSeccomp(linux.seccomp);
     checkInitNeeds(bpf, !!proc.noNewPrivileges);
-    records.push({ tag: 'SECCOMP', field: 'linux.seccomp', fields: [bpf, flags] });
+    records.push(record('SECCOMP', 'linux.seccomp', { program: bpf, flags }));
   }
   if (linux.personality) {
-    records.push({ tag: 'PERSONALITY', field: 'linux.personality', fields: [linux.personality.domain === 'LINUX32' ? 0x0008 : 0] });
+    records.push(record('PERSONALITY', 'linux.personality', { persona: linux.personality.domain === 'LINUX32' ? 0x0008 : 0 }));
   }
   records.push(...priorityRecords(proc));
   return records;
@@ -252,14 +252,15 @@ export function processRecords(spec: Spec, opts: Pick<PlanOptions, 'preserveFds'
 // execve (see addon/init/start_hooks.cc).
 function startHookRecords(spec: Spec, opts: PlanOptions): PlanRecord[] {
   if (!startWaitsForProgram(spec)) return [];
-  const records: PlanRecord[] = [{ tag: 'START_REPORT', field: 'hooks', fields: [{ fd: 'startReport' }] }];
+  const records: PlanRecord[] = [record('START_REPORT', 'hooks', { fifo: { fd: 'startReport' } })];
   const hooks = spec.hooks?.startContainer ?? [];
   if (!hooks.length) return records;
   const state = hookStateAroundPid({ id: opts.id, bundle: opts.bundle, annotations: spec.annotations }, 'created');
-  records.push({ tag: 'HOOK_STATE', field: 'hooks.startContainer', fields: state });
+  const [beforePid, afterPid] = state;
+  records.push(record('HOOK_STATE', 'hooks.startContainer', { beforePid, afterPid }));
   hooks.forEach((hook, i) => {
     const args = hook.args?.length ? hook.args : [hook.path];
-    records.push({ tag: 'START_HOOK', field: field('hooks.startContainer', i), fields: [hook.path, hook.timeout ?? 0, args.length, ...args, ...(hook.env ?? [])] });
+    records.push(record('START_HOOK', field('hooks.startContainer', i), { path: hook.path, timeout: hook.timeout ?? 0, args, env: hook.env ?? [] }));
   });
   return records;
 }
@@ -282,7 +283,7 @@ export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupH
     ...filesystemRecords(spec, opts, rootfs, cgroupDirs, cgroupHost, warn),
     ...processRecords(spec, opts, warn),
     // The init waits for start on the exec fifo (exec'd processes do not).
-    { tag: 'EXEC_FIFO', field: 'exec fifo', fields: [{ fd: 'execFifo' }] },
+    record('EXEC_FIFO', 'exec fifo', { fifo: { fd: 'execFifo' } }),
     ...startHookRecords(spec, opts),
   ];
 

@@ -1,7 +1,7 @@
 // process.scheduler and process.ioPriority (config.md "Linux Process") as
 // the numbers sched_setattr(2) and ioprio_set(2) take.
 import { TsrunError } from '../errors';
-import type { PlanRecord } from '../init/protocol';
+import { type PlanRecord, record } from '../init/protocol';
 import { join } from '../spec/fieldpath';
 import { exactInteger } from '../spec/json';
 import type { Process } from '../spec/types';
@@ -49,17 +49,14 @@ export function priorityRecords(proc: Process): PlanRecord[] {
       if (!(f in schedFlags)) throw new TsrunError(`unknown flag ${f}`, join('process.scheduler.flags', i));
       flags |= schedFlags[f];
     });
-    records.push({
-      tag: 'SCHEDULER',
-      field: 'process.scheduler',
-      fields: [policy, flags, s.nice ?? 0, s.priority ?? 0, ...(['runtime', 'deadline', 'period'] as const).map((k) => (s[k] === undefined ? 0n : exactInteger(s, k, `process.scheduler.${k}`)))],
-    });
+    const big = (k: 'runtime' | 'deadline' | 'period') => (s[k] === undefined ? 0n : exactInteger(s, k, `process.scheduler.${k}`));
+    records.push(record('SCHEDULER', 'process.scheduler', { policy, flags, nice: s.nice ?? 0, priority: s.priority ?? 0, runtime: big('runtime'), deadline: big('deadline'), period: big('period') }));
   }
   const io = proc.ioPriority;
   if (io) {
     const cls = ioClasses[io.class];
     if (cls === undefined) throw new TsrunError(`unknown class ${io.class}`, 'process.ioPriority.class');
-    records.push({ tag: 'IOPRIO', field: 'process.ioPriority', fields: [(cls << 13) | io.priority] });
+    records.push(record('IOPRIO', 'process.ioPriority', { value: (cls << 13) | io.priority }));
   }
   return records;
 }
