@@ -382,7 +382,10 @@ class V1Manager extends BaseManager {
 
   freezerState(): FreezerState | undefined {
     const file = this.freezerFile();
-    const state = file && this.fs.read(file)?.trim();
+    if (!file) return undefined;
+    const state = this.fs.read(file)?.trim();
+    // As runc: frozen by an ancestor is not paused (it cannot be resumed from here).
+    if (state !== 'THAWED' && this.fs.read(posix.join(posix.dirname(file), 'freezer.self_freezing'))?.trim() === '0') return 'thawed';
     return state === 'FROZEN' ? 'frozen' : state === 'FREEZING' ? 'freezing' : state === 'THAWED' ? 'thawed' : undefined;
   }
 }

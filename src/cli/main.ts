@@ -65,6 +65,13 @@ const idArg = (y: Argv) => y.positional('container-id', { type: 'string', demand
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
+  // Started from a directory that was removed: yargs asks for the cwd, and
+  // tsrun needs none of its own (runc does not care either).
+  try {
+    process.cwd();
+  } catch {
+    process.chdir('/');
+  }
   // Before yargs parses anything: its own errors go to --log as well.
   configureLog(logOptionsFromArgv(argv));
   const cli = yargs(runcArgv(argv))

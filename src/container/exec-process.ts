@@ -70,14 +70,19 @@ export function execProcess(flags: ProcessFlags, spec: Spec): Process {
       proc.user = { ...current, uid: id(uid, '--user'), gid: gid === undefined ? current.gid : id(gid, '--user') };
     }
     if (flags.additionalGids.length) {
-      proc.user = { ...(proc.user ?? { uid: 0, gid: 0 }), additionalGids: flags.additionalGids.map((g) => id(g, '--additional-gids')) };
+      // As runc: added to the container's.
+      const current = proc.user ?? { uid: 0, gid: 0 };
+      proc.user = { ...current, additionalGids: [...(current.additionalGids ?? []), ...flags.additionalGids.map((g) => id(g, '--additional-gids'))] };
     }
     if (flags.caps.length) {
-      // runc adds an --cap to every set.
+      // As runc since 1.1.2: every set but the inheritable one, which would
+      // hand the capability to any program with it as a file capability
+      // (CVE-2022-29162). Ambient then needs inheritable, so it is left out
+      // at plan time as for the init.
       const caps = proc.capabilities ?? {};
       for (const c of flags.caps) {
         if (capabilityNumber(c) === undefined) throw new TsrunError(`unknown capability ${JSON.stringify(c)}`, '--cap');
-        for (const set of ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'] as CapabilitySet[]) {
+        for (const set of ['bounding', 'effective', 'permitted', 'ambient'] as CapabilitySet[]) {
           if (!(caps[set] ?? []).includes(c)) caps[set] = [...(caps[set] ?? []), c];
         }
       }

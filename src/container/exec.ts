@@ -4,7 +4,7 @@
 // process stage as the init (user, capabilities, rlimits, NNP, seccomp).
 // Attached, tsrun waits and exits with the process's status; detached, it
 // returns once the program has been exec'd, with --pid-file written.
-import { closeSync, fstatSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, readlinkSync, writeFileSync } from 'node:fs';
 import { TsrunError, errnoCode } from '../errors';
 import type { Channel } from '../init/channel';
 import { handshake, initError, launchInit } from '../init/launcher';
@@ -101,15 +101,7 @@ function startProcess(c: Container, opts: ExecOptions): Started {
   if (!proc.terminal && opts.consoleSocket !== undefined) throw new TsrunError('--console-socket needs a terminal (--tty or process.terminal)', '--console-socket');
   const plan = planExec(c.id, c.spec, proc, c.initPid, opts.preserveFds);
   for (const w of plan.warnings) warn(w);
-  const preserved: number[] = [];
-  for (let fd = 3; fd < 3 + opts.preserveFds; fd++) {
-    try {
-      fstatSync(fd);
-    } catch {
-      throw new TsrunError(`fd ${fd} is not open`, '--preserve-fds');
-    }
-    preserved.push(fd);
-  }
+  const preserved = Array.from({ length: opts.preserveFds }, (_, i) => 3 + i);
   const cgroupDirs = execCgroupDirs(c.rec.cgroup.dirs, opts.cgroup);
   // Attached, the process is ours to wait for even after the fork into the
   // container's pid namespace makes it a grandchild.
@@ -148,7 +140,10 @@ function startProcess(c: Container, opts: ExecOptions): Started {
     handshake(channel, plan.records, {
       pid: (p) => {
         pid = p;
-        if (p !== helper) native().waitPid(helper!, false); // the intermediate process exits now
+        if (p !== helper) {
+          native().waitPid(helper!, false); // the intermediate process exits now
+          helper = undefined;
+        }
       },
       ended: () => new TsrunError(`tsrun-init exited before the process was ready in container ${c.id}`),
     });
@@ -161,13 +156,24 @@ function startProcess(c: Container, opts: ExecOptions): Started {
     if (opts.pidFile) writeFileAtomic(opts.pidFile, String(pid));
     return { pid: pid!, terminalSocket: pair?.[0] };
   } catch (err) {
-    for (const p of [pid, helper]) {
+    // The process that reported its pid exits by itself: after an error, or
+    // when it finds the channel closed while it waits for the ACK. Only the
+    // helper, ours until reaped, is killed: no pid that may be reused is.
+    channel?.close();
+    channel = undefined;
+    if (helper !== undefined) {
+      try {
+        process.kill(helper, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+    for (const p of [helper, pid]) {
       if (p === undefined) continue;
       try {
-        process.kill(p, 'SIGKILL');
         native().waitPid(p, false);
       } catch (e) {
-        if (errnoCode(e) !== 'ESRCH' && errnoCode(e) !== 'ECHILD') warn(`cleanup after a failed exec: ${String(e)}`);
+        if (errnoCode(e) !== 'ECHILD') warn(`cleanup after a failed exec: ${String(e)}`);
       }
     }
     closeQuietly(pair?.[0]);
@@ -179,7 +185,24 @@ function startProcess(c: Container, opts: ExecOptions): Started {
   }
 }
 
+// Checked before tsrun opens anything of its own: a number the caller did
+// not pass could otherwise be one of tsrun's fds (the container's lock, a
+// directory of the host). Node's own (epoll, eventfd...) are refused too.
+function checkPreservedFds(n: number): void {
+  for (let fd = 3; fd < 3 + n; fd++) {
+    let target: string;
+    try {
+      fstatSync(fd);
+      target = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      throw new TsrunError(`fd ${fd} is not open`, '--preserve-fds');
+    }
+    if (target.startsWith('anon_inode:')) throw new TsrunError(`fd ${fd} is tsrun's own (${target}), not one passed to it`, '--preserve-fds');
+  }
+}
+
 export async function exec(opts: ExecOptions): Promise<number> {
+  checkPreservedFds(opts.preserveFds);
   const c = Container.open(opts.root, opts.id, 'shared');
   let started: Started;
   try {

@@ -40,6 +40,8 @@ function integer(flag: string, text: string, min: bigint, max: bigint, kind: str
   if (!/^[+-]?\d+$/.test(text)) bad(flag, `invalid value ${JSON.stringify(text)}: not ${kind}`);
   const n = BigInt(text);
   if (n < min || n > max) bad(flag, `invalid value ${JSON.stringify(text)}: out of range for ${kind}`);
+  // Resources hold numbers: past 2^53 they would be written rounded.
+  if (n > BigInt(Number.MAX_SAFE_INTEGER)) bad(flag, `invalid value ${JSON.stringify(text)}: larger than tsrun can pass exactly (2^53-1)`);
   return Number(n);
 }
 
@@ -64,7 +66,9 @@ export function ramInBytes(text: string): bigint {
 function memory(flag: string, text: string): number {
   if (text === '-1') return -1;
   try {
-    return Number(ramInBytes(text));
+    const bytes = ramInBytes(text);
+    if (bytes > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`${text} is larger than tsrun can pass exactly (2^53-1 bytes)`);
+    return Number(bytes);
   } catch (err) {
     return bad(flag, (err as Error).message);
   }

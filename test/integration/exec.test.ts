@@ -117,10 +117,16 @@ if (requireRoot(t)) {
     t.equal(statusField(r.stdout, 'Groups').trim(), '5 6', 'additional groups from -g');
     t.equal(statusField(r.stdout, 'NoNewPrivs'), '1');
     // CAP_SYS_ADMIN is 21: the config's default set (AUDIT_WRITE, KILL,
-    // NET_BIND_SERVICE) plus it, in every set, ambient too (runc's --cap).
+    // NET_BIND_SERVICE) plus it in the bounding set; never inheritable
+    // (CVE-2022-29162), so neither ambient: a non-root user keeps nothing
+    // across execve.
     t.equal(statusField(r.stdout, 'CapBnd'), '0000000020200420');
-    t.equal(statusField(r.stdout, 'CapEff'), '0000000000200000', 'a non-root user keeps only the ambient ones across execve');
-    t.equal(statusField(r.stdout, 'CapAmb'), '0000000000200000');
+    t.equal(statusField(r.stdout, 'CapInh'), '0000000000000000', '--cap is not inheritable (CVE-2022-29162)');
+    t.equal(statusField(r.stdout, 'CapAmb'), '0000000000000000');
+    t.equal(statusField(r.stdout, 'CapEff'), '0000000000000000');
+    const rootCap = e.tsrun(['exec', '--cap', 'CAP_SYS_ADMIN', id, 'cat', '/proc/self/status']);
+    t.equal(statusField(rootCap.stdout, 'CapEff'), '0000000020200420', 'root gets --cap in its effective set');
+    t.equal(statusField(rootCap.stdout, 'CapInh'), '0000000000000000');
     t.match(r.stdout, /^\/tmp$/m, 'cwd from --cwd');
     t.match(r.stdout, /^FOO=bar$/m, '-e replaces a config variable');
     t.notMatch(r.stdout, /^FOO=config$/m, 'only once');
@@ -305,6 +311,10 @@ if (requireRoot(t)) {
     // "; true": so that sh forks ls rather than exec it, and $$ is sh's.
     const r = e.tsrun(['exec', id, 'sh', '-c', 'ls /proc/$$/fd; true']);
     t.equal(r.stdout.split('\n').filter(Boolean).sort().join(' '), '0 1 2', 'stdio only');
+    // More fds asked for than were passed: those numbers are tsrun's own.
+    const unpassed = e.tsrun(['exec', '--preserve-fds', '2', id, 'true']);
+    t.equal(unpassed.status, 1);
+    t.match(unpassed.stderr, /--preserve-fds: fd 3 is (tsrun's own \(anon_inode:|not open)/, 'refused, not handed to the container');
     const dir = scratch(t);
     const extra = openSync(join(dir, 'passed'), 'w');
     try {
