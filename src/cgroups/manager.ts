@@ -18,7 +18,7 @@ import { sleepMs } from '../util/sleep';
 import { type Controller, type Write, controllers } from './controllers';
 import { restoreValue } from './controllers/restore';
 import { type CgroupFs, realCgroupFs } from './fs';
-import { type CgroupStats, readStats } from './stats';
+import { type RuncStats, hostHugePageSizes, readRuncStats } from './stats';
 
 export type { CgroupFs } from './fs';
 
@@ -44,6 +44,10 @@ export type FreezerState = 'thawed' | 'freezing' | 'frozen';
 
 export interface CgroupManager {
   readonly record: CgroupRecord;
+  /** 2 on a unified host; 1 on v1 and hybrid hosts (where the unified hierarchy holds no resources). */
+  readonly version: 1 | 2;
+  /** The directory holding a v1 controller's files (on v2 the one directory); undefined if not mounted. */
+  controllerDir(v1Controller: string): string | undefined;
   /** Creates the directories (on v2 with the controllers these resources need enabled on the way). */
   create(resources: Resources | undefined): void;
   /** Writes every field of linux.resources, and the device allowlist; a field that cannot be applied is an error naming it. */
@@ -63,7 +67,8 @@ export interface CgroupManager {
   freezerState(): FreezerState | undefined;
   /** Every process in the container's cgroups. */
   pids(): number[];
-  stats(): CgroupStats;
+  /** Every number runc reads from the cgroups (hugePageSizes: runc's names, the host's by default). */
+  stats(hugePageSizes?: string[]): RuncStats;
   /** Kills what is left in the cgroups and removes the directories create made. */
   destroy(): void;
 }
@@ -146,7 +151,7 @@ function rolledBack(err: unknown, undo: Undo[]): unknown {
 }
 
 abstract class BaseManager implements CgroupManager {
-  protected abstract readonly version: 1 | 2;
+  abstract readonly version: 1 | 2;
 
   constructor(
     readonly record: CgroupRecord,
@@ -257,11 +262,19 @@ abstract class BaseManager implements CgroupManager {
     return [...seen];
   }
 
-  stats(): CgroupStats {
-    return readStats(this.version, (controller, file) => {
-      const at = this.dirOf(controller);
-      return at && this.fs.read(posix.join(at.dir, file));
-    });
+  controllerDir(v1Controller: string): string | undefined {
+    return this.dirOf(v1Controller)?.dir;
+  }
+
+  stats(hugePageSizes: string[] = hostHugePageSizes()): RuncStats {
+    return readRuncStats(
+      this.version,
+      (controller, file) => {
+        const dir = this.controllerDir(controller);
+        return dir === undefined ? undefined : this.fs.read(posix.join(dir, file));
+      },
+      hugePageSizes,
+    );
   }
 
   /**
@@ -334,7 +347,7 @@ abstract class BaseManager implements CgroupManager {
 }
 
 class V1Manager extends BaseManager {
-  protected readonly version = 1;
+  readonly version = 1;
 
   protected dirOf(v1Controller: string): CgroupDirRecord | undefined {
     return this.record.dirs.find((d) => d.version === 1 && d.controllers.includes(v1Controller));
@@ -391,7 +404,7 @@ class V1Manager extends BaseManager {
 }
 
 class V2Manager extends BaseManager {
-  protected readonly version = 2;
+  readonly version = 2;
 
   /** Every controller's files are in the one unified directory. */
   protected dirOf(): CgroupDirRecord {

@@ -3,10 +3,7 @@
 // container stops (runc's events.go); with --stats one stats event and
 // exit. The container's lock is held only to check its status: a stream
 // must not keep kill and delete waiting.
-import { posix } from 'node:path';
-import type { CgroupRecord } from '../cgroups/manager';
-import { realCgroupFs } from '../cgroups/fs';
-import { type RuncStats, type StatsReader, readRuncStats } from '../cgroups/stats';
+import type { CgroupManager } from '../cgroups/manager';
 import { TsrunError, messageOf } from '../errors';
 import { log } from '../log';
 import { stdout } from '../output';
@@ -29,41 +26,25 @@ export function parseInterval(text: string): bigint {
   }
 }
 
-/** Reads a file of the container's cgroup, by v1 controller (the manager's reader, from the record alone). */
-function cgroupReader(record: CgroupRecord): { version: 1 | 2; read: StatsReader } {
-  const version = record.dirs.some((d) => d.version === 1) ? 1 : 2;
-  const dirOf = (controller: string) => (version === 1 ? record.dirs.find((d) => d.version === 1 && d.controllers.includes(controller)) : record.dirs[0]);
-  return {
-    version,
-    read: (controller, file) => {
-      const at = dirOf(controller);
-      return at && realCgroupFs.read(posix.join(at.dir, file));
-    },
-  };
-}
-
 export async function events(root: string, id: string, opts: { stats: boolean; interval: string }): Promise<void> {
   // As runc: the flag is parsed first, then the container looked up, then the value and the status checked.
   const interval = parseInterval(opts.interval);
-  const { record, init } = withContainer(root, id, 'shared', (c) => {
+  // The manager only reads files: it outlives the lock.
+  const { cgroups, init } = withContainer(root, id, 'shared', (c) => {
     if (interval <= 0n) throw new TsrunError('duration interval must be greater than 0', '--interval');
     if (c.status() === 'stopped') throw new TsrunError(`container with id ${c.id} is not running`);
-    return { record: c.rec.cgroup, init: c.rec.init as { pid: number; startTime: string } };
+    return { cgroups: c.cgroups, init: c.rec.init as { pid: number; startTime: string } };
   });
-  const { version, read } = cgroupReader(record);
-  const stats = () => readRuncStats(version, read);
   if (opts.stats) {
-    stdout(eventLine('stats', id, statsData(stats())));
+    stdout(eventLine('stats', id, statsData(cgroups.stats())));
     return;
   }
   const intervalMs = Math.min(MAX_TIMER_MS, Math.max(1, Number(interval / 1_000_000n)));
-  await stream(id, { record, version, stats, intervalMs, alive: () => processState(init.pid, init.startTime) === 'alive' });
+  await stream(id, { cgroups, intervalMs, alive: () => processState(init.pid, init.startTime) === 'alive' });
 }
 
 interface StreamSource {
-  record: CgroupRecord;
-  version: 1 | 2;
-  stats(): RuncStats;
+  cgroups: Pick<CgroupManager, 'version' | 'controllerDir' | 'stats'>;
   intervalMs: number;
   /** Whether the container's init still lives. */
   alive(): boolean;
@@ -71,7 +52,8 @@ interface StreamSource {
 
 /** Prints events until the container stops (or its memory cgroup is removed). */
 export function stream(id: string, src: StreamSource): Promise<void> {
-  const memoryDir = src.version === 1 ? src.record.dirs.find((d) => d.version === 1 && d.controllers.includes('memory'))?.dir : src.record.dirs[0]?.dir;
+  const { cgroups } = src;
+  const memoryDir = cgroups.controllerDir('memory');
   return new Promise<void>((resolve, reject) => {
     let finished = false;
     let oom: OomWatch | undefined;
@@ -87,14 +69,14 @@ export function stream(id: string, src: StreamSource): Promise<void> {
     };
     const handlers = { oom: () => stdout(eventLine('oom', id)), gone: finish };
     try {
-      if (memoryDir) oom = src.version === 1 ? watchOomV1(memoryDir, handlers) : watchOomV2(memoryDir, handlers);
+      if (memoryDir) oom = cgroups.version === 1 ? watchOomV1(memoryDir, handlers) : watchOomV2(memoryDir, handlers);
     } catch (err) {
       reject(err);
       return;
     }
     ticker = setInterval(() => {
       try {
-        stdout(eventLine('stats', id, statsData(src.stats())));
+        stdout(eventLine('stats', id, statsData(cgroups.stats())));
       } catch (err) {
         // As runc: a failed read is logged, and the next tick tries again.
         log('error', `cannot read the stats of container ${id}: ${messageOf(err)}`);

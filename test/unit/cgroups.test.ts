@@ -12,6 +12,7 @@ import { containerAllowlist } from '../../src/cgroups/devices/rules';
 import { deviceProgram } from '../../src/cgroups/devices/bpf';
 import { type CgroupHost, cgroupDir, containerCgroupPath, defaultCgroupsPath, parseCgroupHost, plannedCgroupDirs } from '../../src/cgroups/host';
 import { type CgroupDirRecord, type CgroupFs, cgroupManager, planCgroups } from '../../src/cgroups/manager';
+import { MAX_U64, emptyRuncStats } from '../../src/cgroups/stats';
 import { errorOf } from '../helpers/errors';
 import type { Resources } from '../../src/spec/types';
 
@@ -638,21 +639,33 @@ t.test('v2 stats from the cgroup2 files', async (t) => {
   fs.set(`${C}/memory.swap.current`, '512\n');
   fs.set(`${C}/pids.current`, '4\n');
   fs.set(`${C}/io.stat`, '8:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n');
-  t.same(cg.stats(), {
-    cpu: { usage: { total: 1_500_000, kernel: 500_000, user: 1_000_000 }, throttling: { periods: 10, throttledPeriods: 2, throttledTime: 300_000 } },
-    memory: {
-      usage: { usage: 4096, max: 8192, failcnt: 3, limit: 100 * M },
-      swap: { usage: 512, max: 0, failcnt: 0, limit: 0 },
-      oomKills: 1,
-      raw: { anon: 1024, file: 2048 },
-    },
-    pids: { current: 4, limit: 50 },
-    blkio: {
-      ioServiceBytesRecursive: [{ major: 8, minor: 0, op: 'Read', value: 4096 }, { major: 8, minor: 0, op: 'Write', value: 8192 }],
-      ioServicedRecursive: [{ major: 8, minor: 0, op: 'Read', value: 1 }, { major: 8, minor: 0, op: 'Write', value: 2 }],
-    },
-  });
-  t.same(v2({}).cg.stats(), { cpu: { usage: { total: 0, kernel: 0, user: 0 }, throttling: { periods: 0, throttledPeriods: 0, throttledTime: 0 } } }, 'no controller enabled: only the core\'s cpu.stat');
+  fs.set(`${C}/hugetlb.2MB.current`, '2097152\n');
+  fs.set(`${C}/hugetlb.2MB.events`, 'max 5\n');
+  const want = emptyRuncStats();
+  want.cpu = {
+    usage: { total: 1_500_000n, percpu: [], percpuKernel: [], percpuUser: [], kernel: 500_000n, user: 1_000_000n },
+    throttling: { periods: 10n, throttledPeriods: 2n, throttledTime: 300_000n },
+  };
+  want.memory = {
+    cache: 2048n, // memory.stat's file
+    usage: { usage: 4096n, maxUsage: 8192n, failcnt: 3n, limit: BigInt(100 * M) },
+    // v1's "swap" is memory+swap, so runc adds v2's swap (512) and memory (4096); memory.swap.max "max" stays max.
+    swap: { usage: 512n + 4096n, maxUsage: 0n, failcnt: 0n, limit: MAX_U64 },
+    kernel: { usage: 0n, maxUsage: 0n, failcnt: 0n, limit: 0n },
+    kernelTCP: { usage: 0n, maxUsage: 0n, failcnt: 0n, limit: 0n },
+    stats: new Map([['anon', 1024n], ['file', 2048n]]),
+  };
+  want.oomKills = 1n;
+  want.pids = { current: 4n, limit: 50n };
+  want.blkio.ioServiceBytesRecursive = [{ major: 8n, minor: 0n, op: 'Read', value: 4096n }, { major: 8n, minor: 0n, op: 'Write', value: 8192n }];
+  want.blkio.ioServicedRecursive = [{ major: 8n, minor: 0n, op: 'Read', value: 1n }, { major: 8n, minor: 0n, op: 'Write', value: 2n }];
+  want.hugetlb = new Map([['2MB', { usage: 2097152n, maxUsage: 0n, failcnt: 5n }]]);
+  t.strictSame(cg.stats(['2MB']), want, 'every number, in runc\'s shape (the page sizes given)');
+  t.strictSame(cg.stats([]).hugetlb, new Map(), 'no page sizes: no hugetlb numbers');
+  fs.set(`${C}/memory.swap.max`, `${50 * M}\n`);
+  t.equal(cg.stats([]).memory.swap.limit, BigInt(150 * M), 'a swap limit: memory.max + memory.swap.max, as v1\'s memsw');
+  const none = emptyRuncStats();
+  t.strictSame(v2({}).cg.stats([]), none, 'no controller enabled: the core\'s cpu.stat (zeros) and no processes, everything else zero');
 });
 
 // --- a fake v1 (and hybrid) tree ---------------------------------------------
@@ -968,22 +981,35 @@ t.test('v1 stats from the v1 files', async (t) => {
   set('pids/c/pids.current', '3');
   set('blkio/c/blkio.throttle.io_service_bytes_recursive', '8:0 Read 4096\n8:0 Write 512\nTotal 4608\n');
   set('blkio/c/blkio.throttle.io_serviced_recursive', '8:0 Read 2\n8:0 Write 1\nTotal 3\n');
-  t.same(cg.stats(), {
-    cpu: { usage: { total: 2e9, percpu: [1.5e9, 5e8], kernel: 5e8, user: 1.5e9 }, throttling: { periods: 10, throttledPeriods: 2, throttledTime: 3000 } },
-    memory: {
-      usage: { usage: 4096, max: 8192, failcnt: 1, limit: 100 * M },
-      swap: { usage: 5000, max: 0, failcnt: 0, limit: 200 * M },
-      kernel: undefined,
-      kernelTCP: undefined,
-      oomKills: 2,
-      raw: { cache: 10, rss: 20 },
-    },
-    pids: { current: 3, limit: 50 },
-    blkio: {
-      ioServiceBytesRecursive: [{ major: 8, minor: 0, op: 'Read', value: 4096 }, { major: 8, minor: 0, op: 'Write', value: 512 }],
-      ioServicedRecursive: [{ major: 8, minor: 0, op: 'Read', value: 2 }, { major: 8, minor: 0, op: 'Write', value: 1 }],
-    },
-  });
+  const want = emptyRuncStats();
+  want.cpu = {
+    // cpuacct.stat counts USER_HZ (100) ticks: 150 and 50 ticks are 1.5 s and 0.5 s.
+    usage: { total: 2_000_000_000n, percpu: [1_500_000_000n, 500_000_000n], percpuKernel: [], percpuUser: [], kernel: 500_000_000n, user: 1_500_000_000n },
+    throttling: { periods: 10n, throttledPeriods: 2n, throttledTime: 3000n },
+  };
+  const zero = { usage: 0n, maxUsage: 0n, failcnt: 0n, limit: 0n };
+  want.memory = {
+    cache: 10n,
+    usage: { usage: 4096n, maxUsage: 8192n, failcnt: 1n, limit: BigInt(100 * M) },
+    swap: { usage: 5000n, maxUsage: 0n, failcnt: 0n, limit: BigInt(200 * M) },
+    kernel: zero, // no kmem files in this cgroup
+    kernelTCP: zero,
+    stats: new Map([['cache', 10n], ['rss', 20n]]),
+  };
+  want.oomKills = 2n;
+  want.pids = { current: 3n, limit: 50n };
+  want.blkio.ioServiceBytesRecursive = [{ major: 8n, minor: 0n, op: 'Read', value: 4096n }, { major: 8n, minor: 0n, op: 'Write', value: 512n }];
+  want.blkio.ioServicedRecursive = [{ major: 8n, minor: 0n, op: 'Read', value: 2n }, { major: 8n, minor: 0n, op: 'Write', value: 1n }];
+  set('cpuset/c/cpuset.cpus', '0-1,3');
+  set('cpuset/c/cpuset.mems', '0');
+  want.cpuset.cpus = [0, 1, 3];
+  want.cpuset.mems = [0];
+  t.strictSame(cg.stats([]), want, 'every number, in runc\'s shape');
+  set('hugetlb/c/hugetlb.2MB.usage_in_bytes', '4194304');
+  set('hugetlb/c/hugetlb.2MB.max_usage_in_bytes', '6291456');
+  set('hugetlb/c/hugetlb.2MB.failcnt', '7');
+  t.strictSame(cg.stats(['2MB']).hugetlb, new Map([['2MB', { usage: 4194304n, maxUsage: 6291456n, failcnt: 7n }]]), 'the hugetlb hierarchy, for the page sizes given');
+  t.strictSame(cg.stats([]).hugetlb, new Map(), 'none without page sizes');
 });
 
 t.test('update writes only the fields it is given (no allowlist reset), on v1 and v2', async (t) => {
