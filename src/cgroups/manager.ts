@@ -42,6 +42,17 @@ export interface CgroupRecord {
 
 export type FreezerState = 'thawed' | 'freezing' | 'frozen';
 
+/**
+ * What freeze() achieved: false if this host has no freezer; 'frozen'; or
+ * 'freezing' when the freezer did not get there in time (runc: "unable to
+ * freeze"). A 'freezing' cgroup is left as it is, for the caller to say so
+ * and to thaw it: processes in it may still run and fork.
+ */
+export type FreezeResult = false | 'frozen' | 'freezing';
+
+/** How long freeze() tries (runc 1.1 waits 10 s for cgroup v2, and longer still on v1). */
+const FREEZE_TIMEOUT_MS = 10_000;
+
 export interface CgroupManager {
   readonly record: CgroupRecord;
   /** 2 on a unified host; 1 on v1 and hybrid hosts (where the unified hierarchy holds no resources). */
@@ -60,8 +71,8 @@ export interface CgroupManager {
   update(resources: Resources): void;
   /** Moves pid (and so everything it forks later) into the container's cgroups. */
   enter(pid: number): void;
-  /** Freezes the container; false if this host has no freezer. */
-  freeze(): boolean;
+  /** Freezes the container, retrying for a while: see FreezeResult. */
+  freeze(): FreezeResult;
   thaw(): void;
   /** The freezer's state, or undefined if this host has no freezer. */
   freezerState(): FreezerState | undefined;
@@ -104,8 +115,9 @@ export function planCgroups(dirs: CgroupDirRecord[], defaultPath: boolean, fs: C
 }
 
 /** The manager for a container's recorded cgroups: v2 if all it has is the unified hierarchy. */
-export function cgroupManager(record: CgroupRecord, fs: CgroupFs = realCgroupFs): CgroupManager {
-  return record.dirs.some((d) => d.version === 1) ? new V1Manager(record, fs) : new V2Manager(record, fs);
+export function cgroupManager(record: CgroupRecord, fs: CgroupFs = realCgroupFs, opts: { freezeTimeoutMs?: number } = {}): CgroupManager {
+  const timeout = opts.freezeTimeoutMs ?? FREEZE_TIMEOUT_MS;
+  return record.dirs.some((d) => d.version === 1) ? new V1Manager(record, fs, timeout) : new V2Manager(record, fs, timeout);
 }
 
 function errnoText(err: unknown): string {
@@ -156,6 +168,7 @@ abstract class BaseManager implements CgroupManager {
   constructor(
     readonly record: CgroupRecord,
     protected readonly fs: CgroupFs,
+    protected readonly freezeTimeoutMs: number,
   ) {}
 
   /** The directory of a v1 hierarchy's controller (on v2: the one directory). */
@@ -163,7 +176,7 @@ abstract class BaseManager implements CgroupManager {
   /** The directory that holds a controller's files, or why there is none. */
   protected abstract dirFor(c: Controller): CgroupDirRecord | string;
   abstract create(resources: Resources | undefined): void;
-  abstract freeze(): boolean;
+  abstract freeze(): FreezeResult;
   abstract thaw(): void;
   abstract freezerState(): FreezerState | undefined;
 
@@ -284,24 +297,38 @@ abstract class BaseManager implements CgroupManager {
   destroy(): void {
     // Frozen while it is killed, so that nothing can fork away meanwhile
     // (a create that failed early may not have made the freezer's cgroup).
-    let frozen = false;
+    let frozen: FreezeResult = false;
     try {
       frozen = this.freeze();
     } catch {
       // nothing to freeze
     }
-    for (const pid of this.pids()) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
+    const killed = new Set<number>();
+    const killNew = (): number => {
+      let n = 0;
+      for (const pid of this.pids()) {
+        if (killed.has(pid)) continue;
+        killed.add(pid);
+        n++;
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
       }
-    }
+      return n;
+    };
+    killNew();
     try {
+      // 'freezing' too: a half-frozen process cannot die
       if (frozen) this.thaw();
     } catch {
       // the processes are killed: rmdir below says whether the cgroup is gone
     }
+    // Not frozen: what was listed may have forked before it died. A killed
+    // process forks no more (a fork in progress fails on the pending
+    // SIGKILL), so a look that finds nothing new finds everything.
+    if (frozen !== 'frozen') for (let round = 0; round < 1000 && killNew() > 0; round++);
     for (const dir of [...this.record.created].reverse()) {
       for (let attempt = 0; ; attempt++) {
         try {
@@ -380,12 +407,31 @@ class V1Manager extends BaseManager {
     return d && posix.join(d.dir, 'freezer.state');
   }
 
-  freeze(): boolean {
+  /**
+   * The v1 freezer can stay FREEZING while processes keep appearing (forks,
+   * or writes to cgroup.procs). As runc 1.1 (fs/freezer.go): FROZEN is
+   * written again at each look, which freezes the newcomers, and between
+   * rounds the cgroup is thawed for a moment, which lets a stuck fork
+   * finish; until the time is up.
+   */
+  freeze(): FreezeResult {
     const file = this.freezerFile();
     if (!file) return false;
-    this.fs.write(file, 'FROZEN');
-    for (let i = 0; i < 1000 && this.fs.read(file)?.trim() !== 'FROZEN'; i++) sleepMs(1);
-    return true;
+    const deadline = performance.now() + this.freezeTimeoutMs;
+    for (let round = 0; ; round++) {
+      if (round > 0) {
+        this.fs.write(file, 'THAWED');
+        sleepMs(10);
+      }
+      for (let look = 0; look < 50; look++) {
+        this.fs.write(file, 'FROZEN');
+        const state = this.fs.read(file)?.trim();
+        if (state === 'FROZEN') return 'frozen';
+        if (state !== 'FREEZING') throw new TsrunError(`unexpected state ${state ?? '(none: freezer.state is gone)'} while freezing ${posix.dirname(file)}`);
+        if (performance.now() >= deadline) return 'freezing';
+        sleepMs(1);
+      }
+    }
   }
 
   thaw(): void {
@@ -483,11 +529,16 @@ class V2Manager extends BaseManager {
     }
   }
 
-  freeze(): boolean {
+  /** v2 freezes newcomers itself: "frozen 1" in cgroup.events is awaited, until the time is up (runc: 10 s). */
+  freeze(): FreezeResult {
     if (this.fs.read(posix.join(this.dir, 'cgroup.freeze')) === undefined) return false;
     this.fs.write(posix.join(this.dir, 'cgroup.freeze'), '1');
-    for (let i = 0; i < 1000 && this.freezerState() !== 'frozen'; i++) sleepMs(1);
-    return true;
+    const deadline = performance.now() + this.freezeTimeoutMs;
+    for (let look = 1; this.freezerState() !== 'frozen'; look++) {
+      if (performance.now() >= deadline) return 'freezing';
+      sleepMs(Math.min(look, 10));
+    }
+    return 'frozen';
   }
 
   thaw(): void {

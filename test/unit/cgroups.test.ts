@@ -588,7 +588,7 @@ t.test('v2: create, apply, enter, freeze, thaw, pids, destroy', async (t) => {
   cg.enter(pid);
   t.same(cg.pids(), [pid]);
   t.equal(cg.freezerState(), 'thawed');
-  t.ok(cg.freeze());
+  t.equal(cg.freeze(), 'frozen');
   t.equal(fs.read(`${root}/machine/c1/cgroup.freeze`), '1\n', 'kill --all freezes through cgroup.freeze');
   t.equal(cg.freezerState(), 'frozen');
   cg.thaw();
@@ -952,7 +952,7 @@ t.test('v1 hybrid: the unified hierarchy gets the process only, never resources'
   t.same(fs.writes.filter(([f]) => f.startsWith(`${v1Root}/unified/`)), [[`${v1Root}/unified/c/cgroup.procs`, String(pid)]]);
   t.ok(fs.read(`${v1Root}/systemd/c/cgroup.procs`)!.includes(String(pid)), 'and in every v1 hierarchy, named ones included');
   t.same(cg.pids(), [pid], 'listed once');
-  t.ok(cg.freeze());
+  t.equal(cg.freeze(), 'frozen');
   t.equal(fs.read(`${v1Root}/freezer/c/freezer.state`), 'FROZEN');
   t.equal(cg.freezerState(), 'frozen');
   cg.thaw();
@@ -961,8 +961,105 @@ t.test('v1 hybrid: the unified hierarchy gets the process only, never resources'
   cg.destroy();
   t.same([...fs.dirs].filter((d) => d.endsWith('/c')), [], 'removed from every hierarchy');
   const noFreezer = v1({}, { hierarchies: allV1.filter((h) => h !== 'freezer') });
-  t.notOk(noFreezer.cg.freeze(), 'no freezer hierarchy: freeze says so');
+  t.equal(noFreezer.cg.freeze(), false, 'no freezer hierarchy: freeze says so');
   t.equal(noFreezer.cg.freezerState(), undefined);
+});
+
+/**
+ * fs with a v1 freezer that stays FREEZING for the first `stuck` writes of
+ * FROZEN (Infinity: for ever), as the kernel's does while processes keep
+ * appearing; what freezer.state was given, in order, in `given`.
+ */
+function stickyFreezer(fs: CgroupFs, stuck: number) {
+  const given: string[] = [];
+  let left = stuck;
+  const sticky: CgroupFs = {
+    read: (f) => fs.read(f),
+    write: (f, v) => {
+      if (f.endsWith('/freezer.state')) {
+        given.push(v);
+        if (v === 'FROZEN' && left-- > 0) return fs.write(f, 'FREEZING');
+      }
+      fs.write(f, v);
+    },
+    mkdir: (d) => fs.mkdir(d),
+    rmdir: (d) => fs.rmdir(d),
+    hasChildren: (d) => fs.hasChildren(d),
+    attachDeviceProgram: (d, p) => fs.attachDeviceProgram(d, p),
+  };
+  return { sticky, given };
+}
+
+t.test('v1 freeze: FROZEN written again while FREEZING, a brief thaw between rounds, "freezing" when the time is up', async (t) => {
+  const { fs, cg } = v1({});
+  const state = () => fs.read(`${v1Root}/freezer/c/freezer.state`);
+
+  const late = stickyFreezer(fs, 120);
+  t.equal(cgroupManager(cg.record, late.sticky, { freezeTimeoutMs: 5000 }).freeze(), 'frozen', 'frozen at the 121st write');
+  t.equal(state(), 'FROZEN');
+  t.equal(late.given.filter((v) => v === 'FROZEN').length, 121, 'FROZEN written at every look');
+  t.same(late.given.map((v, i) => (v === 'THAWED' ? i : -1)).filter((i) => i >= 0), [50, 101], 'thawed after each round of 50 looks');
+  fs.write(`${v1Root}/freezer/c/freezer.state`, 'THAWED');
+
+  const never = stickyFreezer(fs, Infinity);
+  const began = performance.now();
+  t.equal(cgroupManager(cg.record, never.sticky, { freezeTimeoutMs: 200 }).freeze(), 'freezing', 'never frozen: said so, not true');
+  const took = performance.now() - began;
+  t.ok(took >= 200 && took < 2000, `gave up after the time allowed (${Math.round(took)} ms)`);
+  t.equal(state(), 'FREEZING', 'left freezing, for the caller to report and thaw');
+  t.equal(never.given.at(-1), 'FROZEN');
+  t.ok(never.given.includes('THAWED'), 'with thaws between rounds');
+
+  fs.write(`${v1Root}/freezer/c/freezer.state`, 'THAWED');
+  const odd: CgroupFs = { ...never.sticky, write: (f, v) => fs.write(f, f.endsWith('/freezer.state') ? 'THAWED' : v) };
+  t.throws(() => cgroupManager(cg.record, odd).freeze(), /unexpected state THAWED while freezing/, 'a state that is neither: an error, as runc');
+});
+
+t.test('v2 freeze: "freezing" when cgroup.events never says frozen', async (t) => {
+  const { fs, cg } = v2({});
+  fs.freezeCompletes = false;
+  const began = performance.now();
+  t.equal(cgroupManager(cg.record, fs, { freezeTimeoutMs: 200 }).freeze(), 'freezing');
+  const took = performance.now() - began;
+  t.ok(took >= 200 && took < 2000, `gave up after the time allowed (${Math.round(took)} ms)`);
+  t.equal(fs.read(`${C}/cgroup.freeze`), '1\n', 'left asked to freeze, for the caller to thaw');
+  fs.freezeCompletes = true;
+  t.equal(cg.freeze(), 'frozen');
+});
+
+t.test('destroy: not frozen, it kills until a look at the cgroup finds no new process', async (t) => {
+  const { fs, cg } = v1({});
+  const procs = `${v1Root}/pids/c/cgroup.procs`;
+  // Each look finds a child of the last process killed, three times: forks that raced the kill.
+  const forks = [10_000_010, 10_000_011, 10_000_012];
+  let looks = 0;
+  const freezer = stickyFreezer(fs, Infinity);
+  const forking: CgroupFs = {
+    ...freezer.sticky,
+    read: (f) => {
+      if (f !== procs) return fs.read(f);
+      looks++;
+      return forks.slice(0, looks).map((p) => `${p}\n`).join('');
+    },
+  };
+  const signalled: number[] = [];
+  const realKill = process.kill;
+  process.kill = ((pid: number) => (signalled.push(pid), true)) as typeof process.kill;
+  t.teardown(() => void (process.kill = realKill));
+  const m = cgroupManager(cg.record, forking, { freezeTimeoutMs: 20 });
+  m.destroy();
+  process.kill = realKill;
+  t.same(signalled, forks, 'each process killed once, the late ones too');
+  t.ok(looks >= forks.length + 1, 'looked again until nothing new');
+  t.equal(freezer.given.at(-1), 'THAWED', 'the half-frozen cgroup thawed, so that the killed can die');
+  t.same([...fs.dirs].filter((d) => d.endsWith('/c')), [], 'removed');
+
+  // Frozen: one look is enough.
+  const frozen = v1({});
+  let frozenLooks = 0;
+  const counting: CgroupFs = { ...stickyFreezer(frozen.fs, 0).sticky, read: (f) => (f.endsWith('/cgroup.procs') && frozenLooks++, frozen.fs.read(f)) };
+  cgroupManager(frozen.cg.record, counting).destroy();
+  t.equal(frozenLooks, frozen.cg.record.dirs.length, 'every hierarchy\'s cgroup.procs read once');
 });
 
 t.test('v1 stats from the v1 files', async (t) => {
