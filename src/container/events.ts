@@ -1,7 +1,8 @@
 // tsrun events <id>: the container's stats every --interval and an "oom"
 // event at every OOM of its memory cgroup, one JSON line each, until the
-// container stops (runc's events.go); with --stats one stats event and
-// exit. The container's lock is held only to check its status: a stream
+// container stops (runc's events.go), or until nobody reads them (a closed
+// stdout: runc dies of SIGPIPE at its next write; tsrun ends there too,
+// with status 0, see stream()); with --stats one stats event and exit. The container's lock is held only to check its status: a stream
 // must not keep kill and delete waiting.
 import type { CgroupManager } from '../cgroups/manager';
 import { TsrunError, messageOf } from '../errors';
@@ -50,7 +51,13 @@ interface StreamSource {
   alive(): boolean;
 }
 
-/** Prints events until the container stops (or its memory cgroup is removed). */
+/**
+ * Prints events until the container stops (or its memory cgroup is
+ * removed), or until a write finds stdout closed (`tsrun events c | head
+ * -1`). That end is not an error: status 0 rather than runc's death by
+ * SIGPIPE (141 in a shell with pipefail), since Node ignores SIGPIPE and
+ * ending normally closes the OOM watch (an eventfd registration) on the way.
+ */
 export function stream(id: string, src: StreamSource): Promise<void> {
   const { cgroups } = src;
   const memoryDir = cgroups.controllerDir('memory');
@@ -67,7 +74,10 @@ export function stream(id: string, src: StreamSource): Promise<void> {
       // An OOM that killed the init was signalled before it died: reported before the stream ends.
       (oom ? oom.close() : Promise.resolve()).then(resolve, reject);
     };
-    const handlers = { oom: () => stdout(eventLine('oom', id)), gone: finish };
+    const print = (line: string) => {
+      if (!stdout(line)) finish();
+    };
+    const handlers = { oom: () => print(eventLine('oom', id)), gone: finish };
     try {
       if (memoryDir) oom = cgroups.version === 1 ? watchOomV1(memoryDir, handlers) : watchOomV2(memoryDir, handlers);
     } catch (err) {
@@ -76,7 +86,7 @@ export function stream(id: string, src: StreamSource): Promise<void> {
     }
     ticker = setInterval(() => {
       try {
-        stdout(eventLine('stats', id, statsData(cgroups.stats())));
+        print(eventLine('stats', id, statsData(cgroups.stats())));
       } catch (err) {
         // As runc: a failed read is logged, and the next tick tries again.
         log('error', `cannot read the stats of container ${id}: ${messageOf(err)}`);

@@ -3,11 +3,11 @@
 // when the container stops, "oom" events from a container that exceeds its
 // memory limit (the v1 eventfd of memory.oom_control), and runc's
 // refusals. Formatting and cgroup v2 are in test/unit/events-format.test.ts.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { type Env, env, hostHierarchies, requireRoot, tsrunCmd, uniqueId } from '../helpers/tsrun';
+import { type Env, env, hostHierarchies, processesMentioning, requireRoot, tsrunCmd, tsrunShell, uniqueId } from '../helpers/tsrun';
 
 type Config = Record<string, any>;
 const MiB = 1024 * 1024;
@@ -241,6 +241,39 @@ if (requireRoot(t)) {
     t.match(e.tsrun(['events', '--interval', '5x', 'no-such-id']).stderr, /for flag --interval/, 'the flag is checked first, as runc parses it');
     t.match(e.tsrun(['events', '--interval', '0', 'no-such-id']).stderr, /does not exist/, 'then the container, then the value (runc\'s order)');
     t.equal(statusOf(e, id), 'running', 'the container untouched');
+  });
+
+  // runc dies of SIGPIPE at its first write after head has gone; tsrun
+  // (which ignores SIGPIPE, as Node does) ends the stream at that write.
+  t.test('a closed stdout ends the stream: events --interval 100ms | head -1', async (t) => {
+    const e = env(t);
+    const id = uniqueId('evpipe');
+    t.equal(e.tsrun(['run', '-d', '--bundle', e.bundle((c: Config) => (c.process.args = ['sleep', '1000'])), id]).status, 0);
+    const streams = () => processesMentioning([id]).filter((p) => p.where === 'cmdline' && p.what.includes(' events '));
+    // A stream left behind by a failure is ended here (by its pid), not left to the container's deletion.
+    t.teardown(() => {
+      for (const p of streams()) {
+        try {
+          process.kill(p.pid, 'SIGKILL');
+        } catch {
+          // gone meanwhile
+        }
+      }
+    });
+    const began = Date.now();
+    const r = spawnSync('bash', ['-c', `${tsrunShell} --root ${e.root} events --interval 100ms ${id} | head -1; echo "events exit: \${PIPESTATUS[0]}" >&2`], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    const took = Date.now() - began;
+    t.equal(r.signal, null, 'the pipeline ended by itself (not by the 20 s timeout)');
+    t.ok(took < 5000, `within a few seconds (${took} ms)`);
+    const lines = r.stdout.split('\n').filter(Boolean);
+    t.equal(lines.length, 1, 'head printed one line');
+    t.ok(isStats(lines[0] ?? ''), 'a stats event');
+    t.match(r.stderr, /^events exit: 0$/m, 'tsrun events ended with status 0');
+    t.equal(statusOf(e, id), 'running', 'while the container still runs');
+    t.same(streams(), [], 'no tsrun events process left');
   });
 
   t.test('events on a stopped or unknown container: refused', async (t) => {
