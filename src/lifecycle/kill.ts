@@ -17,6 +17,7 @@
 import { closeSync } from 'node:fs';
 import { cgroupManager } from '../cgroups/manager';
 import { TsrunError, errnoCode } from '../errors';
+import { warn } from '../log';
 import { messages } from '../messages';
 import { native } from '../native/addon';
 import { processState } from '../state/proc';
@@ -56,17 +57,36 @@ export function signalCgroups(rec: StateRecord, signal: number): void {
   if (cg.pids().length === 0) return;
   const state = cg.freezerState();
   const paused = state === 'frozen' || state === 'freezing';
-  const thawAfter = cg.freeze() && (!paused || signal === SIGKILL);
+  const frozen = cg.freeze();
+  const thawAfter = frozen && (!paused || signal === SIGKILL);
   try {
-    for (const pid of cg.pids()) {
-      try {
-        process.kill(pid, signal);
-      } catch (err) {
-        if (errnoCode(err) !== 'ESRCH') throw err;
+    if (frozen === 'frozen') {
+      for (const pid of cg.pids()) signalPid(pid, signal);
+      return;
+    }
+    // Not frozen (no freezer, or it did not complete): a process may fork
+    // while we signal. Look again until a look finds nothing new, as runc.
+    if (frozen) warn('unable to freeze the container; signalling its processes until none is new');
+    if (signal === SIGKILL && frozen) cg.thaw(); // half-frozen processes cannot die
+    const signalled = new Set<number>();
+    for (let round = 0; round < 100; round++) {
+      const fresh = cg.pids().filter((p) => !signalled.has(p));
+      if (fresh.length === 0) break;
+      for (const pid of fresh) {
+        signalled.add(pid);
+        signalPid(pid, signal);
       }
     }
   } finally {
     if (thawAfter) cg.thaw();
+  }
+}
+
+function signalPid(pid: number, signal: number): void {
+  try {
+    process.kill(pid, signal);
+  } catch (err) {
+    if (errnoCode(err) !== 'ESRCH') throw err;
   }
 }
 
