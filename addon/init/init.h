@@ -72,6 +72,12 @@ void run_start_hooks(const Plan &plan);
 void report_ok();
 void report_error(const char *text);
 
+// A change of credentials resets the dumpable flag to fs.suid_dumpable,
+// which may be 1: after each one, the process is made non-dumpable again
+// (CVE-2016-9962: no container process may ptrace or open our /proc entries
+// before execve). main.cc.
+void stay_undumpable();
+
 // Shared small helpers
 bool read_full(int fd, void *buf, size_t n);
 bool write_full(int fd, const void *buf, size_t n);

@@ -1,5 +1,6 @@
 // Entry point of tsrun-init. See init.h for what it is and protocol.h for
 // how tsrun talks to it.
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,10 @@
 #include "init.h"
 
 mode_t g_saved_umask;
+
+void stay_undumpable() {
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail(errno, "make the process non-dumpable");
+}
 
 int main(int argc, char **argv) {
   // Non-dumpable before anything else: no other process of the container

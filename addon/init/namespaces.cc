@@ -36,6 +36,7 @@ const int kJoinOrder[] = {CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWNET, CLONE_NEWPID
 void become_root() {
   if (setresgid(0, 0, 0) < 0) fail(errno, "setresgid(0) in the user namespace (is gid 0 mapped?)");
   if (setresuid(0, 0, 0) < 0) fail(errno, "setresuid(0) in the user namespace (is uid 0 mapped?)");
+  stay_undumpable();
 }
 
 void write_time_offsets(const Record *const *offsets, int n) {

@@ -158,6 +158,7 @@ void set_user(const proto::UserRec &r) {
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail(errno, "keep capabilities");
   if (setresuid(uid, uid, uid) < 0) fail(errno, "setresuid(%u)", uid);
   if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) fail(errno, "reset keepcaps");
+  stay_undumpable();
 }
 
 const char *getenv_in(char **env, const char *name) {

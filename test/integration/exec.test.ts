@@ -396,6 +396,13 @@ if (requireRoot(t)) {
       const all = ['CAP_SYS_PTRACE', 'CAP_SYS_ADMIN', 'CAP_DAC_OVERRIDE', 'CAP_KILL', 'CAP_SETUID', 'CAP_SETGID'];
       c.process.capabilities = { bounding: all, effective: all, permitted: all };
     });
+    // With fs.suid_dumpable 1, every change of credentials (becoming root of
+    // the user namespace, say) makes a process dumpable again: tsrun-init
+    // must stay non-dumpable whatever this host setting is.
+    const suidDumpable = '/proc/sys/fs/suid_dumpable';
+    const saved = readFileSync(suidDumpable, 'utf8');
+    writeFileSync(suidDumpable, '1');
+    t.teardown(() => writeFileSync(suidDumpable, saved));
     const passwd = join(bundle, 'rootfs', 'etc', 'passwd');
     rmSync(passwd);
     spawnSync('mkfifo', ['-m', '644', passwd]);
