@@ -36,8 +36,8 @@
 
 namespace proto {
 
-// The largest frame tsrun-init accepts (MAX_FRAME in protocol.ts).
-constexpr uint32_t MAX_FRAME = 64u << 20;
+// The largest frame tsrun-init accepts (64 MiB): a bigger plan is refused by tsrun before it is sent.
+constexpr uint32_t MAX_FRAME = 67108864u;
 
 enum Msg : uint32_t {
   MSG_PLAN = 1,  // from tsrun: payload: the plan

@@ -4,12 +4,9 @@
 // addon/init/protocol.h (tsrun-init's side).
 
 import { TsrunError } from '../errors';
-import { type RecordFields, type TagName, Tag, layouts } from './protocol-table';
+import { MAX_FRAME, type RecordFields, type TagName, Tag, layouts } from './protocol-table';
 
-export { Msg, SymlinkWhen, Tag, type RecordFields, type TagName } from './protocol-table';
-
-/** The largest frame tsrun-init accepts (MAX_FRAME in protocol.h). */
-export const MAX_FRAME = 64 << 20;
+export { MAX_FRAME, Msg, SymlinkWhen, Tag, type RecordFields, type TagName } from './protocol-table';
 
 export type FdName = 'execFifo' | 'consoleSocket' | 'startReport';
 /** The TypeScript value of each field type of the table. */
