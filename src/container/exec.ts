@@ -4,7 +4,7 @@
 // process stage as the init (user, capabilities, rlimits, NNP, seccomp).
 // Attached, tsrun waits and exits with the process's status; detached, it
 // returns once the program has been exec'd, with --pid-file written.
-import { closeSync, fstatSync, readlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readlinkSync, writeFileSync } from 'node:fs';
 import { TsrunError, errnoCode } from '../errors';
 import type { Channel } from '../init/channel';
 import { handshake, initError, launchInit } from '../init/launcher';
@@ -12,7 +12,9 @@ import { Msg } from '../init/protocol';
 import { attach } from '../lifecycle/attach';
 import { warn } from '../log';
 import { native } from '../native/addon';
-import { planExec } from '../plan/exec';
+import { type InitHandles, nsFile, planExec } from '../plan/exec';
+import { containerNamespaces } from '../lifecycle/hooks';
+import { processState } from '../state/proc';
 import { writeFileAtomic } from '../state/store';
 import { Container } from './container';
 import { enterExecCgroups, execCgroupDirs } from './exec-cgroup';
@@ -99,7 +101,8 @@ function startProcess(c: Container, opts: ExecOptions): Started {
   const ownTerminal = proc.terminal && opts.consoleSocket === undefined;
   if (ownTerminal && opts.detach) throw new TsrunError('cannot allocate a terminal for a detached process without --console-socket', '--tty');
   if (!proc.terminal && opts.consoleSocket !== undefined) throw new TsrunError('--console-socket needs a terminal (--tty or process.terminal)', '--console-socket');
-  const plan = planExec(c.id, c.spec, proc, c.initPid, opts.preserveFds);
+  const handles = openInit(c);
+  const plan = planExec(c.id, c.spec, proc, handles.paths, { preserveFds: opts.preserveFds, newKeyring: !c.rec.noNewKeyring });
   for (const w of plan.warnings) warn(w);
   const preserved = Array.from({ length: opts.preserveFds }, (_, i) => 3 + i);
   const cgroupDirs = execCgroupDirs(c.rec.cgroup.dirs, opts.cgroup);
@@ -123,7 +126,7 @@ function startProcess(c: Container, opts: ExecOptions): Started {
       kind: 'join',
       records: plan.records,
       fds: { consoleSocket: consoleFd },
-      keep: consoleFd === undefined ? preserved : [...preserved, consoleFd],
+      keep: [...preserved, ...handles.fds, ...(consoleFd === undefined ? [] : [consoleFd])],
       place: (p) => {
         helper = p;
         if (plan.oomScoreAdj !== undefined) writeFileSync(`/proc/${p}/oom_score_adj`, String(plan.oomScoreAdj));
@@ -182,6 +185,47 @@ function startProcess(c: Container, opts: ExecOptions): Started {
     channel?.close();
     closeQuietly(consoleFd);
     closeQuietly(pair?.[1]);
+    for (const fd of handles.fds) closeQuietly(fd);
+  }
+}
+
+// The init's namespaces and root, opened here under a pidfd: they are the
+// init's only if it is still alive once they are open (a pid checked and
+// then opened by path later could have been reused by a host process).
+function openInit(c: Container): { paths: InitHandles; fds: number[] } {
+  const init = c.rec.init!;
+  const gone = () => new TsrunError(`cannot exec in a stopped container`);
+  let pidfd: number;
+  try {
+    pidfd = native().pidfdOpen(init.pid);
+  } catch (err) {
+    if (errnoCode(err) === 'ESRCH') throw gone();
+    throw err;
+  }
+  const fds: number[] = [];
+  try {
+    if (processState(init.pid, init.startTime) !== 'alive') throw gone();
+    const paths: InitHandles = { ns: {} };
+    const O_PATH = 0o10000000;
+    for (const type of containerNamespaces(c.spec)) {
+      const fd = openSync(`/proc/${init.pid}/ns/${nsFile[type]}`, constants.O_RDONLY);
+      fds.push(fd);
+      paths.ns[type] = `/proc/self/fd/${fd}`;
+    }
+    const root = openSync(`/proc/${init.pid}/root`, O_PATH | constants.O_DIRECTORY);
+    fds.push(root);
+    paths.root = `/proc/self/fd/${root}`;
+    try {
+      native().pidfdSendSignal(pidfd, 0); // still alive: what was opened is its
+    } catch {
+      throw gone();
+    }
+    return { paths, fds };
+  } catch (err) {
+    for (const fd of fds) closeQuietly(fd);
+    throw err;
+  } finally {
+    closeSync(pidfd);
   }
 }
 

@@ -94,6 +94,7 @@ export function create(opts: CreateOptions): Created {
     annotations: spec.annotations,
     cgroup,
     ownPidNamespace: plan.ownPidNamespace,
+    noNewKeyring: opts.noNewKeyring,
     config: spec as unknown as Record<string, unknown>,
   };
   const opened: number[] = [];

@@ -32,6 +32,8 @@ export const stateRecord = z.object({
   }),
   /** Whether the container has its own pid namespace (then killing the init ends it). */
   ownPidNamespace: z.boolean(),
+  /** create --no-new-keyring: the init kept the caller's session keyring (exec then does too). Absent in older state: false. */
+  noNewKeyring: z.boolean().optional(),
   /** The config as it was at create: later edits of config.json must not matter. */
   config: z.record(z.unknown()),
   /**
