@@ -1,7 +1,9 @@
 // tsrun-init: the small single-threaded executable that becomes the
-// container's init. tsrun (Node) spawns it; it receives a plan (see
-// protocol.h), enters the namespaces, builds the root filesystem, sets up
-// the process, waits for `start` and then execs the user's program.
+// container's init, or a process joined to a running container (exec), or
+// a hook in a container's namespaces (the three kinds of protocol.h). tsrun
+// (Node) spawns it; it receives a plan, enters the namespaces, builds the
+// root filesystem (the init) or enters the init's root (exec), sets up the
+// process, waits for `start` (the init) and then execs the user's program.
 //
 // Everything here runs in a fresh process image, so allocation and libc are
 // fine; what must not happen is anything that leaks the host into the
@@ -35,8 +37,8 @@ Plan parse_plan(const uint8_t *buf, uint32_t len);
 // Every record is checked against its shape (check_record) as it is parsed.
 
 // namespaces.cc: stage 0. Returns only in the process that becomes the init
-// (or, for a hook, the process that execs it: there the intermediate
-// process waits for it and exits with its status).
+// or the joined process (or, for a hook, the process that execs it: there
+// the intermediate process waits for it and exits with its status).
 void enter_namespaces(const Plan &plan, bool hook);
 
 // hook.cc: hook mode; never returns.
@@ -48,7 +50,7 @@ int setup_container(const Plan &plan);
 // The join kind's counterpart, in a running container (its root already
 // entered): a session keyring and the terminal. Returns the console slave or -1.
 int join_container(const Plan &plan);
-// The container's root directory (valid after setup_container).
+// The container's root directory (valid after setup_container or join_container).
 int root_fd();
 // Opens `path` (absolute, in the container) without leaving the root.
 int open_in_root(const char *path, int flags, uint64_t extra_resolve);
