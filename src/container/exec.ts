@@ -12,7 +12,8 @@ import { Msg } from '../init/protocol';
 import { attach } from '../lifecycle/attach';
 import { warn } from '../log';
 import { native } from '../native/addon';
-import { type InitHandles, nsFile, planExec } from '../plan/exec';
+import { NS_FILE } from '../plan/clone';
+import { type InitHandles, planExec } from '../plan/exec';
 import { containerNamespaces } from '../lifecycle/hooks';
 import { processState } from '../state/proc';
 import { writeFileAtomic } from '../state/store';
@@ -208,7 +209,7 @@ function openInit(c: Container): { paths: InitHandles; fds: number[] } {
     const paths: InitHandles = { ns: {} };
     const O_PATH = 0o10000000;
     for (const type of containerNamespaces(c.spec)) {
-      const fd = openSync(`/proc/${init.pid}/ns/${nsFile[type]}`, constants.O_RDONLY);
+      const fd = openSync(`/proc/${init.pid}/ns/${NS_FILE[type]}`, constants.O_RDONLY);
       fds.push(fd);
       paths.ns[type] = `/proc/self/fd/${fd}`;
     }

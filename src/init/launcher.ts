@@ -1,5 +1,8 @@
 // The one way tsrun starts tsrun-init and talks to it, for create (the
-// standard kind) and exec (the join kind): spawn it from the sealed
+// standard kind) and exec (the join kind); hooks in a container's
+// namespaces (the hook kind) take the same executable and arguments, but
+// are run with a timeout and their output kept (src/lifecycle/hooks.ts).
+// Here: spawn it from the sealed
 // executable with exactly the fds it needs, let the caller place it (cgroups,
 // oom_score_adj) before it reads anything, send the plan, then answer its
 // messages until it is ready. An error it reports comes back as a TsrunError
@@ -12,9 +15,14 @@ import { initHelperPath, native } from '../native/addon';
 import { Channel, type Frame } from './channel';
 import { type FdName, Msg, type PlanRecord, encodePlan } from './protocol';
 
-export type InitKind = 'standard' | 'join';
+export type InitKind = 'standard' | 'join' | 'hook';
 
-const kindFlag: Record<InitKind, string> = { standard: '--sync-fd', join: '--join' };
+const kindFlag: Record<InitKind, string> = { standard: '--sync-fd', join: '--join', hook: '--hook' };
+
+/** tsrun-init's arguments for a kind, its channel at fd (argv[0] is the caller's). */
+export function initArgs(kind: InitKind, fd: number): string[] {
+  return [kindFlag[kind], String(fd)];
+}
 
 export interface LaunchOptions {
   kind: InitKind;
@@ -43,7 +51,7 @@ export function launchInit(opts: LaunchOptions): Launched {
   try {
     const exe = native().openHelper(initHelperPath);
     try {
-      pid = native().spawnInit(exe, ['tsrun-init', kindFlag[opts.kind], String(theirs)], [0, 1, 2, ...opts.keep, theirs]);
+      pid = native().spawnInit(exe, ['tsrun-init', ...initArgs(opts.kind, theirs)], [0, 1, 2, ...opts.keep, theirs]);
     } finally {
       closeSync(exe);
       closeSync(theirs);

@@ -10,11 +10,12 @@ import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { Channel } from '../init/channel';
+import { initArgs } from '../init/launcher';
 import { Msg, encodePlan, type PlanRecord, record } from '../init/protocol';
 import { TsrunError } from '../errors';
 import { warn } from '../log';
 import { initHelperPath, native } from '../native/addon';
-import { CLONE } from '../plan/clone';
+import { CLONE, NS_FILE } from '../plan/clone';
 import { join } from '../spec/fieldpath';
 import type { Hook, HookStage, NamespaceType, Spec } from '../spec/types';
 
@@ -22,17 +23,6 @@ export { hookState, type StateForHooks } from '../state/hookstate';
 
 /** A hook failed: the operation fails and the container is stopped. */
 export class HookError extends TsrunError {}
-
-const nsFile: Record<NamespaceType, string> = {
-  pid: 'pid',
-  network: 'net',
-  mount: 'mnt',
-  ipc: 'ipc',
-  uts: 'uts',
-  user: 'user',
-  cgroup: 'cgroup',
-  time: 'time',
-};
 
 /** Where a container-namespace hook runs: the namespaces of the init. */
 export interface InContainer {
@@ -66,7 +56,7 @@ function describeFailure(r: ReturnType<typeof spawnSync>, hook: Hook): string {
 function hookModeRecords(hook: Hook, target: InContainer): PlanRecord[] {
   const records: PlanRecord[] = [];
   for (const type of target.namespaces) {
-    records.push(record('NS_JOIN', 'hook', { flag: CLONE[type], path: `/proc/${target.pid}/ns/${nsFile[type]}` }));
+    records.push(record('NS_JOIN', 'hook', { flag: CLONE[type], path: `/proc/${target.pid}/ns/${NS_FILE[type]}` }));
   }
   if (target.namespaces.includes('pid') || target.namespaces.includes('time')) records.push(record('FORK', 'hook'));
   const args = hook.args?.length ? hook.args : [hook.path];
@@ -126,7 +116,7 @@ function runWithStdin(hook: Hook, stdin: number, target: InContainer | undefined
   const exe = native().openHelper(initHelperPath);
   try {
     new Channel(ours).send(Msg.PLAN, encodePlan(hookModeRecords(hook, target), {}));
-    return spawnSync(`/proc/self/fd/${exe}`, ['--hook', '3'], { ...common, argv0: 'tsrun-init', env: {}, stdio: [stdin, 'pipe', 'pipe', theirs] });
+    return spawnSync(`/proc/self/fd/${exe}`, initArgs('hook', 3), { ...common, argv0: 'tsrun-init', env: {}, stdio: [stdin, 'pipe', 'pipe', theirs] });
   } finally {
     for (const fd of [ours, theirs, exe]) closeSync(fd);
   }

@@ -1,4 +1,4 @@
-// clone(2) flags of each namespace type.
+// Each namespace type's clone(2) flag and its file under /proc/<pid>/ns.
 import type { NamespaceType } from '../spec/types';
 
 export const CLONE: Record<NamespaceType, number> = {
@@ -10,4 +10,15 @@ export const CLONE: Record<NamespaceType, number> = {
   pid: 0x20000000,
   network: 0x40000000,
   time: 0x00000080,
+};
+
+export const NS_FILE: Record<NamespaceType, string> = {
+  pid: 'pid',
+  network: 'net',
+  mount: 'mnt',
+  ipc: 'ipc',
+  uts: 'uts',
+  user: 'user',
+  cgroup: 'cgroup',
+  time: 'time',
 };

@@ -8,18 +8,6 @@ import type { NamespaceType, Process, Spec } from '../spec/types';
 import { CLONE } from './clone';
 import { processRecords, refuseProcessLabels } from './plan';
 
-/** The file of each namespace type under /proc/<pid>/ns. */
-export const nsFile = {
-  pid: 'pid',
-  network: 'net',
-  mount: 'mnt',
-  ipc: 'ipc',
-  uts: 'uts',
-  user: 'user',
-  cgroup: 'cgroup',
-  time: 'time',
-} as const;
-
 export interface ExecPlan {
   records: PlanRecord[];
   warnings: string[];
