@@ -8,6 +8,7 @@ import { capabilityNumber } from '../plan/capabilities';
 import { parseJson } from '../spec/json';
 import { formatProblems } from '../spec/load';
 import { schemaProblems } from '../spec/schema';
+import { processProblems } from '../spec/semantic';
 import type { CapabilitySet, Process, Spec } from '../spec/types';
 
 export interface ProcessFlags {
@@ -95,6 +96,8 @@ export function execProcess(flags: ProcessFlags, spec: Spec): Process {
     if (problems.length) throw new TsrunError(`invalid process:\n  ${formatProblems(problems)}`);
   }
   if (!proc.args?.length) throw new TsrunError('must not be empty', 'process.args');
+  const problems = processProblems(proc);
+  if (problems.length) throw new TsrunError(`invalid process:\n  ${formatProblems(problems)}`);
   if (proc.execCPUAffinity) throw new TsrunError('is not supported by tsrun yet', 'process.execCPUAffinity');
   return proc;
 }

@@ -6,7 +6,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { rlimitResources } from '../plan/rlimits';
 import { join } from './fieldpath';
 import type { Problem } from './schema';
-import type { Namespace, NamespaceType, Spec } from './types';
+import type { Namespace, NamespaceType, Process, Spec } from './types';
 
 export const supportedVersions = { min: '1.0.0', max: '1.3.x' };
 
@@ -86,6 +86,22 @@ function checkNulBytes(value: unknown, path: string, out: Problem[]): void {
   }
 }
 
+/** The rules of a process object beyond its schema: the init's, and an exec's (process.json or flags). */
+export function processProblems(proc: Process): Problem[] {
+  const out: Problem[] = [];
+  checkAbsolute(proc.cwd, 'process.cwd', out);
+  const seen = new Map<string, number>();
+  proc.rlimits?.forEach((rl, i) => {
+    const field = join(join('process.rlimits', i), 'type');
+    if (!(rl.type in rlimitResources)) out.push({ field, message: `${rl.type} is not a Linux resource limit` });
+    const first = seen.get(rl.type);
+    if (first !== undefined) out.push({ field, message: `duplicates process.rlimits[${first}]` });
+    else seen.set(rl.type, i);
+    if (rl.soft > rl.hard) out.push({ field: join(join('process.rlimits', i), 'soft'), message: 'exceeds hard' });
+  });
+  return out;
+}
+
 export function semanticProblems(spec: Spec, bundle: string): Problem[] {
   const out: Problem[] = [];
   checkNulBytes(spec, '', out);
@@ -105,21 +121,8 @@ export function semanticProblems(spec: Spec, bundle: string): Problem[] {
     if (!isDir) out.push({ field: 'root.path', message: `${rootfs} is not a directory` });
   }
 
-  const proc = spec.process;
-  if (!proc) {
-    out.push({ field: 'process', message: 'is required to create a container' });
-  } else {
-    checkAbsolute(proc.cwd, 'process.cwd', out);
-    const seen = new Map<string, number>();
-    proc.rlimits?.forEach((rl, i) => {
-      const field = join(join('process.rlimits', i), 'type');
-      if (!(rl.type in rlimitResources)) out.push({ field, message: `${rl.type} is not a Linux resource limit` });
-      const first = seen.get(rl.type);
-      if (first !== undefined) out.push({ field, message: `duplicates process.rlimits[${first}]` });
-      else seen.set(rl.type, i);
-      if (rl.soft > rl.hard) out.push({ field: join(join('process.rlimits', i), 'soft'), message: 'exceeds hard' });
-    });
-  }
+  if (!spec.process) out.push({ field: 'process', message: 'is required to create a container' });
+  else out.push(...processProblems(spec.process));
 
   spec.mounts?.forEach((m, i) => {
     const field = join('mounts', i);

@@ -184,6 +184,11 @@ if (requireRoot(t)) {
     const bad = e.tsrun(['exec', '--process', file, id]);
     t.equal(bad.status, 1);
     t.match(bad.stderr, /process\.user\.uid: must be integer/, 'named by its JSON path');
+    writeFileSync(file, JSON.stringify({ args: ['true'], cwd: '/', rlimits: [{ type: 'RLIMIT_NOFILE', soft: 20, hard: 10 }, { type: 'RLIMIT_NOFILE', soft: 1, hard: 1 }] }));
+    const rl = e.tsrun(['exec', '--process', file, id]);
+    t.equal(rl.status, 1);
+    t.match(rl.stderr, /process\.rlimits\[0\]\.soft: exceeds hard/, "the config's rules for a process apply too");
+    t.match(rl.stderr, /process\.rlimits\[1\]\.type: duplicates process\.rlimits\[0\]/);
     writeFileSync(file, JSON.stringify({ args: [], cwd: '/' }));
     t.match(e.tsrun(['exec', '--process', file, id]).stderr, /process\.args/);
     writeFileSync(file, '{"args": [');
