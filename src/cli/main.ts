@@ -156,7 +156,14 @@ export async function main(argv: string[]): Promise<number> {
           .option('cgroup', { type: 'string', describe: 'sub-cgroup to run in: path, or controller[,controller]:path' }),
       async (a) => {
         const { exec, execOptions } = require('../container/exec') as typeof import('../container/exec');
-        exitCode = await exec(execOptions(a as unknown as Record<string, unknown>));
+        // As runc: whatever stops the process from running is "exec failed: ..."
+        // with status 255, so that it cannot be taken for the process's own.
+        try {
+          exitCode = await exec(execOptions(a as unknown as Record<string, unknown>));
+        } catch (err) {
+          reportError(`exec failed: ${messageOf(err)}`);
+          exitCode = 255;
+        }
       },
     )
     .command(

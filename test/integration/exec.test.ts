@@ -93,15 +93,17 @@ if (requireRoot(t)) {
     t.equal(e.tsrun(['exec', id, 'sh', '-c', 'kill -9 $$']).status, 137);
     t.equal(e.tsrun(['exec', id, 'sh', '-c', 'kill -15 $$']).status, 143);
     const missing = e.tsrun(['exec', id, '/nonexistent']);
-    t.equal(missing.status, 1);
-    t.match(missing.stderr, /process\.args: exec: "\/nonexistent": .*no such file or directory/);
+    // runc's convention: a failed exec is status 255 and "exec failed: ...",
+    // never a status the process itself could have given.
+    t.equal(missing.status, 255);
+    t.match(missing.stderr, /^tsrun: exec failed: process\.args: exec: "\/nonexistent": .*no such file or directory/);
     const notFound = e.tsrun(['exec', id, 'no-such-program']);
-    t.equal(notFound.status, 1);
+    t.equal(notFound.status, 255);
     t.match(notFound.stderr, /executable file not found in \$PATH/);
     const nothing = e.tsrun(['exec', id]);
-    t.equal(nothing.status, 1);
+    t.equal(nothing.status, 255);
     t.match(nothing.stderr, /exec needs a command, or --process/);
-    t.equal(e.tsrun(['exec', 'no-such-container', 'true']).status, 1);
+    t.equal(e.tsrun(['exec', 'no-such-container', 'true']).status, 255);
     // Arguments after the id are the command's, even when they look like exec's flags.
     const flagsLike = e.tsrun(['exec', id, 'sh', '-c', 'echo "$0" "$1"', '-t', '-e']);
     t.equal(flagsLike.stdout, '-t -e\n', 'sh -c ... -t -e: the -c, -t and -e are sh\'s');
@@ -148,7 +150,7 @@ if (requireRoot(t)) {
     ] as const;
     for (const [flags, message] of bad) {
       const r = e.tsrun(['exec', ...flags, id, 'true']);
-      t.equal(r.status, 1, `${flags.join(' ')} refused`);
+      t.equal(r.status, 255, `${flags.join(' ')} refused`);
       t.match(r.stderr, message);
     }
   });
@@ -182,11 +184,11 @@ if (requireRoot(t)) {
 
     writeFileSync(file, JSON.stringify({ args: ['true'], cwd: '/', user: { uid: 'root', gid: 0 } }));
     const bad = e.tsrun(['exec', '--process', file, id]);
-    t.equal(bad.status, 1);
+    t.equal(bad.status, 255);
     t.match(bad.stderr, /process\.user\.uid: must be integer/, 'named by its JSON path');
     writeFileSync(file, JSON.stringify({ args: ['true'], cwd: '/', rlimits: [{ type: 'RLIMIT_NOFILE', soft: 20, hard: 10 }, { type: 'RLIMIT_NOFILE', soft: 1, hard: 1 }] }));
     const rl = e.tsrun(['exec', '--process', file, id]);
-    t.equal(rl.status, 1);
+    t.equal(rl.status, 255);
     t.match(rl.stderr, /process\.rlimits\[0\]\.soft: exceeds hard/, "the config's rules for a process apply too");
     t.match(rl.stderr, /process\.rlimits\[1\]\.type: duplicates process\.rlimits\[0\]/);
     writeFileSync(file, JSON.stringify({ args: [], cwd: '/' }));
@@ -213,7 +215,7 @@ if (requireRoot(t)) {
     t.match(script.stdout, /\/dev\/pts\/\d+/, 'the output came through the relay');
     t.equal(script.status, 4, "tsrun exits with the process's status");
     const detached = e.tsrun(['exec', '-t', '-d', id, 'true']);
-    t.equal(detached.status, 1);
+    t.equal(detached.status, 255);
     t.match(detached.stderr, /--tty: cannot allocate a terminal for a detached process without --console-socket/);
     const stray = e.tsrun(['exec', '--console-socket', sock, id, 'true']);
     t.match(stray.stderr, /--console-socket: --console-socket needs a terminal/);
@@ -245,12 +247,12 @@ if (requireRoot(t)) {
     const id = uniqueId('exec');
     t.equal(e.tsrun(['create', '--bundle', bundle, id]).status, 0);
     const created = e.tsrun(['exec', id, 'true']);
-    t.equal(created.status, 1);
+    t.equal(created.status, 255);
     t.match(created.stderr, /cannot exec in a created container/);
     t.equal(e.tsrun(['start', id]).status, 0);
     t.equal(e.tsrun(['pause', id]).status, 0, 'pause');
     const paused = e.tsrun(['exec', id, 'true']);
-    t.equal(paused.status, 1);
+    t.equal(paused.status, 255);
     t.match(paused.stderr, /cannot exec in a paused container \(use --ignore-paused to override\)/, "runc's words");
     // With --ignore-paused the process joins the frozen cgroup: it runs once resumed.
     const out = join(e.root, '..', 'ignored.out');
@@ -264,7 +266,7 @@ if (requireRoot(t)) {
     t.equal(e.tsrun(['kill', id, 'KILL']).status, 0);
     waitFor(() => JSON.parse(e.tsrun(['state', id]).stdout).status === 'stopped');
     const stopped = e.tsrun(['exec', id, 'true']);
-    t.equal(stopped.status, 1);
+    t.equal(stopped.status, 255);
     t.match(stopped.stderr, /cannot exec in a stopped container/, "runc's words");
   });
 
@@ -293,7 +295,7 @@ if (requireRoot(t)) {
       ['nosuch:sub', /--cgroup: .*no cgroup v1 hierarchy has the nosuch controller/],
     ] as const) {
       const bad = e.tsrun(['exec', '--cgroup', spec, id, 'true']);
-      t.equal(bad.status, 1, `${spec} refused`);
+      t.equal(bad.status, 255, `${spec} refused`);
       t.match(bad.stderr, message);
     }
   });
@@ -318,7 +320,7 @@ if (requireRoot(t)) {
     t.equal(r.stdout.split('\n').filter(Boolean).sort().join(' '), '0 1 2', 'stdio only');
     // More fds asked for than were passed: those numbers are tsrun's own.
     const unpassed = e.tsrun(['exec', '--preserve-fds', '2', id, 'true']);
-    t.equal(unpassed.status, 1);
+    t.equal(unpassed.status, 255);
     t.match(unpassed.stderr, /--preserve-fds: fd 3 is (tsrun's own \(anon_inode:|not open)/, 'refused, not handed to the container');
     const dir = scratch(t);
     const extra = openSync(join(dir, 'passed'), 'w');
@@ -347,14 +349,14 @@ if (requireRoot(t)) {
         ['--cwd', '/proc/self/fd/3/..'],
       ]) {
         const r = spawnSync(tsrunCmd[0], [...tsrunCmd.slice(1), '--root', e.root, 'exec', '--preserve-fds', '1', ...args, id, 'sh', '-c', 'touch escaped; touch ../escaped-up'], { stdio: ['ignore', 'pipe', 'pipe', dirFd], encoding: 'utf8' });
-        t.equal(r.status, 1, `${args.join(' ')} refused`);
+        t.equal(r.status, 255, `${args.join(' ')} refused`);
         t.match(r.stderr, /process\.cwd: .*(outside the container|chdir)/, 'for the cwd');
       }
       // The same through process.json.
       const file = join(scratch(t), 'p.json');
       writeFileSync(file, JSON.stringify({ args: ['sh', '-c', 'touch escaped'], cwd: '/proc/self/fd/3' }));
       const p = spawnSync(tsrunCmd[0], [...tsrunCmd.slice(1), '--root', e.root, 'exec', '--preserve-fds', '1', '--process', file, id], { stdio: ['ignore', 'pipe', 'pipe', dirFd], encoding: 'utf8' });
-      t.equal(p.status, 1);
+      t.equal(p.status, 255);
       t.match(p.stderr, /process\.cwd: .*outside the container/);
     } finally {
       closeSync(dirFd);
