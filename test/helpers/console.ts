@@ -3,12 +3,9 @@
 import { readSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { sleepMs } from './wait';
 
 export const native = require(join(__dirname, '..', '..', 'build', 'Release', 'tsrun_native.node'));
-
-export function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
 
 /** Listens on a unix socket and resolves with the fd received over the first connection. */
 export function consoleSocket(path: string): Promise<number> {

@@ -12,6 +12,7 @@ import t, { type Test } from 'tap';
 import { type DeviceAllowlist, deviceProgram } from '../../src/cgroups/devices/bpf';
 import { native } from '../../src/native/addon';
 import { requireAll, requireRoot } from '../helpers/tsrun';
+import { sleepMs } from '../helpers/wait';
 
 const busybox = '/bin/busybox';
 const EPERM = /Operation not permitted/;
@@ -22,10 +23,6 @@ function cgroup2Mount(): string | undefined {
     if (/ - cgroup2 /.test(line)) return line.split(' ')[4];
   }
   return undefined;
-}
-
-function sleepMs(ms: number) {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** A new cgroup v2 directory, removed at teardown (it only ever holds the exited child). */

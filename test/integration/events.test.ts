@@ -8,22 +8,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { type Env, env, hostHierarchies, processesMentioning, requireRoot, tsrunCmd, tsrunShell, uniqueId } from '../helpers/tsrun';
+import { waitFor } from '../helpers/wait';
 
 type Config = Record<string, any>;
 const MiB = 1024 * 1024;
-
-function sleepMs(ms: number) {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-function waitFor(cond: () => boolean, ms = 5000): boolean {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    sleepMs(20);
-  }
-  return cond();
-}
 
 /** A file of a process's cgroup in the v1 hierarchy of `controller`, found from /proc/<pid>/cgroup (not from tsrun's record). */
 function cgroupFile(pid: number, controller: string, file: string): string {

@@ -8,8 +8,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { consoleSocket, readAll, sleepMs } from '../helpers/console';
+import { consoleSocket, readAll } from '../helpers/console';
 import { type Env, env, requireRoot, scratch, tsrunCmd, uniqueId } from '../helpers/tsrun';
+import { sleepMs, waitFor } from '../helpers/wait';
 
 type Config = Record<string, any>;
 
@@ -30,15 +31,6 @@ function running(t: Test, e: Env, mutate?: (c: Config) => void, flags: string[] 
 
 function statusField(status: string, name: string): string {
   return new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status)?.[1] ?? '';
-}
-
-function waitFor(cond: () => boolean, ms = 5000): boolean {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    sleepMs(20);
-  }
-  return cond();
 }
 
 /** Host pids of the processes in exactly the cgroups of pid. */

@@ -5,6 +5,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import t from 'tap';
 import { env, requireRoot, uniqueId } from '../helpers/tsrun';
+import { sleepMs } from '../helpers/wait';
 
 type Config = Record<string, any>;
 
@@ -20,10 +21,6 @@ function sleepers(seconds: number): number[] {
     }
   }
   return out;
-}
-
-function sleepMs(ms: number) {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 if (requireRoot(t)) {

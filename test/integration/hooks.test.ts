@@ -7,13 +7,10 @@ import { chmodSync, closeSync, existsSync, openSync, readFileSync, readlinkSync,
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { env, requireRoot, scratch, tsrunCmd, uniqueId } from '../helpers/tsrun';
+import { sleepMs } from '../helpers/wait';
 
 type Config = Record<string, any>;
 const kinds = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
-
-function sleepMs(ms: number) {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
 
 // What the recording shell script adds to its own environment.
 const withoutShellVars = (env: string[]) => env.filter((v) => !/^(PWD|OLDPWD|SHLVL|_)=/.test(v));

@@ -6,12 +6,9 @@ import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { cgroupLeftovers, env, processesMentioning, requireRoot, scratch, skipOrFail, tsrunCmd, uniqueId, type Result } from '../helpers/tsrun';
+import { sleepMs } from '../helpers/wait';
 
 const validateState = require(join(__dirname, '..', '..', 'dist', 'validators', 'state.js'));
-
-function sleepMs(ms: number) {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
 
 if (requireRoot(t)) {
   t.test('create, start, state, kill, delete (runtime.md Lifecycle)', async (t) => {

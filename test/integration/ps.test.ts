@@ -9,12 +9,9 @@ import t from 'tap';
 import { defaultCgroupsPath } from '../../src/cgroups/host';
 import { filterTable } from '../../src/container/ps';
 import { env, hostHierarchies, requireRoot, tsrunCmd, uniqueId } from '../helpers/tsrun';
+import { sleepMs } from '../helpers/wait';
 
 type Config = Record<string, any>;
-
-function sleepMs(ms: number) {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
 
 const ppidOf = (pid: number) => {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
