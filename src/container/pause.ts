@@ -12,17 +12,17 @@ export function pause(root: string, id: string): void {
     // runc says "container not running" for a paused container too.
     if (status !== 'created' && status !== 'running') throw new TsrunError(messages.pauseNotRunning(id, status));
     const cg = c.cgroups;
-    if (!cg.freeze()) throw new TsrunError(messages.noFreezer(id));
+    const frozen = cg.freeze();
+    if (!frozen) throw new TsrunError(messages.noFreezer(id));
     // A v1 cgroup whose processes keep forking can stay FREEZING: a half-frozen
     // container is worse than a running one, so it is thawed again (as runc).
-    const state = cg.freezerState();
-    if (state !== 'frozen') {
+    if (frozen !== 'frozen') {
       try {
         cg.thaw();
       } catch {
         // the error below says what matters
       }
-      throw new TsrunError(messages.unableToFreeze(id, state ?? 'unreadable'));
+      throw new TsrunError(messages.unableToFreeze(id, frozen));
     }
   });
 }
