@@ -317,8 +317,16 @@ void do_sysctl(const proto::SysctlRec &r) {
   close(fd);
 }
 
-int null_device() {
+// The verified null device, opened once. `reopen` drops the one held: a
+// rename over /dev/null during create leaves that one unlinked, and the
+// kernel refuses to mount an unlinked file (ENOENT), so the new /dev/null
+// is opened and verified like the first.
+int null_device(bool reopen) {
   static int fd = -1;
+  if (reopen && fd >= 0) {
+    close(fd);
+    fd = -1;
+  }
   if (fd >= 0) return fd;
   // CVE-2025-31133: the /dev/null used to mask must really be 1:3.
   fd = open_in_root("/dev/null", O_PATH, RESOLVE_NO_SYMLINKS);
@@ -327,6 +335,19 @@ int null_device() {
   if (fstat(fd, &st) < 0) fail(errno, "stat /dev/null");
   if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) fail(EPERM, "/dev/null is not the null device");
   return fd;
+}
+
+void mask_with_null(int target, const char *path) {
+  for (int attempt = 0; attempt < 5; attempt++) {
+    int tree = sys_open_tree(null_device(attempt > 0), "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+    if (tree < 0) fail(errno, "clone /dev/null");
+    int r = sys_move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    int err = errno;
+    close(tree);
+    if (r == 0) return;
+    if (err != ENOENT) fail(err, "attach mount on %s", path);
+  }
+  fail(ENOENT, "/dev/null kept being replaced while masking %s", path);
 }
 
 void do_mask(const proto::MaskRec &r) {
@@ -343,10 +364,7 @@ void do_mask(const proto::MaskRec &r) {
     if (mount("tmpfs", ".", "tmpfs", MS_RDONLY, nullptr) < 0) fail(errno, "mask %s", path);
     if (chdir("/") < 0) fail(errno, "chdir /");
   } else {
-    int tree = sys_open_tree(null_device(), "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-    if (tree < 0) fail(errno, "clone /dev/null");
-    attach(tree, fd, path);
-    close(tree);
+    mask_with_null(fd, path);
   }
   close(fd);
 }
