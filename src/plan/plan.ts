@@ -179,9 +179,13 @@ function filesystemRecords(spec: Spec, opts: PlanOptions, rootfs: string, cgroup
   if (spec.domainname !== undefined) records.push(record('DOMAINNAME', 'domainname', { name: spec.domainname }));
   if (has('network') && !has('network')!.path) records.push(record('LOOPBACK', 'linux.namespaces'));
 
-  // Everything copied from the host becomes a slave first: nothing the
-  // container mounts may propagate back (runc's default, kept for the root).
-  records.push(record('ROOT', 'root.path', { rootfs, propagation: MS.SLAVE | MS.REC }));
+  // What is copied from the host becomes a slave first, so that nothing the
+  // container mounts propagates back, unless rootfsPropagation asks for
+  // something else (runc's prepareRoot): with rshared, the copy of a shared
+  // host mount stays its peer, and a bind of it (a bidirectional volume)
+  // propagates both ways. The rootfs itself is made private in any case.
+  const propagation = linux.rootfsPropagation ? rootPropagation[linux.rootfsPropagation] : 0;
+  records.push(record('ROOT', linux.rootfsPropagation ? 'linux.rootfsPropagation' : 'root.path', { rootfs, propagation: propagation || MS.SLAVE | MS.REC }));
   (spec.mounts ?? []).forEach((m, i) => {
     if (m.type === 'cgroup' || m.type === 'cgroup2') {
       records.push(...cgroupMountRecords(m, i, cgroupDirs, cgroupHost.mode, { cgroupNs: !!has('cgroup'), userNs }));
@@ -199,7 +203,6 @@ function filesystemRecords(spec: Spec, opts: PlanOptions, rootfs: string, cgroup
   // runc's rule: a missing working directory is created (after the mounts,
   // which it may be inside of).
   records.push(record('MKDIR', 'process.cwd', { path: proc.cwd }));
-  const propagation = linux.rootfsPropagation ? rootPropagation[linux.rootfsPropagation] : 0;
   records.push(record('PIVOT', linux.rootfsPropagation ? 'linux.rootfsPropagation' : 'root.path', { noPivot: !!opts.noPivot, propagation }));
   if (proc.terminal) {
     const size = proc.consoleSize;

@@ -163,6 +163,32 @@ if (requireRoot(t)) {
     t.ok(mountAt(nopivot.stdout, '/')!.optional.some((o) => o.startsWith('shared:')), 'also with --no-pivot');
   });
 
+  // config-linux.md "Rootfs Mount Propagation"; what the CRI's bidirectional
+  // volumes are (rshared binds, rootfsPropagation rshared): the container's
+  // copy of a shared host mount stays its peer, so a mount made inside
+  // reaches the host. By default (rslave) it does not.
+  t.test('rootfsPropagation rshared: a mount made in a shared bind reaches the host; by default it does not', async (t) => {
+    const e = env(t);
+    const host = scratch(t, 'tsrun-bidir');
+    const seen = (rootfsPropagation?: string) => {
+      const bundle = e.bundle((c: Config) => {
+        c.process.args = ['sh', '-c', 'mkdir -p /v/inside && mount -t tmpfs inside /v/inside && echo mounted'];
+        for (const set of ['bounding', 'permitted', 'effective']) c.process.capabilities[set].push('CAP_SYS_ADMIN');
+        c.mounts.push({ destination: '/v', type: 'bind', source: host, options: ['rbind', 'rshared'] });
+        if (rootfsPropagation) c.linux.rootfsPropagation = rootfsPropagation;
+      });
+      // The "host" is a private mount namespace where the volume is a shared
+      // mount, as a kubelet's pod volume is; what the container mounted
+      // under it is read there after the run.
+      const script = 'mount --bind "$0" "$0" && mount --make-shared "$0" && "$@" && grep -c " $0/inside " /proc/self/mountinfo';
+      return spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, host, ...tsrunCmd, '--root', e.root, 'run', '--bundle', bundle, uniqueId('bidir')], { encoding: 'utf8' });
+    };
+    const shared = seen('rshared');
+    t.equal(shared.stdout, 'mounted\n1\n', `rshared: the container's mount is seen on the host side ${shared.stderr}`);
+    const def = seen();
+    t.equal(def.stdout, 'mounted\n0\n', `default: it is not ${def.stderr}`);
+  });
+
   t.test('devices (config-linux.md "Devices", "Default Devices")', async (t) => {
     const e = env(t);
     const r = e.sh('ls -ln /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty /dev/fuse /opt/fifo /mydev/disk; for l in ptmx fd stdin stdout stderr; do readlink /dev/$l; done; head -c 4 /dev/zero | od -An -tx1', (c: Config) => {
