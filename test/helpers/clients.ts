@@ -7,13 +7,21 @@
 // that throws).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Test } from 'tap';
 import { makeRootfs, requireAll, scratch, tsrunBin } from './tsrun';
 
 export const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 // Not the test runner's environment: its NODE_OPTIONS would reach tsrun.
 export const clientEnv = { PATH, HOME: '/root', LANG: 'C.UTF-8' };
+
+/**
+ * argv run with exactly clientEnv. Through `env -i`: the test runner adds
+ * its own variables to every child whatever env is given, and its
+ * NODE_OPTIONS would instrument (and slow several times) each tsrun that a
+ * client, or a daemon's shim, starts.
+ */
+export const clientCmd = (argv: string[]) => ['/usr/bin/env', '-i', ...Object.entries(clientEnv).map(([k, v]) => `${k}=${v}`), ...argv];
 
 export function which(cmd: string): string | undefined {
   for (const d of PATH.split(':')) if (existsSync(join(d, cmd))) return join(d, cmd);
@@ -37,7 +45,8 @@ export interface RunResult {
 }
 
 export function run(argv: string[], opts: { timeout?: number; input?: string } = {}): RunResult {
-  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env: clientEnv, timeout: opts.timeout ?? 60_000, input: opts.input });
+  const [cmd, ...args] = clientCmd(argv);
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: opts.timeout ?? 60_000, input: opts.input });
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
@@ -60,11 +69,11 @@ export interface Wrapper {
   calls: () => string[];
 }
 
-/** A wrapper that records every tsrun command line in `calls`. */
-export function tsrunWrapper(dir: string): Wrapper {
-  const path = join(dir, 'tsrun');
+/** A wrapper that records every command line of `binary` (tsrun unless said) in `calls`. */
+export function tsrunWrapper(dir: string, binary = tsrunBin): Wrapper {
+  const path = join(dir, basename(binary));
   const log = join(dir, 'calls');
-  writeFileSync(path, `#!/bin/sh\necho "$*" >> ${log}\nexec ${tsrunBin} "$@"\n`, { mode: 0o755 });
+  writeFileSync(path, `#!/bin/sh\necho "$*" >> ${log}\nexec ${binary} "$@"\n`, { mode: 0o755 });
   return { path, calls: () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []) };
 }
 
@@ -232,7 +241,8 @@ export async function startContainerd(t: Test): Promise<Containerd> {
     `  address = "${sock}.ttrpc"`,
     '',
   ].join('\n'));
-  const daemon = spawn(which('containerd')!, ['--config', join(w, 'config.toml')], { env: clientEnv, stdio: ['ignore', 'ignore', 'ignore'] });
+  const [cmd, ...args] = clientCmd([which('containerd')!, '--config', join(w, 'config.toml')]);
+  const daemon = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'ignore'] });
   t.teardown(async () => {
     // Shims outlive the daemon: end the ones serving this socket.
     for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
