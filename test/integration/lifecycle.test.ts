@@ -123,6 +123,33 @@ if (requireRoot(t)) {
     t.equal(runc(['delete', id]).status, 0);
   });
 
+  // containerd's shim runs the runtime in the task's bundle directory, which
+  // is removed before the last calls of a pod's teardown (kill, delete).
+  t.test('from a working directory that was removed: every command works, errors reach --log', async (t) => {
+    const e = env(t);
+    const bundle = e.bundle((c) => (c.process.args = ['sleep', '1000']));
+    const id = uniqueId('nocwd');
+    const gone = join(scratch(t, 'tsrun-nocwd'), 'removed');
+    // Output to files, not pipes, which a created container would hold open.
+    const out = join(e.root, '..', 'nocwd.out');
+    const err = join(e.root, '..', 'nocwd.err');
+    const fromGone = (args: string[]) => {
+      const script = 'd=$0 out=$1 err=$2; shift 2; mkdir -p "$d" && cd "$d" && rmdir "$d" && exec "$@" >"$out" 2>"$err"';
+      const r = spawnSync('sh', ['-c', script, gone, out, err, ...tsrunCmd, '--root', e.root, ...args], { timeout: 60_000 });
+      return { status: r.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
+    };
+    const said = (r: { status: number | null; stderr: string }) => `${r.status} ${r.stderr}`;
+    t.equal(said(fromGone(['create', '--bundle', bundle, id])), '0 ', 'create');
+    t.equal(JSON.parse(fromGone(['state', id]).stdout).status, 'created', 'state');
+    t.equal(said(fromGone(['start', id])), '0 ', 'start');
+    t.equal(said(fromGone(['kill', id, 'KILL'])), '0 ', 'kill');
+    const log = join(e.root, '..', 'nocwd.json');
+    const missing = fromGone(['--log', log, '--log-format', 'json', 'state', 'nope']);
+    t.equal(missing.status, 1);
+    t.match(JSON.parse(readFileSync(log, 'utf8').trim()).msg, /nope/, 'an error goes to --log as a json line');
+    t.equal(said(fromGone(['delete', '--force', id])), '0 ', 'delete');
+  });
+
   t.test('kill --all of a stopped container ends what its init left behind (no pid namespace)', async (t) => {
     const e = env(t);
     const bundle = e.bundle((c) => {
