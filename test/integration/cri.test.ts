@@ -154,10 +154,11 @@ async function workflow(t: Test, d: CriContainerd, c: CriClient, h: Handler): Pr
   });
 
   let second = '';
-  await step('a second container in the pod, with a security context: user, groups, read-only rootfs, no_new_privs, capabilities', async (t) => {
+  await step('a second container in the pod, in the first one\'s pid namespace, with a security context: user, groups, read-only rootfs, no_new_privs, capabilities, seccomp, masked and read-only paths', async (t) => {
     second = await create(containerConfig('second', ['sleep', '3600'], {}, {
       security_context: {
-        namespace_options: { network: 'POD', pid: 'CONTAINER', ipc: 'POD' },
+        // pid TARGET: the first container's pid namespace, as a debug container's.
+        namespace_options: { network: 'POD', pid: 'TARGET', ipc: 'POD', target_id: app },
         run_as_user: { value: 1000 },
         run_as_group: { value: 1000 },
         supplemental_groups: [2000],
@@ -170,6 +171,7 @@ async function workflow(t: Test, d: CriContainerd, c: CriClient, h: Handler): Pr
       },
     }));
     t.equal(nsOf(pidOf(d, h, second), 'net'), nsOf(pidOf(d, h, app), 'net'), 'the same network namespace as the first container');
+    t.equal(nsOf(pidOf(d, h, second), 'pid'), nsOf(pidOf(d, h, app), 'pid'), "the first container's pid namespace (TARGET)");
     const script = 'id -u; id -g; id -G; grep -E "^(CapBnd|NoNewPrivs|Seccomp):" /proc/self/status; touch /x 2>&1; stat -c "keys %t:%T" /proc/keys 2>&1; grep " /proc/sys " /proc/self/mountinfo';
     const out = (await c.execSync({ container_id: second, cmd: ['sh', '-c', script], timeout: 10 })).stdout.toString();
     t.match(out, /^1000\n1000\n1000 2000\n/, 'uid, gid and supplemental groups');
