@@ -153,7 +153,8 @@ void make_parent_private(const char *rootfs) {
   for (;;) {
     struct statx stx;
     if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, 0, &stx) < 0) fail(errno, "statx %s", path);
-    if ((stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) == 0) return;  // old kernel: skip
+    // Without it the rootfs bind could propagate (tsrun needs mount_setattr, a newer kernel anyway).
+    if ((stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) == 0) fail(EOPNOTSUPP, "find the mount of %s (statx has no STATX_ATTR_MOUNT_ROOT)", path);
     if ((stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) || strcmp(path, "/") == 0) break;
     char *slash = strrchr(path, '/');
     if (slash == path) slash[1] = 0;
@@ -275,6 +276,10 @@ void do_pivot(const proto::PivotRec &r) {
   bool no_pivot = r.no_pivot();
   if (fchdir(g_root) < 0) fail(errno, "enter rootfs");
   if (no_pivot) {
+    // With a shared rootfsPropagation the mount at / is still a peer of the
+    // host's: moving the rootfs onto it would propagate the container's
+    // whole tree to the host. As a slave it only receives.
+    if (mount(nullptr, "/", nullptr, MS_SLAVE, nullptr) < 0) fail(errno, "make / a slave");
     if (mount(".", "/", nullptr, MS_MOVE, nullptr) < 0) fail(errno, "move rootfs to /");
     if (chroot(".") < 0) fail(errno, "chroot");
   } else {
@@ -345,7 +350,9 @@ void mask_with_null(int target, const char *path) {
     int err = errno;
     close(tree);
     if (r == 0) return;
-    if (err != ENOENT) fail(err, "attach mount on %s", path);
+    // ENOENT with a /dev/null still linked: the target is what is missing.
+    struct stat st;
+    if (err != ENOENT || (fstat(null_device(false), &st) == 0 && st.st_nlink > 0)) fail(err, "attach mount on %s", path);
   }
   fail(ENOENT, "/dev/null kept being replaced while masking %s", path);
 }

@@ -181,11 +181,14 @@ function filesystemRecords(spec: Spec, opts: PlanOptions, rootfs: string, cgroup
 
   // What is copied from the host becomes a slave first, so that nothing the
   // container mounts propagates back, unless rootfsPropagation asks for
-  // something else (runc's prepareRoot): with rshared, the copy of a shared
-  // host mount stays its peer, and a bind of it (a bidirectional volume)
-  // propagates both ways. The rootfs itself is made private in any case.
+  // shared, slave or private (runc's prepareRoot): with rshared, the copy of
+  // a shared host mount stays its peer, and a bind of it (a bidirectional
+  // volume) propagates both ways. The rootfs itself is made private in any
+  // case. Unbindable waits for PIVOT: on the host's copies it would forbid
+  // binding the volumes from them.
   const propagation = linux.rootfsPropagation ? rootPropagation[linux.rootfsPropagation] : 0;
-  records.push(record('ROOT', linux.rootfsPropagation ? 'linux.rootfsPropagation' : 'root.path', { rootfs, propagation: propagation || MS.SLAVE | MS.REC }));
+  const early = propagation & MS.UNBINDABLE ? 0 : propagation;
+  records.push(record('ROOT', early ? 'linux.rootfsPropagation' : 'root.path', { rootfs, propagation: early || MS.SLAVE | MS.REC }));
   (spec.mounts ?? []).forEach((m, i) => {
     if (m.type === 'cgroup' || m.type === 'cgroup2') {
       records.push(...cgroupMountRecords(m, i, cgroupDirs, cgroupHost.mode, { cgroupNs: !!has('cgroup'), userNs }));

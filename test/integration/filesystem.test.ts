@@ -154,13 +154,36 @@ if (requireRoot(t)) {
       if (tag) t.ok(optional.some((o) => o.startsWith(tag)), `rootfsPropagation ${value}: ${tag}`);
       else t.same(optional, [], `rootfsPropagation ${value}: no propagation`);
     }
-    const np = e.bundle((c: Config) => {
-      c.linux.rootfsPropagation = 'shared';
-      c.process.args = ['cat', '/proc/self/mountinfo'];
-    });
-    const nopivot = e.tsrun(['run', '--no-pivot', '--bundle', np, uniqueId('np')]);
-    t.equal(nopivot.status, 0, nopivot.stderr);
-    t.ok(mountAt(nopivot.stdout, '/')!.optional.some((o) => o.startsWith('shared:')), 'also with --no-pivot');
+  });
+
+  // A host whose / is shared (systemd's) and a rootfs that is a mount of its
+  // own (containerd's, podman's), played in a private mount namespace: with
+  // a shared rootfsPropagation the container's copies stay peers of the
+  // host's mounts, and nothing tsrun mounts while it builds the container
+  // may reach the host through them, with or without pivot_root.
+  // Unbindable too: set on the host's copies it would forbid binding a
+  // volume from them.
+  t.test('rootfsPropagation with the rootfs a mount of its own: nothing of the container is mounted on the host, volumes bind', async (t) => {
+    const e = env(t);
+    const volume = scratch(t, 'tsrun-volume');
+    const cases = [['shared', []], ['rshared', []], ['shared', ['--no-pivot']], ['rshared', ['--no-pivot']], ['unbindable', []]] as const;
+    for (const [value, flags] of cases) {
+      const bundle = e.bundle((c: Config) => {
+        c.linux.rootfsPropagation = value;
+        c.process.args = ['cat', '/proc/self/mountinfo'];
+        c.mounts.push({ destination: '/volume', type: 'bind', source: volume, options: ['rbind'] });
+      });
+      const script = 'mount --make-rshared / && mount --bind "$0/rootfs" "$0/rootfs" && cat /proc/self/mountinfo && echo --- && "$@" && echo --- && cat /proc/self/mountinfo';
+      const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, bundle, ...tsrunCmd, '--root', e.root, 'run', ...flags, '--bundle', bundle, uniqueId('leak')], { encoding: 'utf8' });
+      const [before, inside, after] = r.stdout.split('---\n');
+      const what = `${value}${flags.length ? ` ${flags[0]}` : ''}`;
+      t.equal(r.status, 0, `${what}: ran ${r.stderr}`);
+      const tag = value === 'unbindable' ? 'unbindable' : 'shared:';
+      t.ok(mountAt(inside ?? '', '/')?.optional.some((o) => o.startsWith(tag)), `${what}: the container's root is ${tag}`);
+      t.ok(mountAt(inside ?? '', '/volume'), `${what}: the volume is bound`);
+      const points = (text = '') => mounts(text).map((m) => m.mountpoint);
+      t.same(points(after).filter((p) => !points(before).includes(p)), [], `${what}: no new mount on the host side`);
+    }
   });
 
   // config-linux.md "Rootfs Mount Propagation"; what the CRI's bidirectional
