@@ -1,27 +1,13 @@
 // The command line, as runc's: global flags, then a command. Each command's
 // implementation is required only when that command runs, so that `tsrun
-// state` does not pay for loading what `tsrun create` needs.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import yargs from 'yargs/yargs';
+// state` does not pay for loading what `tsrun create` needs; the plain forms
+// of the hot commands do not load yargs either (hot-path.ts).
 import type { Argv } from 'yargs';
 import { TsrunError, messageOf } from '../errors';
 import { configureLog, logOptionsFromArgv, reportError } from '../log';
-import { stdout } from '../output';
-import { defaultRoot, packageRoot } from '../paths';
+import { defaultRoot } from '../paths';
 import { runcArgv } from './argv';
-
-const SPEC_VERSION = '1.3.0';
-
-function versionText(): string {
-  let info = { version: 'unknown', commit: 'unknown' };
-  try {
-    info = JSON.parse(readFileSync(join(packageRoot, 'dist', 'build-info.json'), 'utf8'));
-  } catch {
-    // running from sources
-  }
-  return `tsrun version ${info.version}\ncommit: ${info.commit}\nspec: ${SPEC_VERSION}\nnode: ${process.version}`;
-}
+import { type HotCall, parseHot, runHot, versionText } from './hot-path';
 
 interface Globals {
   root: string;
@@ -64,7 +50,6 @@ function createOptions(a: CreateArgs) {
 const idArg = (y: Argv) => y.positional('container-id', { type: 'string', demandOption: true, describe: 'the container id' });
 
 export async function main(argv: string[]): Promise<number> {
-  let exitCode = 0;
   // Started from a directory that was removed: yargs asks for the cwd, and
   // tsrun needs none of its own (runc does not care either).
   try {
@@ -74,6 +59,34 @@ export async function main(argv: string[]): Promise<number> {
   }
   // Before yargs parses anything: its own errors go to --log as well.
   configureLog(logOptionsFromArgv(argv));
+  const hot = parseHot(argv);
+  if (hot) {
+    try {
+      runHot(hot);
+      return 0;
+    } catch (err) {
+      reportError(messageOf(err));
+      return 1;
+    }
+  }
+  const { cli, exitCode } = commandLine(argv);
+  try {
+    await cli.parseAsync();
+  } catch (err) {
+    const usage = err instanceof Error && err.name === 'YError';
+    reportError(messageOf(err) + (usage ? ' (see tsrun --help)' : ''));
+    return 1;
+  }
+  return exitCode();
+}
+
+/**
+ * The whole command line, in yargs. The hot commands' handlers pass their
+ * call to `hot` (runHot; a test's recorder, to compare with parseHot).
+ */
+export function commandLine(argv: string[], hot: (call: HotCall) => void = runHot) {
+  let exitCode = 0;
+  const yargs = require('yargs/yargs') as typeof import('yargs/yargs');
   const cli = yargs(runcArgv(argv))
     .scriptName('tsrun')
     .usage('$0 [global options] <command> [options] <container-id>\n\nAn OCI runtime-spec container runtime.')
@@ -103,12 +116,10 @@ export async function main(argv: string[]): Promise<number> {
       },
     )
     .command('start <container-id>', 'run the user program of a created container', idArg, (a) => {
-      const { start } = require('../lifecycle/start') as typeof import('../lifecycle/start');
-      start(String(a.root), String(a['container-id']));
+      hot({ command: 'start', root: String(a.root), id: String(a['container-id']) });
     })
     .command('state <container-id>', 'print the state of a container', idArg, (a) => {
-      const { stateOf } = require('../lifecycle/query') as typeof import('../lifecycle/query');
-      stdout(JSON.stringify(stateOf(String(a.root), String(a['container-id'])), null, 2) + '\n');
+      hot({ command: 'state', root: String(a.root), id: String(a['container-id']) });
     })
     .command(
       'kill <container-id> [signal]',
@@ -118,9 +129,7 @@ export async function main(argv: string[]): Promise<number> {
           .positional('signal', { type: 'string', default: 'SIGTERM', describe: 'name (KILL, SIGKILL) or number' })
           .option('all', { alias: 'a', type: 'boolean', default: false, describe: 'signal every process of the container' }),
       (a) => {
-        const { parseSignal } = require('../signals') as typeof import('../signals');
-        const { kill } = require('../lifecycle/kill') as typeof import('../lifecycle/kill');
-        kill(String(a.root), String(a['container-id']), parseSignal(a.signal), a.all);
+        hot({ command: 'kill', root: String(a.root), id: String(a['container-id']), signal: String(a.signal), all: a.all });
       },
     )
     .command(
@@ -128,8 +137,7 @@ export async function main(argv: string[]): Promise<number> {
       'delete a stopped container',
       (y) => idArg(y).option('force', { alias: 'f', type: 'boolean', default: false, describe: 'kill the container first if it runs' }),
       (a) => {
-        const { deleteContainer } = require('../lifecycle/delete') as typeof import('../lifecycle/delete');
-        deleteContainer(String(a.root), String(a['container-id']), a.force);
+        hot({ command: 'delete', root: String(a.root), id: String(a['container-id']), force: a.force });
       },
     )
     .command(
@@ -233,9 +241,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('format', { alias: 'f', choices: ['table', 'json'], default: 'table', describe: 'output format' })
           .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print only ids' }),
       (a) => {
-        const { listStates } = require('../lifecycle/query') as typeof import('../lifecycle/query');
-        const { formatList } = require('./list') as typeof import('./list');
-        stdout(formatList(listStates(a.root), a.format as 'table' | 'json', a.quiet));
+        hot({ command: 'list', root: String(a.root), format: a.format as 'table' | 'json', quiet: a.quiet });
       },
     )
     .command(
@@ -250,10 +256,7 @@ export async function main(argv: string[]): Promise<number> {
         writeSpec(a.bundle, a.rootless);
       },
     )
-    .command('features', 'print the features document (JSON)', {}, () => {
-      const { featuresDocument } = require('../features') as typeof import('../features');
-      stdout(JSON.stringify(featuresDocument(), null, 2) + '\n');
-    })
+    .command('features', 'print the features document (JSON)', {}, () => hot({ command: 'features' }))
     .demandCommand(1, 'a command is required (see --help)')
     .strict()
     .version(versionText())
@@ -261,12 +264,5 @@ export async function main(argv: string[]): Promise<number> {
     .help()
     .alias('help', 'h')
     .fail(false);
-  try {
-    await cli.parseAsync();
-  } catch (err) {
-    const usage = err instanceof Error && err.name === 'YError';
-    reportError(messageOf(err) + (usage ? ' (see tsrun --help)' : ''));
-    return 1;
-  }
-  return exitCode;
+  return { cli, exitCode: () => exitCode };
 }

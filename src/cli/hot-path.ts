@@ -1,0 +1,156 @@
+// The commands runc's clients call over and over (state, start, kill,
+// delete, list, features and --version: a shim calls several per container,
+// a probe one per period), read from the command line without yargs when
+// the line is one of their plain forms. Setting up yargs' parser and help
+// for every command costs more than these commands' own work. Any other
+// line (help, an unknown or repeated flag, a missing or extra word, "--")
+// goes to yargs, which gives the same result or the usage error. A unit test
+// parses each plain form both ways and compares.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stdout } from '../output';
+import { defaultRoot, packageRoot } from '../paths';
+
+export const SPEC_VERSION = '1.3.0';
+
+export type HotCall =
+  | { command: 'state' | 'start'; root: string; id: string }
+  | { command: 'kill'; root: string; id: string; signal: string; all: boolean }
+  | { command: 'delete'; root: string; id: string; force: boolean }
+  | { command: 'list'; root: string; format: 'table' | 'json'; quiet: boolean }
+  | { command: 'features' }
+  | { command: 'version' };
+
+type Command = HotCall['command'];
+
+/** Each hot command's words (positionals, the optional ones after `?`) and flags. */
+const grammar: Record<Exclude<Command, 'version'>, { words: string[]; flags: Record<string, string>; valued?: Record<string, string> }> = {
+  state: { words: ['id'], flags: {} },
+  start: { words: ['id'], flags: {} },
+  kill: { words: ['id', 'signal?'], flags: { '--all': 'all', '-a': 'all' } },
+  delete: { words: ['id'], flags: { '--force': 'force', '-f': 'force' } },
+  list: { words: [], flags: { '--quiet': 'quiet', '-q': 'quiet' }, valued: { '--format': 'format', '-f': 'format' } },
+  features: { words: [], flags: {} },
+};
+
+/** The global options yargs knows that take a value, and the one without. */
+const globalValued: Record<string, string> = { '--root': 'root', '--log': 'log', '--log-format': 'log-format' };
+
+/** The call `argv` makes if it is a plain form of a hot command, else undefined (yargs decides). */
+export function parseHot(argv: readonly string[]): HotCall | undefined {
+  const seen = new Map<string, string | true>();
+  const words: string[] = [];
+  let command: Exclude<Command, 'version'> | undefined;
+  let version = false;
+  const set = (name: string, value: string | true) => {
+    if (seen.has(name)) return false; // repeated: yargs makes an array
+    seen.set(name, value);
+    return true;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('-') || arg === '-') {
+      if (!command && words.length === 0) {
+        if (!Object.hasOwn(grammar, arg)) return undefined;
+        command = arg as Exclude<Command, 'version'>;
+      } else {
+        words.push(arg);
+      }
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
+    const valued = globalValued[name] ?? (command && grammar[command].valued?.[name]);
+    if (valued) {
+      const value = inline ?? argv[++i];
+      // A value yargs would take otherwise (a flag-like word, none at all).
+      if (value === undefined || (inline === undefined && value.startsWith('-')) || !set(valued, value)) return undefined;
+      continue;
+    }
+    if (inline !== undefined) return undefined;
+    if (arg === '--debug') {
+      if (!set('debug', true)) return undefined;
+    } else if ((arg === '--version' || arg === '-v') && !command) {
+      version = true;
+    } else {
+      const flag = command && grammar[command].flags[arg];
+      if (!flag || !set(flag, true)) return undefined;
+    }
+  }
+  const format = seen.get('log-format');
+  if (format !== undefined && format !== 'text' && format !== 'json') return undefined;
+  if (version) return command ? undefined : { command: 'version' };
+  if (!command) return undefined;
+  const shape = grammar[command].words;
+  const required = shape.filter((w) => !w.endsWith('?')).length;
+  if (words.length < required || words.length > shape.length) return undefined;
+  const root = (seen.get('root') as string | undefined) ?? defaultRoot;
+  const on = (name: string) => seen.get(name) === true;
+  switch (command) {
+    case 'state':
+    case 'start':
+      return { command, root, id: words[0] };
+    case 'kill':
+      return { command, root, id: words[0], signal: words[1] ?? 'SIGTERM', all: on('all') };
+    case 'delete':
+      return { command, root, id: words[0], force: on('force') };
+    case 'list': {
+      const f = seen.get('format') ?? 'table';
+      if (f !== 'table' && f !== 'json') return undefined;
+      return { command, root, format: f, quiet: on('quiet') };
+    }
+    case 'features':
+      return { command };
+  }
+}
+
+export function versionText(): string {
+  let info = { version: 'unknown', commit: 'unknown' };
+  try {
+    info = JSON.parse(readFileSync(join(packageRoot, 'dist', 'build-info.json'), 'utf8'));
+  } catch {
+    // running from sources
+  }
+  return `tsrun version ${info.version}\ncommit: ${info.commit}\nspec: ${SPEC_VERSION}\nnode: ${process.version}`;
+}
+
+/** Runs a hot command; yargs' handlers for these commands come here too. Each implementation is required on first use. */
+export function runHot(call: HotCall): void {
+  switch (call.command) {
+    case 'state': {
+      const { stateOf } = require('../lifecycle/query') as typeof import('../lifecycle/query');
+      stdout(JSON.stringify(stateOf(call.root, call.id), null, 2) + '\n');
+      return;
+    }
+    case 'start': {
+      const { start } = require('../lifecycle/start') as typeof import('../lifecycle/start');
+      start(call.root, call.id);
+      return;
+    }
+    case 'kill': {
+      const { parseSignal } = require('../signals') as typeof import('../signals');
+      const { kill } = require('../lifecycle/kill') as typeof import('../lifecycle/kill');
+      kill(call.root, call.id, parseSignal(call.signal), call.all);
+      return;
+    }
+    case 'delete': {
+      const { deleteContainer } = require('../lifecycle/delete') as typeof import('../lifecycle/delete');
+      deleteContainer(call.root, call.id, call.force);
+      return;
+    }
+    case 'list': {
+      const { listStates } = require('../lifecycle/query') as typeof import('../lifecycle/query');
+      const { formatList } = require('./list') as typeof import('./list');
+      stdout(formatList(listStates(call.root), call.format, call.quiet));
+      return;
+    }
+    case 'features': {
+      const { featuresDocument } = require('../features') as typeof import('../features');
+      stdout(JSON.stringify(featuresDocument(), null, 2) + '\n');
+      return;
+    }
+    case 'version':
+      stdout(versionText() + '\n');
+  }
+}
