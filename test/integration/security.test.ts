@@ -483,7 +483,9 @@ if (requireRoot(t)) {
     for (let i = 0; i < 500 && (!existsSync(netns) || readlinkSync(netns) === readlinkSync('/proc/self/ns/net')); i++) sleepMs(10);
     t.not(readlinkSync(netns), readlinkSync('/proc/self/ns/net'), 'a network namespace of its own');
     const inNs = (script: string) => spawnSync('nsenter', [`--net=${netns}`, 'sh', '-c', script], { encoding: 'utf8' });
-    t.equal(inNs(`echo 77 > ${ttl}`).status, 0);
+    // ip_forward 0 whatever the host has (a new namespace may inherit it):
+    // the attack would make it 1.
+    t.equal(inNs(`echo 77 > ${ttl} && echo 0 > ${forward}`).status, 0);
     const hostTtl = readFileSync(ttl, 'utf8');
     t.not(hostTtl, '77\n');
     const withRedirect = (c: Config) => {
