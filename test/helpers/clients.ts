@@ -198,16 +198,56 @@ export function startPodman(t: Test): Podman {
   return { podman, rt, image, common, dir: w };
 }
 
+/**
+ * What a test's containerd left in /run/containerd, its fixed host place
+ * (the shims' sockets), removed at teardown without touching what another
+ * test's daemon (or the host's) still uses: sockets nobody listens on, then
+ * the directories left empty, /run/containerd included. Whichever test ends
+ * last removes it.
+ */
+export function tidyRunContainerd(t: Test): void {
+  const top = '/run/containerd';
+  t.teardown(() => {
+    if (!existsSync(top)) return;
+    // Column 8 of /proc/net/unix is the path a socket is bound to.
+    const bound = new Set(readFileSync('/proc/net/unix', 'utf8').split('\n').map((l) => l.trim().split(/\s+/)[7]).filter(Boolean));
+    const tidy = (dir: string) => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const p = join(dir, e.name);
+        if (e.isDirectory()) {
+          tidy(p);
+          try {
+            rmdirSync(p);
+          } catch {
+            // not empty: in use
+          }
+        } else if (e.isSocket() && !bound.has(p)) {
+          rmSync(p, { force: true });
+        }
+      }
+    };
+    tidy(top);
+    try {
+      rmdirSync(top);
+    } catch {
+      // still in use
+    }
+  });
+}
+
 export interface Containerd {
   /** ctr talking to this test's daemon. */
   ctr: string[];
   rt: Wrapper;
   rootfs: string;
-  /** `ctr run` flags: tsrun (through the wrapper) as the shim's runc, and the rootfs. Last, as --rootfs ends ctr's options. */
+  /** `ctr run` flags: tsrun (through the wrapper) as the shim's runc, the fifo directory, and the rootfs. Last, as --rootfs ends ctr's options. */
   runArgs: string[];
   sock: string;
   dir: string;
 }
+
+/** Where ctr should put a task's IO fifos (its default, /run/containerd/fifo, keeps a detached one's). */
+export const fifoDir = (dir: string) => join(dir, 'fifo');
 
 /** Where the runc shim keeps its runtime's state (the runtime's --root), whatever the daemon's own state directory is. */
 export const shimRuntimeRoot = '/run/containerd/runc/default';
@@ -224,10 +264,7 @@ export async function startContainerd(t: Test): Promise<Containerd> {
   const w = scratch(t, 'tsrun-containerd');
   unmountUnder(t, w);
   removeNewCgroups(t, 'default');
-  const hadRunDir = existsSync('/run/containerd');
-  t.teardown(() => {
-    if (!hadRunDir) rmSync('/run/containerd', { recursive: true, force: true });
-  });
+  tidyRunContainerd(t);
   const rt = tsrunWrapper(w);
   const sock = join(w, 'containerd.sock');
   writeFileSync(join(w, 'config.toml'), [
@@ -262,5 +299,6 @@ export async function startContainerd(t: Test): Promise<Containerd> {
   t.ok(existsSync(sock), 'containerd is up');
   const ctr = [which('ctr')!, '--address', sock];
   const rootfs = makeRootfs(join(w, 'rootfs'));
-  return { ctr, rt, rootfs, runArgs: ['--runc-binary', rt.path, '--rootfs', rootfs], sock, dir: w };
+  // The IO fifos in the scratch directory: ctr leaves a detached task's in /run/containerd/fifo.
+  return { ctr, rt, rootfs, runArgs: ['--runc-binary', rt.path, '--fifo-dir', fifoDir(w), '--rootfs', rootfs], sock, dir: w };
 }

@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import {
-  callsOf, hostCgroupFile, inTerminal, need, run, shimRuntimeRoot, startContainerd, startPodman, used, waitFor,
+  callsOf, fifoDir, hostCgroupFile, inTerminal, need, run, shimRuntimeRoot, startContainerd, startPodman, used, waitFor,
 } from '../helpers/clients';
 import { requireRoot, tsrunBin, uniqueId } from '../helpers/tsrun';
 
@@ -341,7 +341,7 @@ if (requireRoot(t)) {
 
   t.test('containerd (ctr, runc shim): task exec, ps, pause, resume and metrics on a task tsrun runs', async (t) => {
     if (!need(t, ['containerd', 'ctr', 'script'], 'containerd bsdutils')) return;
-    const { ctr, rt, runArgs } = await startContainerd(t);
+    const { ctr, rt, runArgs, dir } = await startContainerd(t);
     const c = (...args: string[]) => run([...ctr, ...args]);
     // ctr's spec without an image has no PATH: programs by their path, so
     // that runc 1.1 (which then finds nothing) would run them too.
@@ -374,7 +374,7 @@ if (requireRoot(t)) {
     t.match(tty.stdout, /^\/dev\/pts\/\d+\r?$/m, 'a terminal');
     t.ok(calls('exec').some((c) => / --console-socket \S+ /.test(c)), 'from tsrun exec --console-socket');
 
-    const bg = c('task', 'exec', '--detach', '--exec-id', 'bg', id, '/bin/sleep', '600');
+    const bg = c('task', 'exec', '--detach', '--fifo-dir', fifoDir(dir), '--exec-id', 'bg', id, '/bin/sleep', '600');
     t.equal(bg.status, 0, bg.stderr);
     const ps = c('task', 'ps', id);
     t.equal(ps.status, 0, ps.stderr);

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, wri
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Test } from 'tap';
-import { clientCmd, removeNewCgroups, run, tsrunWrapper, unmountUnder, waitFor, which, type Wrapper } from '../clients';
+import { clientCmd, removeNewCgroups, tidyRunContainerd, run, tsrunWrapper, unmountUnder, waitFor, which, type Wrapper } from '../clients';
 import { scratch, tsrunBin } from '../tsrun';
 import { PAUSE_IMAGE, importTestImages } from './images';
 
@@ -25,6 +25,8 @@ export interface CriContainerd {
   runtimes: Record<Handler, Wrapper & { root: string }>;
   /** The cgroup parent every pod of this test is put under (removed at teardown). */
   cgroupParent: string;
+  /** The first three octets (and the dot) of the pods' addresses. */
+  subnetPrefix: string;
   dir: string;
 }
 
@@ -53,11 +55,19 @@ export async function startCriContainerd(t: Test): Promise<CriContainerd> {
   const cgroupParent = `tsrun-cri-${process.pid}`;
   unmountUnder(t, w);
   removeNewCgroups(t, cgroupParent);
-  const hadRunDir = existsSync('/run/containerd');
+  tidyRunContainerd(t);
+  // A bridge and a subnet of this process's own, so two runs do not meet.
   const bridge = `tsruncri${process.pid % 10000}`;
+  const subnetPrefix = `10.88.${process.pid % 250}.`;
+  const network = `tsrun-cri-${process.pid}`;
+  const cniCache = '/var/lib/cni';
+  const hadCniCache = existsSync(cniCache);
   t.teardown(() => {
     run(['ip', 'link', 'del', bridge]);
-    if (!hadRunDir) rmSync('/run/containerd', { recursive: true, force: true });
+    // libcni keeps each attachment's result in its fixed cache directory.
+    const results = join(cniCache, 'results');
+    if (existsSync(results)) for (const f of readdirSync(results)) if (f.startsWith(`${network}-`)) rmSync(join(results, f), { force: true });
+    if (!hadCniCache) rmSync(cniCache, { recursive: true, force: true });
   });
 
   const runtimes: CriContainerd['runtimes'] = {
@@ -68,10 +78,11 @@ export async function startCriContainerd(t: Test): Promise<CriContainerd> {
   mkdirSync(cniConf);
   writeFileSync(join(cniConf, '10-tsrun-cri.conflist'), JSON.stringify({
     cniVersion: '0.4.0',
-    name: `tsrun-cri-${process.pid}`,
+    name: network,
+    // No gateway, no masquerade: nothing routed, no host sysctl or iptables touched.
     plugins: [{
-      type: 'bridge', bridge, isGateway: true, ipMasq: false,
-      ipam: { type: 'host-local', dataDir: join(w, 'cni-data'), ranges: [[{ subnet: '10.88.177.0/24' }]], routes: [{ dst: '0.0.0.0/0' }] },
+      type: 'bridge', bridge, isGateway: false, ipMasq: false,
+      ipam: { type: 'host-local', dataDir: join(w, 'cni-data'), ranges: [[{ subnet: `${subnetPrefix}0/24` }]] },
     }],
   }));
 
@@ -100,6 +111,9 @@ export async function startCriContainerd(t: Test): Promise<CriContainerd> {
     // Without CAP_SYS_RESOURCE, an oom_score_adj below containerd's own
     // (the sandbox's -998) cannot be set: clamp it, as rootless nodes do.
     '  restrict_oom_score_adj = true',
+    // As on a node with AppArmor, where tsrun refuses the profile containerd
+    // would give every container (this host has none; the README says the same).
+    '  disable_apparmor = true',
     // Pod network namespaces in the state directory, not /var/run/netns.
     '  netns_mounts_under_state_dir = true',
     `${cri}.containerd]`,
@@ -140,5 +154,5 @@ export async function startCriContainerd(t: Test): Promise<CriContainerd> {
   if (!existsSync(sock)) throw new Error(`containerd did not start: ${readFileSync(log, 'utf8').slice(-2000)}`);
   const ctr = [which('ctr')!, '--address', sock];
   importTestImages(join(w, 'images'), ctr);
-  return { sock, ctr, runtimes, cgroupParent, dir: w };
+  return { sock, ctr, runtimes, cgroupParent, subnetPrefix, dir: w };
 }
