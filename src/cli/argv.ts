@@ -20,16 +20,24 @@ const takesValue = new Set([
   '--memory-reservation', '--memory-swap', '--pids-limit', '--l3-cache-schema', '--mem-bw-schema', '--interval',
 ]);
 
+/** The commands whose -f is --format (a value); delete's -f is --force (a flag). */
+const formatCommands = new Set(['list', 'ps']);
+
 /** `--opt -x` as `--opt=-x` for options that take a value (up to a "--"). */
 function joinDashValues(argv: string[]): string[] {
   const out: string[] = [];
+  let command: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--') return [...out, ...argv.slice(i)];
-    if (takesValue.has(a) && i + 1 < argv.length && argv[i + 1].startsWith('-') && argv[i + 1] !== '--') {
+    const valued = takesValue.has(a) && (a !== '-f' || (command !== undefined && formatCommands.has(command)));
+    if (!a.startsWith('-') && command === undefined) command = a;
+    if (valued && i + 1 < argv.length && argv[i + 1].startsWith('-') && argv[i + 1] !== '--') {
       out.push(`${a}=${argv[++i]}`);
     } else {
       out.push(a);
+      // The value of an option is not the command word.
+      if (valued && i + 1 < argv.length) out.push(argv[++i]);
     }
   }
   return out;

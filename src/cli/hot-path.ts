@@ -49,7 +49,9 @@ export function parseHot(argv: readonly string[]): HotCall | undefined {
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (!arg.startsWith('-') || arg === '-') {
+    // yargs makes a lone "-" an empty word: left to it.
+    if (arg === '-') return undefined;
+    if (!arg.startsWith('-')) {
       if (!command && words.length === 0) {
         if (!Object.hasOwn(grammar, arg)) return undefined;
         command = arg as Exclude<Command, 'version'>;
@@ -151,6 +153,11 @@ export function runHot(call: HotCall): void {
       return;
     }
     case 'version':
-      stdout(versionText() + '\n');
+      // As yargs and runc: a failed write of the version is not an error.
+      try {
+        stdout(versionText() + '\n');
+      } catch {
+        // stdout full or gone
+      }
   }
 }

@@ -20,4 +20,7 @@ t.test('an option whose value starts with "-"', async (t) => {
   t.same(runcArgv(['events', '--interval', '-1s', 'c1']), ['events', '--interval=-1s', 'c1']);
   t.same(runcArgv(['update', '--memory', '64m', 'c1']), ['update', '--memory', '64m', 'c1'], 'an ordinary value stays as it is');
   t.same(runcArgv(['exec', '-e', '-x', 'c1', 'true']), ['exec', '-e=-x', 'c1', '--', 'true']);
+  t.same(runcArgv(['delete', '-f', '--root=/r', 'c1']), ['delete', '-f', '--root=/r', 'c1'], "delete's -f is --force, a flag");
+  t.same(runcArgv(['list', '-f', '-x']), ['list', '-f=-x'], "list's -f is --format");
+  t.same(runcArgv(['--root', 'list', 'delete', '-f', '--debug', 'c1']), ['--root', 'list', 'delete', '-f', '--debug', 'c1'], 'the command word is not a value of a global option');
 });

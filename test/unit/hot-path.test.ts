@@ -40,6 +40,10 @@ const plain: string[][] = [
   ['list', '--format=table'],
   ['features'],
   ['--root', '/r', 'features'],
+  ['delete', '-f', '--root=/r', 'c1'],
+  ['delete', 'c1', '-f', '--debug'],
+  ['delete', '-f', '--root', '/r', 'c1'],
+  ['delete', '-f', '--log-format', 'json', 'c1'],
 ];
 
 t.test('each plain form means what yargs makes of it', async (t) => {
@@ -78,6 +82,8 @@ t.test('every other line is left to yargs', async (t) => {
     ['spec'],
     ['delete', '--force'],
     ['start', '-a', 'c1'],
+    ['state', '-'],
+    ['kill', 'c1', '-'],
   ];
   for (const argv of others) t.equal(parseHot(argv), undefined, `${argv.join(' ') || '(nothing)'}: to yargs`);
 });
