@@ -6,7 +6,7 @@ import { capabilityNames } from './plan/capabilities';
 import { recognizedMountOptions } from './plan/mounts';
 import { seccompFeatures } from './plan/seccomp';
 import { supportedVersions } from './spec/semantic';
-import { specVersion } from './state/status';
+import { specVersion } from './spec/version';
 import { hookStages } from './spec/types';
 
 export function featuresDocument(): Record<string, unknown> {

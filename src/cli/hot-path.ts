@@ -10,8 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stdout } from '../output';
 import { defaultRoot, packageRoot } from '../paths';
-
-export const SPEC_VERSION = '1.3.0';
+import { specVersion } from '../spec/version';
 
 export type HotCall =
   | { command: 'state' | 'start'; root: string; id: string }
@@ -33,7 +32,7 @@ const grammar: Record<Exclude<Command, 'version'>, { words: string[]; flags: Rec
   features: { words: [], flags: {} },
 };
 
-/** The global options yargs knows that take a value, and the one without. */
+/** The global options that take a value (--debug, the one without, is read on its own). */
 const globalValued: Record<string, string> = { '--root': 'root', '--log': 'log', '--log-format': 'log-format' };
 
 /** The call `argv` makes if it is a plain form of a hot command, else undefined (yargs decides). */
@@ -114,7 +113,7 @@ export function versionText(): string {
   } catch {
     // running from sources
   }
-  return `tsrun version ${info.version}\ncommit: ${info.commit}\nspec: ${SPEC_VERSION}\nnode: ${process.version}`;
+  return `tsrun version ${info.version}\ncommit: ${info.commit}\nspec: ${specVersion}\nnode: ${process.version}`;
 }
 
 /** Runs a hot command; yargs' handlers for these commands come here too. Each implementation is required on first use. */

@@ -1,6 +1,7 @@
 // state and list: what a container is, derived under a shared lock.
 import type { StateRecord } from '../state/record';
-import { type Status, specVersion, stateDocument, statusOf } from '../state/status';
+import { specVersion } from '../spec/version';
+import { type Status, stateDocument, statusOf } from '../state/status';
 import { ContainerDir } from '../state/store';
 
 export interface Snapshot {

@@ -3,7 +3,7 @@
 // the paths of /proc and /sys a container should not see or change.
 // --rootless maps the caller's ids onto root and leaves out what an
 // unprivileged user cannot create (a network namespace, cgroup limits).
-import { specVersion } from '../state/status';
+import { specVersion } from './version';
 import type { Spec } from './types';
 
 const defaultCapabilities = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];

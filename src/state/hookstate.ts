@@ -1,6 +1,6 @@
 // The container state a hook reads on stdin (config.md "POSIX-platform
 // Hooks": the state of runtime.md "State").
-import { specVersion } from './status';
+import { specVersion } from '../spec/version';
 
 export interface StateForHooks {
   id: string;

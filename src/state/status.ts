@@ -3,6 +3,7 @@
 // time) still lives, whether its cgroups are frozen (paused), and whether
 // start has consumed the exec fifo.
 import { cgroupManager } from '../cgroups/manager';
+import { specVersion } from '../spec/version';
 import { processState } from './proc';
 import type { StateRecord } from './record';
 import type { ContainerDir } from './store';
@@ -15,7 +16,6 @@ export function isLive(status: Status): boolean {
 }
 
 /** The version of the runtime-spec tsrun implements. */
-export const specVersion = '1.3.0';
 
 /** Status of a container whose lock we hold (so no create is in progress). */
 export function statusOf(dir: ContainerDir, rec: StateRecord | undefined): Status {
