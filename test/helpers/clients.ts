@@ -5,7 +5,7 @@
 // also clears what the clients keep in fixed host places (cgroups,
 // /run/containerd) and never throws (tap skips the teardowns after one
 // that throws).
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Test } from 'tap';
@@ -246,6 +246,20 @@ export interface Containerd {
   dir: string;
 }
 
+/** Ends a test's containerd and the shims serving its socket, which outlive the daemon. */
+export async function stopContainerd(daemon: ChildProcess, sock: string): Promise<void> {
+  for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+      if (cmd.startsWith('/usr/bin/containerd-shim') && cmd.includes(sock)) process.kill(Number(p), 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+  daemon.kill('SIGTERM');
+  if (daemon.exitCode === null && daemon.signalCode === null) await new Promise((r) => daemon.once('exit', r));
+}
+
 /** Where ctr should put a task's IO fifos (its default, /run/containerd/fifo, keeps a detached one's). */
 export const fifoDir = (dir: string) => join(dir, 'fifo');
 
@@ -281,17 +295,7 @@ export async function startContainerd(t: Test): Promise<Containerd> {
   const [cmd, ...args] = clientCmd([which('containerd')!, '--config', join(w, 'config.toml')]);
   const daemon = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'ignore'] });
   t.teardown(async () => {
-    // Shims outlive the daemon: end the ones serving this socket.
-    for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
-      try {
-        const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
-        if (cmd.startsWith('/usr/bin/containerd-shim') && cmd.includes(sock)) process.kill(Number(p), 'SIGKILL');
-      } catch {
-        // gone already
-      }
-    }
-    daemon.kill('SIGTERM');
-    if (daemon.exitCode === null && daemon.signalCode === null) await new Promise((r) => daemon.once('exit', r));
+    await stopContainerd(daemon, sock);
     const mine = run([tsrunBin, '--root', shimRuntimeRoot, 'list', '-q']).stdout.split('\n').filter((id) => id.includes(`-${process.pid}-`));
     for (const id of mine) run([tsrunBin, '--root', shimRuntimeRoot, 'delete', '--force', id]);
   });

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, wri
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Test } from 'tap';
-import { clientCmd, removeNewCgroups, tidyRunContainerd, run, tsrunWrapper, unmountUnder, waitFor, which, type Wrapper } from '../clients';
+import { clientCmd, removeNewCgroups, run, stopContainerd, tidyRunContainerd, tsrunWrapper, unmountUnder, waitFor, which, type Wrapper } from '../clients';
 import { scratch, tsrunBin } from '../tsrun';
 import { PAUSE_IMAGE, importTestImages } from './images';
 
@@ -132,18 +132,8 @@ export async function startCriContainerd(t: Test): Promise<CriContainerd> {
     stdio: ['ignore', 'ignore', openSync(log, 'a')],
   });
   t.teardown(async () => {
-    // Shims outlive the daemon: end the ones serving this socket, then
-    // what their containers left (each runtime deletes its own).
-    for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
-      try {
-        const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
-        if (cmd.startsWith('/usr/bin/containerd-shim') && cmd.includes(sock)) process.kill(Number(p), 'SIGKILL');
-      } catch {
-        // gone already
-      }
-    }
-    daemon.kill('SIGTERM');
-    if (daemon.exitCode === null && daemon.signalCode === null) await new Promise((r) => daemon.once('exit', r));
+    // The daemon and its shims, then what their containers left (each runtime deletes its own).
+    await stopContainerd(daemon, sock);
     for (const name of HANDLERS) {
       const rt = runtimes[name];
       const ids = run([rt.path, '--root', runtimeRoot(rt), 'list', '-q']).stdout.split('\n').filter(Boolean);
