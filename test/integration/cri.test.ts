@@ -280,7 +280,10 @@ async function workflow(t: Test, d: CriContainerd, c: CriClient, h: Handler): Pr
 
   await step('OOMKilled: a container over its memory limit', async (t) => {
     // dd allocates its 64 MiB block and fills it: over the 16 MiB limit.
-    const id = await create(containerConfig('oom', ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=64M', 'count=1'], {}, {
+    // A second first: containerd 1.6's shim starts watching for OOM only
+    // once the runtime's start has returned, so an OOM at once can be
+    // missed (reason Error) whichever the runtime; a pod's OOM comes later.
+    const id = await create(containerConfig('oom', ['sh', '-c', 'sleep 1; exec dd if=/dev/zero of=/dev/null bs=64M count=1'], {}, {
       resources: { memory_limit_in_bytes: 16 * MiB },
     }));
     const status = await waitExited(c, id, 15_000);
