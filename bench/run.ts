@@ -1,97 +1,32 @@
-// `npm run bench`: tsrun against runc and crun, in one run, alternating
-// between them each round so that load changes hit all three alike.
-// Prints medians and ratios; this is a measurement, not a test.
-//
-//   - the create/start/delete cycle and `run` of `true`, per runtime;
-//   - tsrun's per-command overhead above a bare `node -e 0`;
-//   - the PSS of a created (waiting) container's init, per runtime.
+// `npm run bench`: tsrun against runc and crun in one run, each round going
+// through every runtime (in a rotating order) so that load changes on the
+// machine hit all three alike. Prints medians; a measurement, not a test.
+// What each figure means, and the profile behind it: bench/README.md.
 //
 // Usage (as root): npm run bench -- [--rounds N] [--runtimes tsrun,runc,crun]
-import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+//   [--sequential N] [--clients N] [--seconds S] [--no-throughput]
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Samples, exec, must, setOutputDir } from './measure';
+import { type Runtime, deleteAll, leftovers, makeBundle, runtimes } from './runtimes';
+import { concurrentRuns, sequentialRuns } from './throughput';
 
-const repo = join(__dirname, '..', '..');
-const tsrunBin = join(repo, 'bin', 'tsrun');
-const crunWrapper = join(repo, 'conformance', 'runtimes', 'crun-hybrid.sh');
+const node = [process.execPath, '-e', '0'];
 
-// Clients such as containerd do not set NODE_EXTRA_CA_CERTS, which costs
-// every node start tens of milliseconds; measure without it.
-const childEnv = { ...process.env };
-delete childEnv.NODE_EXTRA_CA_CERTS;
-delete childEnv.NODE_OPTIONS;
-
-interface Runtime {
-  name: string;
-  argv: string[];
-}
-
-function which(cmd: string): string | undefined {
-  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : undefined;
-}
-
-function isHybrid(): boolean {
-  return readFileSync('/proc/self/mountinfo', 'utf8').includes(' /sys/fs/cgroup/unified ');
-}
-
-function runtimes(wanted: string[], root: string): Runtime[] {
-  const out: Runtime[] = [];
-  for (const name of wanted) {
-    if (name === 'tsrun') out.push({ name, argv: [tsrunBin, '--root', join(root, 'tsrun')] });
-    const bin = name === 'tsrun' ? undefined : which(name);
-    if (name !== 'tsrun' && !bin) {
-      console.log(`# ${name} not found, skipped (apt-get install ${name})`);
-      continue;
-    }
-    if (name === 'runc') out.push({ name, argv: [bin!, '--root', join(root, 'runc')] });
-    if (name === 'crun') out.push({ name, argv: [...(isHybrid() ? ['sh', crunWrapper] : []), bin!, '--root', join(root, 'crun')] });
-  }
-  return out;
-}
-
-// Output goes to files: a created container keeps the stdio it was given,
-// and a pipe would not reach end-of-file until the container exits.
-let outputDir = tmpdir();
-
-function exec(argv: string[]): { ms: number; status: number | null; stdout: string; stderr: string } {
-  const out = join(outputDir, 'stdout');
-  const err = join(outputDir, 'stderr');
-  const fds = [openSync(out, 'w'), openSync(err, 'w')];
-  const start = process.hrtime.bigint();
-  const r = spawnSync(argv[0], argv.slice(1), { env: childEnv, stdio: ['ignore', fds[0], fds[1]] });
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  fds.forEach((fd) => closeSync(fd));
-  return { ms, status: r.status, stdout: readFileSync(out, 'utf8'), stderr: readFileSync(err, 'utf8') };
-}
-
-function must(argv: string[]): number {
-  const r = exec(argv);
-  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
-  return r.ms;
-}
-
-function makeBundle(dir: string, args: string[]): string {
-  const rootfs = join(dir, 'rootfs');
-  mkdirSync(join(rootfs, 'bin'), { recursive: true });
-  for (const d of ['proc', 'sys', 'dev', 'tmp', 'etc']) mkdirSync(join(rootfs, d), { recursive: true });
-  copyFileSync('/bin/busybox', join(rootfs, 'bin', 'busybox'));
-  chmodSync(join(rootfs, 'bin', 'busybox'), 0o755);
-  for (const a of ['sh', 'true', 'sleep']) symlinkSync('busybox', join(rootfs, 'bin', a));
-  must([tsrunBin, 'spec', '--bundle', dir]);
-  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-  config.process.terminal = false;
-  config.process.args = args;
-  config.ociVersion = '1.0.2'; // crun 1.8 knows no later version; the same config for all three
-
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
-  return dir;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+function options(argv: string[]) {
+  const opt = (name: string, def: string) => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : def;
+  };
+  return {
+    rounds: Number(opt('rounds', '15')),
+    runtimes: opt('runtimes', 'tsrun,runc,crun').split(','),
+    sequential: Number(opt('sequential', '100')),
+    clients: Number(opt('clients', '8')),
+    seconds: Number(opt('seconds', '20')),
+    throughput: !argv.includes('--no-throughput'),
+  };
 }
 
 function pss(pid: number): number {
@@ -99,86 +34,143 @@ function pss(pid: number): number {
   return m ? Number(m[1]) : NaN;
 }
 
-function main(): void {
+function waitStopped(rt: Runtime, id: string): void {
+  for (let i = 0; i < 500; i++) {
+    const r = exec([...rt.argv, 'state', id]);
+    if (r.status === 0 && JSON.parse(r.stdout).status === 'stopped') return;
+  }
+  throw new Error(`${rt.name}: ${id} did not stop`);
+}
+
+/** tsrun's own figure for the container setup (tsrun-init's spawn to READY), from its debug log. */
+function tsrunSetupMs(rt: Runtime, bundle: string, id: string, log: string): number {
+  rmSync(log, { force: true });
+  must([...rt.argv, '--debug', '--log', log, '--log-format', 'json', 'create', '--bundle', bundle, id]);
+  must([...rt.argv, 'delete', '--force', id]);
+  for (const line of readFileSync(log, 'utf8').split('\n')) {
+    const m = /tsrun-init reported ready ([\d.]+) ms after its spawn/.exec(line);
+    if (m) return Number(m[1]);
+  }
+  throw new Error('tsrun --debug create did not log its setup time');
+}
+
+/** One round of every measured command, for one runtime. */
+function round(rt: Runtime, bundles: { sleep: string; true: string }, id: string, record: (what: string, value: number) => void, work: string): void {
+  const r = rt.name;
+  if (rt.wrapper) record(`${r} wrapper`, must([...rt.wrapper, '/bin/true']));
+  record(`${r} --version`, must([...rt.argv, '--version']));
+  const features = exec([...rt.argv, 'features']);
+  if (features.status === 0) record(`${r} features`, features.ms);
+  record(`${r} list`, must([...rt.argv, 'list']));
+
+  // One container's life, command by command.
+  record(`${r} create`, must([...rt.argv, 'create', '--bundle', bundles.sleep, id]));
+  const state = exec([...rt.argv, 'state', id]);
+  if (state.status !== 0) throw new Error(`${r} state: ${state.stderr}`);
+  record(`${r} state`, state.ms);
+  record(`${r} init PSS`, pss(JSON.parse(state.stdout).pid));
+  record(`${r} start`, must([...rt.argv, 'start', id]));
+  record(`${r} exec`, must([...rt.argv, 'exec', id, 'true']));
+  record(`${r} kill`, must([...rt.argv, 'kill', id, 'KILL']));
+  waitStopped(rt, id);
+  record(`${r} delete`, must([...rt.argv, 'delete', id]));
+
+  // The whole cycle of a short container, and run.
+  const t0 = performance.now();
+  must([...rt.argv, 'create', '--bundle', bundles.true, `${id}-cycle`]);
+  must([...rt.argv, 'start', `${id}-cycle`]);
+  must([...rt.argv, 'delete', '--force', `${id}-cycle`]);
+  record(`${r} cycle`, performance.now() - t0);
+  record(`${r} run`, must([...rt.argv, 'run', '--bundle', bundles.true, `${id}-run`]));
+  if (r === 'tsrun') record('tsrun setup', tsrunSetupMs(rt, bundles.true, `${id}-setup`, join(work, 'debug.log')));
+}
+
+const pad = (s: string, n: number) => s.padStart(n);
+const ms = (x: number) => (Number.isNaN(x) ? '-' : x.toFixed(1));
+const signed = (x: number) => (Number.isNaN(x) ? '-' : `${x >= 0 ? '+' : ''}${x.toFixed(1)}`);
+
+function report(s: Samples, rts: Runtime[], rounds: number): void {
+  const base = s.median('node');
+  const wrapper = (rt: Runtime) => (rt.wrapper ? s.median(`${rt.name} wrapper`) : 0);
+  console.log(`\n${rounds} rounds, medians in ms; node -e 0: ${ms(base)} ms (Node ${process.version})`);
+  for (const rt of rts) if (rt.wrapper) console.log(`${rt.name} runs through its hybrid-host wrapper here; its ${ms(wrapper(rt))} ms per call is subtracted from every ${rt.name} figure`);
+
+  console.log(`\nper command: median, and margin above node -e 0`);
+  console.log(''.padEnd(12) + rts.map((rt) => pad(rt.name, 18)).join(''));
+  for (const cmd of ['--version', 'features', 'list', 'state', 'create', 'start', 'exec', 'kill', 'delete', 'run']) {
+    const cells = rts.map((rt) => {
+      const m = s.median(`${rt.name} ${cmd}`) - wrapper(rt);
+      return pad(`${ms(m)} ${pad(signed(m - base), 7)}`, 18);
+    });
+    console.log(cmd.padEnd(12) + cells.join(''));
+  }
+
+  console.log('\ncreate + start + delete of true (one cycle)');
+  const cycle = (rt: Runtime) => s.median(`${rt.name} cycle`) - 3 * wrapper(rt);
+  for (const rt of rts) console.log(`  ${rt.name.padEnd(6)} ${pad(ms(cycle(rt)), 7)} ms`);
+  const tsrun = rts.find((rt) => rt.name === 'tsrun');
+  const runc = rts.find((rt) => rt.name === 'runc');
+  if (tsrun && runc) {
+    const floor = cycle(runc) + 3 * base;
+    console.log(`  tsrun / (runc's cycle + 3 × node -e 0) = ${ms(cycle(tsrun))} / ${ms(floor)} = ${(cycle(tsrun) / floor).toFixed(2)} (goal: at most 1.20)`);
+  }
+
+  console.log('\ncontainer setup, without process start');
+  for (const rt of rts) {
+    const setup = rt.name === 'tsrun' ? s.median('tsrun setup') : s.median(`${rt.name} create`) - s.median(`${rt.name} --version`);
+    const how = rt.name === 'tsrun' ? "tsrun-init's spawn to READY (tsrun --debug)" : 'create - --version';
+    console.log(`  ${rt.name.padEnd(6)} ${pad(ms(setup), 7)} ms  (${how})`);
+  }
+
+  console.log('\ncreated (waiting) init, PSS');
+  for (const rt of rts) console.log(`  ${rt.name.padEnd(6)} ${pad(String(s.median(`${rt.name} init PSS`)), 7)} kB`);
+}
+
+async function throughput(rts: Runtime[], trueBundle: string, opts: ReturnType<typeof options>, prefix: string): Promise<void> {
+  console.log(`\n${opts.sequential} sequential runs of true (interleaved by run)`);
+  const seq = sequentialRuns(rts, trueBundle, opts.sequential, prefix);
+  for (const rt of rts) {
+    const r = seq.get(rt.name)!;
+    console.log(`  ${rt.name.padEnd(6)} ${pad((r.totalMs / 1000).toFixed(2), 7)} s  ${pad((opts.sequential / (r.totalMs / 1000)).toFixed(1), 6)} runs/s  failures ${r.failures}`);
+  }
+  console.log(`\n${opts.clients} concurrent clients running true for ${opts.seconds} s each runtime`);
+  for (const rt of rts) {
+    const r = await concurrentRuns(rt, trueBundle, opts.clients, opts.seconds, `${prefix}${rt.name}-`);
+    console.log(`  ${rt.name.padEnd(6)} ${pad((r.completed / r.seconds).toFixed(1), 7)} containers/s  (${r.completed} in ${r.seconds.toFixed(1)} s)  failures ${r.failures}`);
+  }
+}
+
+async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the benchmark runs containers: run it as root');
   if (!existsSync('/bin/busybox')) throw new Error('needs /bin/busybox (apt-get install busybox-static)');
-  const argv = process.argv.slice(2);
-  const opt = (name: string, def: string) => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? argv[i + 1] : def;
-  };
-  const rounds = Number(opt('rounds', '20'));
+  const opts = options(process.argv.slice(2));
   const work = mkdtempSync(join(tmpdir(), 'tsrun-bench-'));
   chmodSync(work, 0o755);
-  outputDir = work;
+  setOutputDir(work);
+  const prefix = `bench-${process.pid}-`;
+  const rts = runtimes(opts.runtimes, join(work, 'state'));
+  let failed = false;
   try {
-    const rts = runtimes(opt('runtimes', 'tsrun,runc,crun').split(','), join(work, 'state'));
-    const trueBundle = makeBundle(join(work, 'true'), ['true']);
-    const sleepBundle = makeBundle(join(work, 'sleep'), ['sleep', '1000']);
-    const cycle = new Map<string, number[]>();
-    const run = new Map<string, number[]>();
-    const memory = new Map<string, number[]>();
-    for (const rt of rts) {
-      cycle.set(rt.name, []);
-      run.set(rt.name, []);
-      memory.set(rt.name, []);
+    const bundles = { true: makeBundle(join(work, 'true'), ['true']), sleep: makeBundle(join(work, 'sleep'), ['sleep', '1000']) };
+    const s = new Samples();
+    // Round -1 warms the page cache and is not counted.
+    for (let n = -1; n < opts.rounds; n++) {
+      const record = (what: string, value: number) => n >= 0 && s.add(what, value);
+      record('node', must(node));
+      const shift = Math.max(n, 0) % rts.length;
+      for (const rt of [...rts.slice(shift), ...rts.slice(0, shift)]) round(rt, bundles, `${prefix}${n + 1}`, record, work);
     }
-    const overhead = { node: [] as number[], version: [] as number[], state: [] as number[] };
-
-    // One warm-up round, not counted.
-    for (let round = -1; round < rounds; round++) {
-      for (const rt of rts) {
-        const id = `bench-${process.pid}-${round + 1}`;
-        const t0 = process.hrtime.bigint();
-        must([...rt.argv, 'create', '--bundle', trueBundle, id]);
-        must([...rt.argv, 'start', id]);
-        must([...rt.argv, 'delete', '--force', id]);
-        const cycleMs = Number(process.hrtime.bigint() - t0) / 1e6;
-        const runMs = must([...rt.argv, 'run', '--bundle', trueBundle, `${id}-run`]);
-        if (round >= 0) {
-          cycle.get(rt.name)!.push(cycleMs);
-          run.get(rt.name)!.push(runMs);
-        }
-        if (round >= 0 && round < 5) {
-          must([...rt.argv, 'create', '--bundle', sleepBundle, `${id}-mem`]);
-          const pid = JSON.parse(exec([...rt.argv, 'state', `${id}-mem`]).stdout).pid;
-          memory.get(rt.name)!.push(pss(pid));
-          if (rt.name === 'tsrun' && round >= 0) {
-            overhead.node.push(must(['node', '-e', '0']));
-            overhead.version.push(must([...rt.argv, '--version']));
-            overhead.state.push(must([...rt.argv, 'state', `${id}-mem`]));
-          }
-          must([...rt.argv, 'delete', '--force', `${id}-mem`]);
-        }
-      }
-    }
-
-    const fmt = (x: number) => x.toFixed(1).padStart(8);
-    const ratio = (a: number, b: number) => (b ? (a / b).toFixed(2) : '-').padStart(8);
-    const names = rts.map((r) => r.name);
-    const others = names.filter((n) => n !== 'tsrun');
-    console.log(`\n${rounds} rounds, medians; ratios are tsrun / other (below 1: tsrun is faster or smaller)\n`);
-    console.log(''.padEnd(26) + [...names.map((n) => n.padStart(8)), ...others.map((o) => `vs ${o}`.padStart(8))].join(''));
-    const row = (label: string, data: Map<string, number[]>, unit: string) => {
-      const m = new Map(names.map((n) => [n, median(data.get(n)!)]));
-      const line = names.map((n) => fmt(m.get(n)!)).join('') + (m.has('tsrun') ? others.map((o) => ratio(m.get('tsrun')!, m.get(o)!)).join('') : '');
-      console.log(`${`${label} (${unit})`.padEnd(26)}${line}`);
-    };
-    row('create+start+delete', cycle, 'ms');
-    row('run true', run, 'ms');
-    row('waiting init PSS', memory, 'kB');
-    if (overhead.node.length) {
-      const node = median(overhead.node);
-      console.log(`\ntsrun per-command overhead above \`node -e 0\` (${fmt(node).trim()} ms):`);
-      console.log(`  tsrun --version  ${fmt(median(overhead.version) - node).trim()} ms  (x${(median(overhead.version) / node).toFixed(2)} of node -e 0)`);
-      console.log(`  tsrun state      ${fmt(median(overhead.state) - node).trim()} ms  (x${(median(overhead.state) / node).toFixed(2)} of node -e 0)`);
-    }
+    report(s, rts, opts.rounds);
+    if (opts.throughput) await throughput(rts, bundles.true, opts, prefix);
+  } catch (err) {
+    failed = true;
+    console.error(`bench: ${(err as Error).message}`);
   } finally {
-    for (const rt of runtimes(['tsrun', 'runc', 'crun'], join(work, 'state'))) {
-      const list = exec([...rt.argv, 'list', '-q']);
-      for (const id of list.stdout.split('\n').filter(Boolean)) exec([...rt.argv, 'delete', '--force', id]);
-    }
+    const left = leftovers(rts, prefix);
+    console.log(left.length ? `\nleft behind: ${left.join(', ')}` : '\nnothing left behind');
+    for (const rt of rts) deleteAll(rt);
     rmSync(work, { recursive: true, force: true });
+    if (failed || left.length) process.exitCode = 1;
   }
 }
 
