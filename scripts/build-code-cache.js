@@ -1,23 +1,99 @@
 #!/usr/bin/env node
-// Makes dist/tsrun.js.cache, the V8 code cache bin/tsrun compiles the
-// bundle with. It is taken after the bundle has run a command whose code
-// every call shares (the command line, the state root, the output), so the
-// functions compiled on the way are in the cache too, not only the top level.
-// It must be compiled exactly as bin/tsrun compiles it: the same wrapped
-// source and file name.
+// Writes the V8 code cache (<file>.cache) of each file src/code-cache.ts
+// loads: the two CLI bundles and the config validators. Each cache is taken
+// in a child process (its output is not the build's) after a warm-up of
+// calls every command of that kind shares, so the functions compiled on the
+// way are in the cache too, not only the top level. A warm-up call that no
+// longer works as expected fails the build: the cache would quietly go cold.
 'use strict';
+const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { Script } = require('node:vm');
-const Module = require('node:module');
 
-const bundle = path.join(__dirname, '..', 'dist', 'tsrun.js');
-const script = new Script(Module.wrap(fs.readFileSync(bundle, 'utf8')), { filename: bundle });
-const mod = { exports: {} };
-script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(bundle), mod, bundle, path.dirname(bundle));
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-cache-'));
-mod.exports
-  .main(['--root', root, 'list', '--quiet'])
-  .then(() => fs.writeFileSync(`${bundle}.cache`, script.createCachedData()))
-  .finally(() => fs.rmSync(root, { recursive: true, force: true }));
+const dist = path.join(__dirname, '..', 'dist');
+const files = ['tsrun-hot.js', 'tsrun.js', ...fs.readdirSync(path.join(dist, 'validators')).filter((f) => f.endsWith('.js')).map((f) => `validators/${f}`)];
+
+if (process.argv[2] !== '--child') {
+  for (const file of files) {
+    fs.rmSync(path.join(dist, `${file}.cache`), { force: true });
+    const r = spawnSync(process.execPath, [__filename, '--child', file], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+    if (r.status !== 0) {
+      process.stderr.write(`code cache of dist/${file}: ${r.stderr || `exit ${r.status}`}\n`);
+      process.exit(1);
+    }
+  }
+  process.exit(0);
+}
+
+// The child: compile without a cache, warm up, write the cache.
+const { compileModule } = require(path.join(dist, 'src', 'code-cache.js'));
+const file = process.argv[3];
+const { exports: loaded, script } = compileModule(path.join(dist, file), false);
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-cache-'));
+
+function expect(what, got, want) {
+  if (got !== want) throw new Error(`warm-up ${what}: got ${got}, expected ${want}`);
+}
+
+/** A container record whose init is this process (running), with a cgroup of the given version that does not exist. */
+function fakeRecord(id, version) {
+  const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+  const startTime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  return {
+    id,
+    bundle: scratch,
+    rootfs: path.join(scratch, 'rootfs'),
+    phase: 'created',
+    init: { pid: process.pid, startTime },
+    created: new Date().toISOString(),
+    owner: '',
+    cgroup: { dirs: [{ version, mountpoint: scratch, controllers: version === 1 ? ['freezer'] : [], path: `/${id}`, dir: path.join(scratch, id) }], created: [] },
+    ownPidNamespace: true,
+    config: { ociVersion: '1.0.2', process: { args: ['true'], cwd: '/' }, root: { path: 'rootfs' } },
+  };
+}
+
+function fakeContainer(root, id, version) {
+  fs.mkdirSync(path.join(root, id), { recursive: true });
+  fs.writeFileSync(path.join(root, id, 'state.json'), JSON.stringify(fakeRecord(id, version)));
+}
+
+async function warmUp() {
+  const root = path.join(scratch, 'root');
+  if (file === 'tsrun-hot.js') {
+    const run = (argv) => loaded.runHotCommandLine(argv);
+    fakeContainer(root, 'c1', 1);
+    fakeContainer(root, 'c2', 2);
+    expect('state (cgroup v1)', run(['--root', root, 'state', 'c1']), 0);
+    expect('state (cgroup v2)', run(['--root', root, 'state', 'c2']), 0);
+    expect('list', run(['--root', root, 'list']), 0);
+    expect('list json', run(['--root', root, 'list', '--format', 'json']), 0);
+    expect('state of a missing container', run(['--root', root, '--log-format', 'json', 'state', 'missing']), 1);
+    expect('kill of a missing container', run(['--root', root, 'kill', 'missing', 'KILL']), 1);
+    expect('features', run(['features']), 0);
+    expect('--version', run(['--version']), 0);
+  } else if (file === 'tsrun.js') {
+    // (Not --help: yargs ends the process after it.)
+    expect('exec in a missing container', await loaded.main(['--root', root, 'exec', 'missing', 'true']), 255);
+    expect('spec', await loaded.main(['spec', '--bundle', scratch]), 0);
+    // Refused at validation: nothing is created.
+    fs.writeFileSync(path.join(scratch, 'config.json'), JSON.stringify({ ociVersion: '1.0.2', root: { path: 5 } }));
+    expect('create of a bad bundle', await loaded.main(['--root', root, 'create', '--bundle', scratch, 'c2']), 1);
+  } else if (file === 'validators/config.js') {
+    fs.rmSync(path.join(scratch, 'config.json'), { force: true });
+    const spec = spawnSync(process.execPath, [path.join(__dirname, '..', 'bin', 'tsrun'), 'spec', '--bundle', scratch]);
+    expect('tsrun spec', spec.status, 0);
+    expect('validation of the default config', loaded(JSON.parse(fs.readFileSync(path.join(scratch, 'config.json'), 'utf8'))), true);
+  } else if (file === 'validators/state-record.js') {
+    expect('validation of a state record', loaded(fakeRecord('c1', 1)), true);
+  }
+}
+
+warmUp()
+  .then(() => fs.writeFileSync(path.join(dist, `${file}.cache`), script.createCachedData()))
+  .finally(() => fs.rmSync(scratch, { recursive: true, force: true }))
+  .catch((err) => {
+    process.stderr.write(`${err.message}\n`);
+    process.exitCode = 1;
+  });

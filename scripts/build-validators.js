@@ -7,10 +7,17 @@ const fs = require('node:fs');
 const path = require('node:path');
 const Ajv = require('ajv');
 const standalone = require('ajv/dist/standalone').default;
+const esbuild = require('esbuild');
 
 const root = path.join(__dirname, '..');
 const outDir = path.join(root, 'dist', 'validators');
 fs.mkdirSync(outDir, { recursive: true });
+
+// Minified: create reads and compiles config.js on every call, and ajv's
+// code is half indentation and long generated names.
+function write(name, code) {
+  fs.writeFileSync(path.join(outDir, `${name}.js`), esbuild.transformSync(code, { minify: true, format: 'cjs', target: 'node20' }).code);
+}
 
 const schemas = {};
 for (const file of fs.readdirSync(path.join(root, 'schemas'))) {
@@ -19,7 +26,7 @@ for (const file of fs.readdirSync(path.join(root, 'schemas'))) {
   const schema = JSON.parse(fs.readFileSync(path.join(root, 'schemas', file), 'utf8'));
   const ajv = new Ajv({ strict: true, allErrors: false, code: { source: true } });
   const validate = ajv.compile(schema);
-  fs.writeFileSync(path.join(outDir, `${m[1]}.js`), standalone(ajv, validate));
+  write(m[1], standalone(ajv, validate));
   schemas[m[1]] = schema;
 }
 
@@ -31,5 +38,19 @@ for (const [name, definition] of Object.entries(parts)) {
   const ajv = new Ajv({ strict: true, allErrors: false, code: { source: true } });
   ajv.addSchema(schemas.config);
   const validate = ajv.compile({ $ref: `${schemas.config.$id}#/definitions/${definition}` });
-  fs.writeFileSync(path.join(outDir, `${name}.js`), standalone(ajv, validate));
+  write(name, standalone(ajv, validate));
+}
+
+// tsrun's own state record: its schema is written in zod (src/state/record.ts,
+// compiled by tsc before this runs) and checked on every command that reads
+// a container. Loading zod cost more than those commands' own work, so it is
+// compiled here like the others. Unknown keys are accepted, as zod's default
+// (strip) accepts them.
+const { zodToJsonSchema } = require('zod-to-json-schema');
+const { stateRecord } = require(path.join(root, 'dist', 'src', 'state', 'record.js'));
+{
+  const schema = zodToJsonSchema(stateRecord, { target: 'jsonSchema7', $refStrategy: 'none', removeAdditionalStrategy: 'strict' });
+  delete schema.$schema;
+  const ajv = new Ajv({ strict: true, allErrors: false, code: { source: true } });
+  write('state-record', standalone(ajv, ajv.compile(schema)));
 }

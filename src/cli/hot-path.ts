@@ -6,8 +6,16 @@
 // line (help, an unknown or repeated flag, a missing or extra word, "--")
 // goes to yargs, which gives the same result or the usage error. A unit test
 // parses each plain form both ways and compares.
+//
+// This file is also the entry of the hot bundle, dist/tsrun-hot.js, which
+// bin/tsrun loads first: it holds only what these commands need, and the
+// whole CLI (dist/tsrun.js, yargs and all) is loaded only for other lines.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { TsrunError, messageOf } from '../errors';
+// For bin/tsrun, which loads the whole command line (dist/tsrun.js) with it.
+export { requireCompiled } from '../code-cache';
+import { configureLog, logOptionsFromArgv, reportError } from '../log';
 import { stdout } from '../output';
 import { defaultRoot, packageRoot } from '../paths';
 import { specVersion } from '../spec/version';
@@ -106,6 +114,31 @@ export function parseHot(argv: readonly string[]): HotCall | undefined {
   }
 }
 
+/**
+ * Runs argv if it is a plain form of a hot command: its exit status, or
+ * undefined (nothing done but setting up the log) if yargs must decide.
+ */
+export function runHotCommandLine(argv: readonly string[]): number | undefined {
+  // Started from a directory that was removed: yargs asks for the cwd, and
+  // tsrun needs none of its own (runc does not care either).
+  try {
+    process.cwd();
+  } catch {
+    process.chdir('/');
+  }
+  // Before yargs parses anything: its own errors go to --log as well.
+  configureLog(logOptionsFromArgv(argv));
+  const hot = parseHot(argv);
+  if (!hot) return undefined;
+  try {
+    runHot(hot);
+    return 0;
+  } catch (err) {
+    reportError(messageOf(err));
+    return 1;
+  }
+}
+
 export function versionText(): string {
   let info = { version: 'unknown', commit: 'unknown' };
   try {
@@ -147,8 +180,14 @@ export function runHot(call: HotCall): void {
       return;
     }
     case 'features': {
-      const { featuresDocument } = require('../features') as typeof import('../features');
-      stdout(JSON.stringify(featuresDocument(), null, 2) + '\n');
+      // Written at build time from src/features.ts (scripts/build-features.js).
+      let text: string;
+      try {
+        text = readFileSync(join(packageRoot, 'dist', 'features.json'), 'utf8');
+      } catch (err) {
+        throw new TsrunError(`the features document is missing (npm run build makes it): ${messageOf(err)}`);
+      }
+      stdout(text);
       return;
     }
     case 'version':

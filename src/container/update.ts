@@ -24,7 +24,7 @@ import { join } from '../spec/fieldpath';
 import { exactInteger, parseJson } from '../spec/json';
 import { schemaProblems } from '../spec/schema';
 import type { Resources } from '../spec/types';
-import { currentResources } from '../state/record';
+import type { StateRecord } from '../state/record';
 import { isLive } from '../state/status';
 import { withContainer } from './container';
 import { type Flags, flagValue, resourcesFromFlags } from './update-flags';
@@ -156,4 +156,11 @@ export function update(root: string, id: string, flags: Flags): void {
     c.rec.resources = merged as Record<string, unknown>;
     c.save();
   });
+}
+
+/** The container's linux.resources now: as the last update left them, or as create set them. */
+function currentResources(rec: StateRecord): Record<string, unknown> {
+  if (rec.resources) return rec.resources;
+  const linux = rec.config.linux as { resources?: Record<string, unknown> } | undefined;
+  return linux?.resources ?? {};
 }

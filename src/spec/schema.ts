@@ -1,6 +1,8 @@
 // JSON Schema validation with the validators compiled at build time from
-// schemas/ (scripts/build-validators.js); nothing is compiled at run time.
+// schemas/ (scripts/build-validators.js); nothing is compiled at run time,
+// and V8 compiles each validator with its code cache (src/code-cache.ts).
 import { join as joinPath } from 'node:path';
+import { requireCompiled } from '../code-cache';
 import { validatorsDir } from '../paths';
 import { fromPointer, join } from './fieldpath';
 
@@ -13,8 +15,12 @@ interface AjvError {
 
 type Validator = ((data: unknown) => boolean) & { errors?: AjvError[] | null };
 
-/** A schema of schemas/, or a part of config.json compiled from its definitions (scripts/build-validators.js). */
-export type SchemaName = 'config' | 'state' | 'features' | 'process' | 'resources';
+/**
+ * A schema of schemas/, a part of config.json compiled from its definitions,
+ * or tsrun's own state record, compiled from its zod schema (src/state/record.ts)
+ * (scripts/build-validators.js).
+ */
+export type SchemaName = 'config' | 'state' | 'features' | 'process' | 'resources' | 'state-record';
 
 export interface Problem {
   field: string;
@@ -26,7 +32,7 @@ const cache = new Map<SchemaName, Validator>();
 function validator(name: SchemaName): Validator {
   let v = cache.get(name);
   if (!v) {
-    v = require(joinPath(validatorsDir, `${name}.js`)) as Validator;
+    v = requireCompiled<Validator>(joinPath(validatorsDir, `${name}.js`));
     cache.set(name, v);
   }
   return v;

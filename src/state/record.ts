@@ -1,6 +1,11 @@
-// What tsrun keeps about a container in <root>/<id>/state.json. It is our
-// own data, parsed with zod on every read so that a damaged or foreign file
-// is an error, never a wrong decision.
+// What tsrun keeps about a container in <root>/<id>/state.json: its schema,
+// in zod, and the type derived from it. Every read checks the file against
+// this schema, so that a damaged or foreign file is an error, never a wrong
+// decision. The check runs on every state, start, kill and delete, and
+// loading zod itself cost more than those commands' own work, so the build
+// compiles this schema to a standalone validator, as it does config.json's
+// JSON Schemas (scripts/build-validators.js, dist/validators/state-record.js):
+// this module is needed only at build time and for its type.
 import { z } from 'zod';
 
 const processRef = z.object({ pid: z.number().int().positive(), startTime: z.string() });
@@ -45,10 +50,3 @@ export const stateRecord = z.object({
 });
 
 export type StateRecord = z.infer<typeof stateRecord>;
-
-/** The container's linux.resources now: as the last update left them, or as create set them. */
-export function currentResources(rec: StateRecord): Record<string, unknown> {
-  if (rec.resources) return rec.resources;
-  const linux = rec.config.linux as { resources?: Record<string, unknown> } | undefined;
-  return linux?.resources ?? {};
-}

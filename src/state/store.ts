@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { NoSuchContainer, TsrunError, errnoCode, messageOf } from '../errors';
 import { messages } from '../messages';
 import { native } from '../native/addon';
-import { type StateRecord, stateRecord } from './record';
+import { schemaProblems } from '../spec/schema';
+import type { StateRecord } from './record';
 
 // runc's rule for container ids.
 const idPattern = /^[\w+\-.]+$/;
@@ -108,9 +109,15 @@ export class ContainerDir {
       if (errnoCode(err) === 'ENOENT') return undefined;
       throw err;
     }
-    const parsed = stateRecord.safeParse(JSON.parse(text));
-    if (!parsed.success) throw new TsrunError(`${this.statePath} is damaged: ${parsed.error.issues[0]?.message}`);
-    return parsed.data;
+    let record: unknown;
+    try {
+      record = JSON.parse(text);
+    } catch (err) {
+      throw new TsrunError(`${this.statePath} is damaged: ${messageOf(err)}`);
+    }
+    const [problem] = schemaProblems('state-record', record);
+    if (problem) throw new TsrunError(`${this.statePath} is damaged: ${problem.field || 'the record'} ${problem.message}`);
+    return record as StateRecord;
   }
 
   /** Atomically replaces state.json (write to a temporary file, then rename). */

@@ -15,6 +15,13 @@ const dir = mkdtempSync(join(tmpdir(), 'tsrun-cli-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 const run = (...args: string[]) => spawnSync(bin, ['--root', join(dir, 'state'), ...args], { encoding: 'utf8' });
 
+t.test('bin/tsrun is the launcher, started by the Node that built it (no /usr/bin/env)', async (t) => {
+  const [first, ...rest] = readFileSync(bin, 'utf8').split('\n');
+  const [, ...template] = readFileSync(join(__dirname, '..', '..', 'scripts', 'tsrun-launcher.js'), 'utf8').split('\n');
+  t.equal(first, `#!${process.execPath}`, 'the Node that runs the build and the tests');
+  t.same(rest, template, 'the rest is scripts/tsrun-launcher.js');
+});
+
 t.test('--version', async (t) => {
   const r = run('--version');
   t.equal(r.status, 0);

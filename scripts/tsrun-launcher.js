@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+'use strict';
+// bin/tsrun, as scripts/build-launcher.js writes it from this file: with the
+// absolute path of the Node that built tsrun on the first line instead of
+// /usr/bin/env, whose exec and PATH search cost about 3 ms of every call.
+// The code caches are that Node's anyway (another one rejects them).
+//
+// The CLI is two bundles (scripts/build-bundle.js), each compiled with its
+// V8 code cache: the hot commands' bundle, then the whole command line only
+// if the hot bundle leaves the line to yargs. The hot bundle is loaded here
+// by the rule of src/code-cache.ts, written out because requiring that file
+// first costs a module resolution and a compile of its own on every call;
+// the hot bundle carries code-cache.ts for everything loaded after it.
+const fs = require('node:fs');
+const path = require('node:path');
+const { Script } = require('node:vm');
+const Module = require('node:module');
+
+// bin/ and scripts/ are both one level below the package root.
+const hotBundle = path.join(__dirname, '..', 'dist', 'tsrun-hot.js');
+let cachedData;
+try {
+  if (fs.statSync(`${hotBundle}.cache`).mtimeMs >= fs.statSync(hotBundle).mtimeMs) cachedData = fs.readFileSync(`${hotBundle}.cache`);
+} catch {
+  // no cache: compiled without one
+}
+const script = new Script(Module.wrap(fs.readFileSync(hotBundle, 'utf8')), { filename: hotBundle, cachedData });
+const hot = { exports: {} };
+script.runInThisContext().call(hot.exports, hot.exports, Module.createRequire(hotBundle), hot, hotBundle, path.dirname(hotBundle));
+
+const argv = process.argv.slice(2);
+const code = hot.exports.runHotCommandLine(argv);
+if (code !== undefined) {
+  process.exitCode = code;
+} else {
+  hot.exports
+    .requireCompiled(path.join(path.dirname(hotBundle), 'tsrun.js'))
+    .main(argv)
+    .then((c) => {
+      process.exitCode = c;
+    });
+}

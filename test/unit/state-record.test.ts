@@ -1,0 +1,73 @@
+// tsrun's own state record (state.json): its schema is zod's
+// (src/state/record.ts), and commands check each read with the validator
+// the build compiles from it (dist/validators/state-record.js). The two must
+// take and refuse the same records, and a refused read names the field.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { schemaProblems } from '../../src/spec/schema';
+import { stateRecord } from '../../src/state/record';
+import { ContainerDir } from '../../src/state/store';
+
+const good = () => ({
+  id: 'c1',
+  bundle: '/b',
+  rootfs: '/b/rootfs',
+  phase: 'created',
+  init: { pid: 42, startTime: '1234' },
+  created: '2026-11-30T00:00:00.000Z',
+  owner: '',
+  annotations: { a: 'b' },
+  cgroup: { dirs: [{ version: 1, mountpoint: '/sys/fs/cgroup/memory', controllers: ['memory'], path: '/tsrun/c1', dir: '/sys/fs/cgroup/memory/tsrun/c1' }], created: [] },
+  ownPidNamespace: true,
+  config: { ociVersion: '1.0.2' },
+});
+
+type Record = ReturnType<typeof good> & { [k: string]: unknown };
+const cases: [string, (r: Record) => unknown, string | undefined][] = [
+  ['a complete record', (r) => r, undefined],
+  ['optional fields absent', (r) => ({ ...r, init: undefined, annotations: undefined }), undefined],
+  ['a field of a later version (kept, as zod strips and accepts it)', (r) => ({ ...r, future: 1, init: { ...r.init, extra: true } }), undefined],
+  ['resources and noNewKeyring', (r) => ({ ...r, resources: { pids: { limit: 5 } }, noNewKeyring: false }), undefined],
+  ['no id', (r) => ({ ...r, id: undefined }), 'id'],
+  ['phase unknown', (r) => ({ ...r, phase: 'running' }), 'phase'],
+  ['pid 0', (r) => ({ ...r, init: { pid: 0, startTime: '1' } }), 'init.pid'],
+  ['pid not an integer', (r) => ({ ...r, init: { pid: 1.5, startTime: '1' } }), 'init.pid'],
+  ['pid a string', (r) => ({ ...r, helper: { pid: '7', startTime: '1' } }), 'helper.pid'],
+  ['start time a number', (r) => ({ ...r, init: { pid: 7, startTime: 1 } }), 'init.startTime'],
+  ['cgroup version 3', (r) => ({ ...r, cgroup: { ...r.cgroup, dirs: [{ ...r.cgroup.dirs[0], version: 3 }] } }), 'cgroup.dirs[0].version'],
+  ['controllers not a list', (r) => ({ ...r, cgroup: { ...r.cgroup, dirs: [{ ...r.cgroup.dirs[0], controllers: 'memory' }] } }), 'cgroup.dirs[0].controllers'],
+  ['annotation value not a string', (r) => ({ ...r, annotations: { a: 1 } }), 'annotations.a'],
+  ['config a list', (r) => ({ ...r, config: [] }), 'config'],
+  ['ownPidNamespace missing', (r) => ({ ...r, ownPidNamespace: undefined }), 'ownPidNamespace'],
+  ['not an object', () => 'state', ''],
+];
+
+t.test('the compiled validator and the zod schema agree', async (t) => {
+  for (const [name, change, field] of cases) {
+    const record = JSON.parse(JSON.stringify(change(good())));
+    const problems = schemaProblems('state-record', record);
+    t.equal(stateRecord.safeParse(record).success, field === undefined, `${name}: zod ${field === undefined ? 'takes' : 'refuses'} it`);
+    t.equal(problems.length === 0, field === undefined, `${name}: the compiled validator agrees`);
+    if (field !== undefined) t.equal(problems[0]?.field, field, `${name}: names ${field || 'the record'}`);
+  }
+});
+
+t.test('a damaged state.json is an error naming the field, never a record', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'tsrun-record-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const read = (text: string) => {
+    mkdirSync(join(root, 'c1'), { recursive: true });
+    writeFileSync(join(root, 'c1', 'state.json'), text);
+    const { dir } = ContainerDir.open(root, 'c1', 'shared');
+    try {
+      return dir.read();
+    } finally {
+      dir.unlock();
+    }
+  };
+  t.same(read(JSON.stringify(good())), good(), 'a good record reads back as written');
+  t.throws(() => read(JSON.stringify({ ...good(), init: { pid: -1, startTime: '1' } })), /c1\/state\.json is damaged: init\.pid must be > 0/);
+  t.throws(() => read('{"id": "c1", '), /c1\/state\.json is damaged: .*JSON/);
+});
