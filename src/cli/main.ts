@@ -4,10 +4,15 @@
 // of the hot commands do not load yargs either (hot-path.ts).
 import type { Argv } from 'yargs';
 import { TsrunError, messageOf } from '../errors';
-import { configureLog, logOptionsFromArgv, reportError } from '../log';
+import { reportError } from '../log';
 import { defaultRoot } from '../paths';
 import { runcArgv } from './argv';
-import { type HotCall, parseHot, runHot, versionText } from './hot-path';
+import { type HotCall, runHot, runHotCommandLine, versionText } from './hot-path';
+
+/** The part of yargs' internals touched below (yargs 17). */
+interface YargsInternals {
+  getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } };
+}
 
 interface Globals {
   root: string;
@@ -50,25 +55,8 @@ function createOptions(a: CreateArgs) {
 const idArg = (y: Argv) => y.positional('container-id', { type: 'string', demandOption: true, describe: 'the container id' });
 
 export async function main(argv: string[]): Promise<number> {
-  // Started from a directory that was removed: yargs asks for the cwd, and
-  // tsrun needs none of its own (runc does not care either).
-  try {
-    process.cwd();
-  } catch {
-    process.chdir('/');
-  }
-  // Before yargs parses anything: its own errors go to --log as well.
-  configureLog(logOptionsFromArgv(argv));
-  const hot = parseHot(argv);
-  if (hot) {
-    try {
-      runHot(hot);
-      return 0;
-    } catch (err) {
-      reportError(messageOf(err));
-      return 1;
-    }
-  }
+  const hot = runHotCommandLine(argv);
+  if (hot !== undefined) return hot;
   const { cli, exitCode } = commandLine(argv);
   try {
     await cli.parseAsync();
@@ -81,12 +69,31 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /**
+ * yargs, loaded without letting it create process.stdout or process.stderr:
+ * its shim reads process.stdout.columns as it loads (for the width of help,
+ * 80 without), and the assert module it requires asks process.stderr about
+ * colours. Creating those streams loads Node's stream modules, several ms of
+ * every create and exec, and on a pipe makes the file description
+ * non-blocking, which the container's stdio shares (tsrun itself writes
+ * with fs.writeSync).
+ */
+function requireYargs(): typeof import('yargs/yargs') {
+  const streams = (['stdout', 'stderr'] as const).map((name) => ({ name, real: Object.getOwnPropertyDescriptor(process, name)! }));
+  for (const { name, real } of streams) Object.defineProperty(process, name, { configurable: true, enumerable: real.enumerable, get: () => ({}) });
+  try {
+    return require('yargs/yargs') as typeof import('yargs/yargs');
+  } finally {
+    for (const { name, real } of streams) Object.defineProperty(process, name, real);
+  }
+}
+
+/**
  * The whole command line, in yargs. The hot commands' handlers pass their
  * call to `hot` (runHot; a test's recorder, to compare with parseHot).
  */
 export function commandLine(argv: string[], hot: (call: HotCall) => void = runHot) {
   let exitCode = 0;
-  const yargs = require('yargs/yargs') as typeof import('yargs/yargs');
+  const yargs = requireYargs();
   const cli = yargs(runcArgv(argv))
     .scriptName('tsrun')
     .usage('$0 [global options] <command> [options] <container-id>\n\nAn OCI runtime-spec container runtime.')
@@ -264,5 +271,9 @@ export function commandLine(argv: string[], hot: (call: HotCall) => void = runHo
     .help()
     .alias('help', 'h')
     .fail(false);
+  // yargs builds the whole help text after each command's handler, to have
+  // it at hand should the command fail later; tsrun never answers a failure
+  // with help, and building the text cost several ms of every create and exec.
+  (cli as unknown as YargsInternals).getInternalMethods().getUsageInstance().cacheHelpMessage = () => {};
   return { cli, exitCode: () => exitCode };
 }

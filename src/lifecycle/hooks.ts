@@ -5,7 +5,7 @@
 // namespaces; createContainer runs in the container's namespaces through
 // tsrun-init's hook mode. startContainer hooks are run by the container's
 // init itself (addon/init/start_hooks.cc), with the process's identity.
-import { spawnSync } from 'node:child_process';
+import type { spawnSync } from 'node:child_process';
 import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
@@ -101,6 +101,8 @@ function runOne(hook: Hook, state: string, target: InContainer | undefined): Ret
 }
 
 function runWithStdin(hook: Hook, stdin: number, target: InContainer | undefined): ReturnType<typeof spawnSync> {
+  // Required here: loading child_process costs about 6 ms, and most containers have no hooks.
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
   const common = {
     timeout: hook.timeout ? hook.timeout * 1000 : undefined,
     killSignal: 'SIGKILL' as const,

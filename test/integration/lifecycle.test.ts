@@ -386,6 +386,33 @@ if (requireRoot(t)) {
     t.comment(`${withProcesses} of the interrupted creates had processes before delete --force`);
     t.same(processesMentioning([e.root, bundle]).map((p) => `pid ${p.pid}: ${p.where} ${p.what}`), [], 'no process mentions the state root or the bundle');
   });
+
+  // A pipe given to tsrun as stdout or stderr is the container's too (the
+  // same file description). Node makes a pipe non-blocking when something
+  // creates process.stdout or process.stderr on it, and yargs and the
+  // assert module it loads did, as create loaded them: the container's
+  // output then met EAGAIN. A createRuntime hook, run by tsrun during
+  // create, reads tsrun's own fds 1 and 2.
+  t.test('create leaves a pipe given as its stdout or stderr blocking', async (t) => {
+    const e = env(t);
+    const dir = scratch(t, 'tsrun-pipe');
+    const fifo = join(dir, 'fifo');
+    t.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    const fd = openSync(fifo, 'r+'); // a pipe that never blocks its opener nor ends
+    t.teardown(() => closeSync(fd));
+    const seen = join(dir, 'flags');
+    const hook = join(dir, 'hook.sh');
+    writeFileSync(hook, `#!/bin/sh\ngrep -H flags /proc/$PPID/fdinfo/1 /proc/$PPID/fdinfo/2 > ${seen}\n`, { mode: 0o755 });
+    const bundle = e.bundle((c) => {
+      c.process.args = ['true'];
+      c.hooks = { createRuntime: [{ path: hook }] };
+    });
+    const r = spawnSync(tsrunCmd[0], [...tsrunCmd.slice(1), '--root', e.root, 'create', '--bundle', bundle, uniqueId('pipe')], { stdio: ['ignore', fd, fd], timeout: 60_000 });
+    t.equal(r.status, 0, 'create exits 0');
+    const flags = readFileSync(seen, 'utf8').trim().split('\n');
+    t.equal(flags.length, 2, `the hook saw both fds: ${flags.join('; ')}`);
+    for (const line of flags) t.equal(parseInt(line.split(/\s+/).pop()!, 8) & 0o4000, 0, `not O_NONBLOCK while create runs: ${line}`);
+  });
 }
 
 /**

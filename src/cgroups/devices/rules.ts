@@ -76,8 +76,9 @@ export function effectiveAllowlist(rules: DeviceRule[]): DeviceAllowlist {
       exceptions.push({ ...r });
     }
   }
-  // runc writes (and so devices.list shows) the exceptions sorted.
-  exceptions.sort((a, b) => a.type.localeCompare(b.type) || a.major - b.major || a.minor - b.minor);
+  // runc writes (and so devices.list shows) the exceptions sorted. (Not
+  // localeCompare: its first call sets up ICU's collator, 10 ms of create.)
+  exceptions.sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0) || a.major - b.major || a.minor - b.minor);
   return { defaultAllow, exceptions };
 }
 
