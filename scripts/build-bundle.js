@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// Bundles the compiled CLI (dist/src) into two files that bin/tsrun loads:
-//   dist/tsrun-hot.js  the hot commands' plain forms (src/cli/hot-path.ts),
-//                      loaded on every call;
-//   dist/tsrun.js      the whole command line (src/cli/main.ts), loaded only
-//                      when the hot bundle leaves the line to yargs.
+// Bundles the compiled CLI (dist/src) into the files bin/tsrun loads:
+//   dist/tsrun-hot.js        the hot commands' plain forms (src/cli/hot-path.ts),
+//                            loaded on every call;
+//   dist/tsrun-container.js  create, run and exec in their plain forms
+//                            (src/cli/container-commands.ts), without yargs;
+//   dist/tsrun.js            the whole command line (src/cli/main.ts), for
+//                            any other line.
 // Every command starts a fresh Node process, and resolving and reading some
 // forty modules (yargs and zod are many small ones) cost about 10 ms of
 // each; reading, decoding and compiling what a command never runs costs
@@ -14,7 +16,7 @@ const path = require('node:path');
 const esbuild = require('esbuild');
 
 const root = path.join(__dirname, '..');
-const bundles = { 'tsrun-hot.js': 'hot-path.js', 'tsrun.js': 'main.js' };
+const bundles = { 'tsrun-hot.js': 'hot-path.js', 'tsrun-container.js': 'container-commands.js', 'tsrun.js': 'main.js' };
 for (const [out, entry] of Object.entries(bundles)) {
   esbuild.buildSync({
     entryPoints: [path.join(root, 'dist', 'src', 'cli', entry)],

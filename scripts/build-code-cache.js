@@ -12,7 +12,7 @@ const os = require('node:os');
 const path = require('node:path');
 
 const dist = path.join(__dirname, '..', 'dist');
-const files = ['tsrun-hot.js', 'tsrun.js', ...fs.readdirSync(path.join(dist, 'validators')).filter((f) => f.endsWith('.js')).map((f) => `validators/${f}`)];
+const files = ['tsrun-hot.js', 'tsrun-container.js', 'tsrun.js', ...fs.readdirSync(path.join(dist, 'validators')).filter((f) => f.endsWith('.js')).map((f) => `validators/${f}`)];
 
 if (process.argv[2] !== '--child') {
   for (const file of files) {
@@ -73,6 +73,11 @@ async function warmUp() {
     expect('kill of a missing container', run(['--root', root, 'kill', 'missing', 'KILL']), 1);
     expect('features', run(['features']), 0);
     expect('--version', run(['--version']), 0);
+  } else if (file === 'tsrun-container.js') {
+    // Refused at validation and at the start: nothing is created.
+    fs.writeFileSync(path.join(scratch, 'config.json'), JSON.stringify({ ociVersion: '1.0.2', root: { path: 5 } }));
+    expect('create of a bad bundle', await loaded.main(['--root', root, 'create', '--bundle', scratch, '--pid-file', path.join(scratch, 'pid'), 'c2']), 1);
+    expect('exec in a missing container', await loaded.main(['--root', root, 'exec', '--process', path.join(scratch, 'process.json'), '--detach', 'missing']), 255);
   } else if (file === 'tsrun.js') {
     // (Not --help: yargs ends the process after it.)
     expect('exec in a missing container', await loaded.main(['--root', root, 'exec', 'missing', 'true']), 255);

@@ -5,9 +5,9 @@
 // /usr/bin/env, whose exec and PATH search cost about 3 ms of every call.
 // The code caches are that Node's anyway (another one rejects them).
 //
-// The CLI is two bundles (scripts/build-bundle.js), each compiled with its
-// V8 code cache: the hot commands' bundle, then the whole command line only
-// if the hot bundle leaves the line to yargs. The hot bundle is loaded here
+// The CLI is three bundles (scripts/build-bundle.js), each compiled with its
+// V8 code cache: the hot commands' bundle, then, for a line it does not run
+// itself, the bundle of create, run and exec or the whole command line. The hot bundle is loaded here
 // by the rule of src/code-cache.ts, written out because requiring that file
 // first costs a module resolution and a compile of its own on every call;
 // the hot bundle carries code-cache.ts for everything loaded after it.
@@ -34,7 +34,7 @@ if (code !== undefined) {
   process.exitCode = code;
 } else {
   hot.exports
-    .requireCompiled(path.join(path.dirname(hotBundle), 'tsrun.js'))
+    .requireCompiled(path.join(path.dirname(hotBundle), hot.exports.bundleFor(argv)))
     .main(argv)
     .then((c) => {
       process.exitCode = c;

@@ -28,23 +28,72 @@ export type HotCall =
   | { command: 'features' }
   | { command: 'version' };
 
-type Command = HotCall['command'];
+/**
+ * create, run and exec in the forms their clients use (containerd's shim,
+ * conmon): run from a bundle of their own, dist/tsrun-container.js
+ * (container-commands.ts), without yargs. `args` holds what yargs' argv
+ * would for the same line (its keys, its defaults).
+ */
+export interface ContainerCall {
+  command: 'create' | 'run' | 'exec';
+  args: Record<string, unknown>;
+}
 
-/** Each hot command's words (positionals, the optional ones after `?`) and flags. */
-const grammar: Record<Exclude<Command, 'version'>, { words: string[]; flags: Record<string, string>; valued?: Record<string, string> }> = {
+export type PlainCall = HotCall | ContainerCall;
+
+type Command = PlainCall['command'];
+
+export function isContainerCall(call: PlainCall): call is ContainerCall {
+  return call.command === 'create' || call.command === 'run' || call.command === 'exec';
+}
+
+interface Shape {
+  /** Positionals (the optional ones end in `?`). */
+  words: string[];
+  /** Flags without a value, by the name yargs gives them. */
+  flags: Record<string, string>;
+  /** Options with a value. */
+  valued?: Record<string, string>;
+  /** yargs' defaults, for the container commands' args. */
+  defaults?: Record<string, unknown>;
+}
+
+const createShape: Shape = {
+  words: ['id'],
+  flags: { '--no-pivot': 'no-pivot', '--no-new-keyring': 'no-new-keyring' },
+  valued: { '--bundle': 'bundle', '-b': 'bundle', '--console-socket': 'console-socket', '--pid-file': 'pid-file', '--preserve-fds': 'preserve-fds' },
+  defaults: { bundle: '.', 'no-pivot': false, 'no-new-keyring': false, 'preserve-fds': 0 },
+};
+
+/** Each plain command's words and flags. */
+const grammar: Record<Exclude<Command, 'version'>, Shape> = {
   state: { words: ['id'], flags: {} },
   start: { words: ['id'], flags: {} },
   kill: { words: ['id', 'signal?'], flags: { '--all': 'all', '-a': 'all' } },
   delete: { words: ['id'], flags: { '--force': 'force', '-f': 'force' } },
   list: { words: [], flags: { '--quiet': 'quiet', '-q': 'quiet' }, valued: { '--format': 'format', '-f': 'format' } },
   features: { words: [], flags: {} },
+  create: createShape,
+  run: {
+    ...createShape,
+    flags: { ...createShape.flags, '--detach': 'detach', '-d': 'detach', '--keep': 'keep' },
+    defaults: { ...createShape.defaults, detach: false, keep: false },
+  },
+  // Only with --process, and every option before the id: after it, runc's
+  // exec takes every word as the command's (argv.ts).
+  exec: {
+    words: ['id'],
+    flags: { '--detach': 'detach', '-d': 'detach', '--tty': 'tty', '-t': 'tty' },
+    valued: { '--process': 'process', '-p': 'process', '--console-socket': 'console-socket', '--pid-file': 'pid-file', '--preserve-fds': 'preserve-fds' },
+    defaults: { detach: false, tty: false, 'preserve-fds': 0, 'no-new-privs': false, 'ignore-paused': false },
+  },
 };
 
 /** The global options that take a value (--debug, the one without, is read on its own). */
 const globalValued: Record<string, string> = { '--root': 'root', '--log': 'log', '--log-format': 'log-format' };
 
-/** The call `argv` makes if it is a plain form of a hot command, else undefined (yargs decides). */
-export function parseHot(argv: readonly string[]): HotCall | undefined {
+/** The call `argv` makes if it is a plain form of a hot or container command, else undefined (yargs decides). */
+export function parseHot(argv: readonly string[]): PlainCall | undefined {
   const seen = new Map<string, string | true>();
   const words: string[] = [];
   let command: Exclude<Command, 'version'> | undefined;
@@ -56,6 +105,7 @@ export function parseHot(argv: readonly string[]): HotCall | undefined {
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
+    if (command === 'exec' && words.length > 0) return undefined;
     // yargs makes a lone "-" an empty word: left to it.
     if (arg === '-') return undefined;
     if (!arg.startsWith('-')) {
@@ -111,14 +161,24 @@ export function parseHot(argv: readonly string[]): HotCall | undefined {
     }
     case 'features':
       return { command };
+    case 'create':
+    case 'run':
+    case 'exec': {
+      const args: Record<string, unknown> = { ...grammar[command].defaults, root, 'container-id': words[0] };
+      for (const name of new Set([...Object.values(grammar[command].flags), ...Object.values(grammar[command].valued ?? {})])) {
+        const value = seen.get(name);
+        if (value === undefined) continue;
+        if (name === 'preserve-fds' && !/^\d+$/.test(String(value))) return undefined;
+        args[name] = name === 'preserve-fds' ? Number(value) : value;
+      }
+      if (command === 'exec' && args.process === undefined) return undefined;
+      return { command, args };
+    }
   }
 }
 
-/**
- * Runs argv if it is a plain form of a hot command: its exit status, or
- * undefined (nothing done but setting up the log) if yargs must decide.
- */
-export function runHotCommandLine(argv: readonly string[]): number | undefined {
+/** What every command line needs first, whichever bundle runs it. */
+export function prepareCommandLine(argv: readonly string[]): void {
   // Started from a directory that was removed: yargs asks for the cwd, and
   // tsrun needs none of its own (runc does not care either).
   try {
@@ -128,8 +188,22 @@ export function runHotCommandLine(argv: readonly string[]): number | undefined {
   }
   // Before yargs parses anything: its own errors go to --log as well.
   configureLog(logOptionsFromArgv(argv));
+}
+
+/** The bundle that runs argv when the hot bundle does not: the container commands' or the whole command line's. */
+export function bundleFor(argv: readonly string[]): 'tsrun-container.js' | 'tsrun.js' {
+  const call = parseHot(argv);
+  return call && isContainerCall(call) ? 'tsrun-container.js' : 'tsrun.js';
+}
+
+/**
+ * Runs argv if it is a plain form of a hot command: its exit status, or
+ * undefined (nothing done but setting up the log) if another bundle must.
+ */
+export function runHotCommandLine(argv: readonly string[]): number | undefined {
+  prepareCommandLine(argv);
   const hot = parseHot(argv);
-  if (!hot) return undefined;
+  if (!hot || isContainerCall(hot)) return undefined;
   try {
     runHot(hot);
     return 0;

@@ -7,7 +7,7 @@ import { TsrunError, messageOf } from '../errors';
 import { reportError } from '../log';
 import { defaultRoot } from '../paths';
 import { runcArgv } from './argv';
-import { type HotCall, runHot, runHotCommandLine, versionText } from './hot-path';
+import { type ContainerCall, type HotCall, type PlainCall, runHot, runHotCommandLine, versionText } from './hot-path';
 
 /** The part of yargs' internals touched below (yargs 17). */
 interface YargsInternals {
@@ -27,30 +27,6 @@ const createFlags = (y: Argv) =>
     .option('no-pivot', { type: 'boolean', default: false, describe: 'use MS_MOVE and chroot instead of pivot_root' })
     .option('no-new-keyring', { type: 'boolean', default: false, describe: 'keep the session keyring of the caller' })
     .option('preserve-fds', { type: 'number', default: 0, describe: 'number of extra fds (from 3) to pass on' });
-
-interface CreateArgs extends Globals {
-  'container-id': string;
-  bundle: string;
-  'console-socket'?: string;
-  'pid-file'?: string;
-  'no-pivot': boolean;
-  'no-new-keyring': boolean;
-  'preserve-fds': number;
-}
-
-function createOptions(a: CreateArgs) {
-  if (!Number.isInteger(a['preserve-fds']) || a['preserve-fds'] < 0) throw new TsrunError('must be a non-negative integer', '--preserve-fds');
-  return {
-    root: a.root,
-    id: a['container-id'],
-    bundle: a.bundle,
-    pidFile: a['pid-file'],
-    consoleSocket: a['console-socket'],
-    noPivot: a['no-pivot'],
-    noNewKeyring: a['no-new-keyring'],
-    preserveFds: a['preserve-fds'],
-  };
-}
 
 const idArg = (y: Argv) => y.positional('container-id', { type: 'string', demandOption: true, describe: 'the container id' });
 
@@ -88,11 +64,18 @@ function requireYargs(): typeof import('yargs/yargs') {
 }
 
 /**
- * The whole command line, in yargs. The hot commands' handlers pass their
- * call to `hot` (runHot; a test's recorder, to compare with parseHot).
+ * The whole command line, in yargs. The handlers of the commands with a
+ * plain form make the same call as parseHot and run it as the plain form
+ * runs (or give it to `record`: a test compares it with parseHot's).
  */
-export function commandLine(argv: string[], hot: (call: HotCall) => void = runHot) {
+export function commandLine(argv: string[], record?: (call: PlainCall) => void) {
   let exitCode = 0;
+  const hot = (call: HotCall) => (record ? record(call) : runHot(call));
+  const container = async (call: ContainerCall) => {
+    if (record) return record(call);
+    const { runContainerCall } = require('./container-commands') as typeof import('./container-commands');
+    exitCode = await runContainerCall(call);
+  };
   const yargs = requireYargs();
   const cli = yargs(runcArgv(argv))
     .scriptName('tsrun')
@@ -106,9 +89,8 @@ export function commandLine(argv: string[], hot: (call: HotCall) => void = runHo
     .middleware((a) => {
       if (a['systemd-cgroup']) throw new TsrunError('--systemd-cgroup is not supported: tsrun manages cgroups through cgroupfs');
     })
-    .command('create <container-id>', 'create a container (it waits for start)', createFlags, (a) => {
-      const { create } = require('../lifecycle/create') as typeof import('../lifecycle/create');
-      create(createOptions(a as unknown as CreateArgs));
+    .command('create <container-id>', 'create a container (it waits for start)', createFlags, async (a) => {
+      await container({ command: 'create', args: a });
     })
     .command(
       'run <container-id>',
@@ -118,8 +100,7 @@ export function commandLine(argv: string[], hot: (call: HotCall) => void = runHo
           .option('detach', { alias: 'd', type: 'boolean', default: false, describe: 'do not wait for the container' })
           .option('keep', { type: 'boolean', default: false, describe: 'keep the container after it exits' }),
       async (a) => {
-        const { run } = require('../lifecycle/run') as typeof import('../lifecycle/run');
-        exitCode = await run({ ...createOptions(a as unknown as CreateArgs), detach: a.detach, keep: a.keep });
+        await container({ command: 'run', args: a });
       },
     )
     .command('start <container-id>', 'run the user program of a created container', idArg, (a) => {
@@ -170,15 +151,7 @@ export function commandLine(argv: string[], hot: (call: HotCall) => void = runHo
           .option('ignore-paused', { type: 'boolean', default: false, describe: 'exec even if the container is paused' })
           .option('cgroup', { type: 'string', describe: 'sub-cgroup to run in: path, or controller[,controller]:path' }),
       async (a) => {
-        const { exec, execOptions } = require('../container/exec') as typeof import('../container/exec');
-        // As runc: whatever stops the process from running is "exec failed: ..."
-        // with status 255, so that it cannot be taken for the process's own.
-        try {
-          exitCode = await exec(execOptions(a as unknown as Record<string, unknown>));
-        } catch (err) {
-          reportError(`exec failed: ${messageOf(err)}`);
-          exitCode = 255;
-        }
+        await container({ command: 'exec', args: a });
       },
     )
     .command(

@@ -3,12 +3,13 @@
 // other line must be left to yargs.
 import t from 'tap';
 import { commandLine } from '../../src/cli/main';
-import { type HotCall, parseHot } from '../../src/cli/hot-path';
+import { containerOptions } from '../../src/cli/container-commands';
+import { type PlainCall, isContainerCall, parseHot } from '../../src/cli/hot-path';
 import { defaultRoot } from '../../src/paths';
 
 /** The call yargs makes of argv (its handlers record instead of running). */
-async function viaYargs(argv: string[]): Promise<HotCall | undefined> {
-  let call: HotCall | undefined;
+async function viaYargs(argv: string[]): Promise<PlainCall | undefined> {
+  let call: PlainCall | undefined;
   const { cli } = commandLine(argv, (c) => (call = c));
   await cli.parseAsync();
   return call;
@@ -44,13 +45,28 @@ const plain: string[][] = [
   ['delete', 'c1', '-f', '--debug'],
   ['delete', '-f', '--root', '/r', 'c1'],
   ['delete', '-f', '--log-format', 'json', 'c1'],
+  // As containerd's shim and conmon call them.
+  ['--root', '/run/containerd/runc/k8s.io', '--log', '/b/log.json', '--log-format', 'json', 'create', '--bundle', '/b', '--pid-file', '/b/init.pid', 'c1'],
+  ['create', '--bundle', '/b', '--pid-file', '/b/pid', '--console-socket', '/s.sock', '--no-pivot', '--no-new-keyring', 'c1'],
+  ['create', '-b', '/b', 'c1', '--preserve-fds', '2'],
+  ['create', '--bundle=/b', '--preserve-fds=0', 'c1'],
+  ['create', 'c1'],
+  ['--debug', 'run', '--bundle', '/b', 'c1'],
+  ['run', '-d', '--keep', '-b', '/b', '--pid-file', '/p', 'c1'],
+  ['run', '--detach', 'c1', '--bundle', '/b'],
+  ['--root', '/r', '--log', '/l', '--log-format', 'json', 'exec', '--process', '/b/p.json', '--detach', '--pid-file', '/b/exec.pid', 'c1'],
+  ['exec', '-p', '/p.json', '-t', '--console-socket', '/s.sock', 'c1'],
+  ['exec', '--process=/p.json', '--tty', '-d', '--preserve-fds', '1', 'c1'],
 ];
+
+/** A call in the terms it runs with: a container command's options, as its runner derives them from args. */
+const meaning = (call: PlainCall | undefined) => (call && isContainerCall(call) ? { command: call.command, options: containerOptions(call) } : call);
 
 t.test('each plain form means what yargs makes of it', async (t) => {
   for (const argv of plain) {
     const ours = parseHot(argv);
     t.ok(ours, `${argv.join(' ')}: taken by the hot path`);
-    t.same(ours, await viaYargs(argv), `${argv.join(' ')}: the same call as yargs`);
+    t.same(meaning(ours), meaning(await viaYargs(argv)), `${argv.join(' ')}: the same call as yargs`);
   }
   t.same(parseHot(['state', 'c1']), { command: 'state', root: defaultRoot, id: 'c1' }, 'the default root');
   t.same(parseHot(['--version']), { command: 'version' });
@@ -77,8 +93,20 @@ t.test('every other line is left to yargs', async (t) => {
     ['list', '--format', 'yaml'],
     ['list', 'extra'],
     ['state', 'c1', '-v'],
-    ['create', 'c1'],
     ['exec', 'c1', 'sh'],
+    ['exec', '--process', '/p.json', 'c1', '--detach'],
+    ['exec', '--detach', 'c1'],
+    ['exec', '--process', '/p.json', '--cwd', '/', 'c1'],
+    ['create', '--bundle', '/b', '--bundle', '/c', 'c1'],
+    ['create', '--preserve-fds', 'x', 'c1'],
+    ['create', '--preserve-fds', '-1', 'c1'],
+    ['create', '--bundle', '-x', 'c1'],
+    ['create', '--no-pivot=true', 'c1'],
+    ['create', '--systemd-cgroup', 'c1'],
+    ['create', '--keep', 'c1'],
+    ['create', 'c1', 'c2'],
+    ['run', '--bundle'],
+    ['--bundle', '/b', 'create', 'c1'],
     ['spec'],
     ['delete', '--force'],
     ['start', '-a', 'c1'],
