@@ -14,7 +14,7 @@ import { posix } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
 import { TsrunError, errnoCode, messageOf } from '../errors';
 import type { Resources } from '../spec/types';
-import { sleepMs } from '../util/sleep';
+import { nowMs, sleepMs } from '../util/sleep';
 import { type Controller, type Write, controllers } from './controllers';
 import { restoreValue } from './controllers/restore';
 import { type CgroupFs, realCgroupFs } from './fs';
@@ -297,9 +297,11 @@ abstract class BaseManager implements CgroupManager {
   destroy(): void {
     // Frozen while it is killed, so that nothing can fork away meanwhile
     // (a create that failed early may not have made the freezer's cgroup).
+    // Empty (the usual delete, of a container that ended), nothing in it can
+    // fork: no freeze, whose polling cost milliseconds.
     let frozen: FreezeResult = false;
     try {
-      frozen = this.freeze();
+      if (this.pids().length > 0) frozen = this.freeze();
     } catch {
       // nothing to freeze
     }
@@ -417,7 +419,7 @@ class V1Manager extends BaseManager {
   freeze(): FreezeResult {
     const file = this.freezerFile();
     if (!file) return false;
-    const deadline = performance.now() + this.freezeTimeoutMs;
+    const deadline = nowMs() + this.freezeTimeoutMs;
     for (let round = 0; ; round++) {
       if (round > 0) {
         this.fs.write(file, 'THAWED');
@@ -428,7 +430,7 @@ class V1Manager extends BaseManager {
         const state = this.fs.read(file)?.trim();
         if (state === 'FROZEN') return 'frozen';
         if (state !== 'FREEZING') throw new TsrunError(`unexpected state ${state ?? '(none: freezer.state is gone)'} while freezing ${posix.dirname(file)}`);
-        if (performance.now() >= deadline) return 'freezing';
+        if (nowMs() >= deadline) return 'freezing';
         sleepMs(1);
       }
     }
@@ -533,9 +535,9 @@ class V2Manager extends BaseManager {
   freeze(): FreezeResult {
     if (this.fs.read(posix.join(this.dir, 'cgroup.freeze')) === undefined) return false;
     this.fs.write(posix.join(this.dir, 'cgroup.freeze'), '1');
-    const deadline = performance.now() + this.freezeTimeoutMs;
+    const deadline = nowMs() + this.freezeTimeoutMs;
     for (let look = 1; this.freezerState() !== 'frozen'; look++) {
-      if (performance.now() >= deadline) return 'freezing';
+      if (nowMs() >= deadline) return 'freezing';
       sleepMs(Math.min(look, 10));
     }
     return 'frozen';

@@ -1054,12 +1054,26 @@ t.test('destroy: not frozen, it kills until a look at the cgroup finds no new pr
   t.equal(freezer.given.at(-1), 'THAWED', 'the half-frozen cgroup thawed, so that the killed can die');
   t.same([...fs.dirs].filter((d) => d.endsWith('/c')), [], 'removed');
 
-  // Frozen: one look is enough.
+  // Frozen: one look after the freeze is enough.
   const frozen = v1({});
+  frozen.fs.files.set(procs, '10000020\n');
   let frozenLooks = 0;
-  const counting: CgroupFs = { ...stickyFreezer(frozen.fs, 0).sticky, read: (f) => (f.endsWith('/cgroup.procs') && frozenLooks++, frozen.fs.read(f)) };
+  const frozenFreezer = stickyFreezer(frozen.fs, 0);
+  const counting: CgroupFs = { ...frozenFreezer.sticky, read: (f) => (f.endsWith('/cgroup.procs') && frozenLooks++, frozen.fs.read(f)) };
+  process.kill = ((pid: number) => (signalled.push(pid), frozen.fs.files.set(procs, ''), true)) as typeof process.kill;
   cgroupManager(frozen.cg.record, counting).destroy();
-  t.equal(frozenLooks, frozen.cg.record.dirs.length, 'every hierarchy\'s cgroup.procs read once');
+  process.kill = realKill;
+  t.equal(signalled.at(-1), 10_000_020, 'its process killed');
+  t.same(frozenFreezer.given, ['FROZEN', 'THAWED'], 'frozen, then thawed');
+  t.equal(frozenLooks, 2 * frozen.cg.record.dirs.length, "every hierarchy's cgroup.procs read twice: whether anything is in it, and once frozen");
+});
+
+t.test('destroy of an empty cgroup (a container that ended): no freeze', async (t) => {
+  const { fs, cg } = v1({});
+  const freezer = stickyFreezer(fs, Infinity);
+  cgroupManager(cg.record, freezer.sticky, { freezeTimeoutMs: 20 }).destroy();
+  t.same(freezer.given, [], 'the freezer is not touched');
+  t.same([...fs.dirs].filter((d) => d.endsWith('/c')), [], 'removed');
 });
 
 t.test('v1 stats from the v1 files', async (t) => {
