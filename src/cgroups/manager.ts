@@ -353,8 +353,9 @@ abstract class BaseManager implements CgroupManager {
   // mkdir -p from the hierarchy root. `beforeChild` runs on each parent
   // before its child is made (v2 enables controllers there); `afterMkdir`
   // on each directory made (v1 cpuset fills in cpus and mems). A parent
-  // removed meanwhile by another container's delete (ENOENT) makes us
-  // start over.
+  // removed meanwhile by another container's delete makes us start over:
+  // ENOENT, or ENODEV from a file of it that was open as it went (seen
+  // with 8 concurrent `run`s sharing the default parent).
   protected makeDir(d: CgroupDirRecord, beforeChild?: (parent: string) => void, afterMkdir?: (dir: string, parent: string) => void): void {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -369,7 +370,8 @@ abstract class BaseManager implements CgroupManager {
         }
         return;
       } catch (err) {
-        if (errnoCode(err) !== 'ENOENT' || attempt >= 10) throw err;
+        const code = errnoCode(err);
+        if ((code !== 'ENOENT' && code !== 'ENODEV') || attempt >= 10) throw err;
       }
     }
   }

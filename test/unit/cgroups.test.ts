@@ -825,6 +825,37 @@ function v1(resources: Resources | undefined, opts: V1Options & { hierarchies?: 
 }
 const refusedV1 = (r: Resources, opts?: V1Options & { hierarchies?: string[] }) => errorOf(() => v1(r, opts));
 
+t.test("v1 create: a shared parent removed meanwhile by another container's delete makes it start over", async (t) => {
+  {
+    const code = 'ENODEV';
+    const fake = new FakeCgroupV1(v1Host(['cpuset']));
+    const parentCpus = `${v1Root}/cpuset/tsrun/cpuset.cpus`;
+    let raced = 0;
+    // The parent exists; as the new container reads its cpus, another
+    // container's delete removes it: ENODEV if the file was already open.
+    const racing: CgroupFs = {
+      read: (f) => {
+        if (f === parentCpus && raced++ === 0) {
+          fake.dirs.delete(`${v1Root}/cpuset/tsrun`);
+          throw Object.assign(new Error(`${code}: gone, read`), { code });
+        }
+        return fake.read(f);
+      },
+      write: (f, v) => fake.write(f, v),
+      mkdir: (d) => fake.mkdir(d),
+      rmdir: (d) => fake.rmdir(d),
+      hasChildren: (d) => fake.hasChildren(d),
+      attachDeviceProgram: (d, p) => fake.attachDeviceProgram(d, p),
+    };
+    fake.mkdir(`${v1Root}/cpuset/tsrun`);
+    fake.files.set(parentCpus, '0-3');
+    const dirs = plannedCgroupDirs(v1Host(['cpuset']), 'tsrun/c').map(({ hierarchy: h, path, dir }) => ({ version: h.version, mountpoint: h.mountpoint, controllers: h.controllers, path, dir }));
+    cgroupManager(planCgroups(dirs, true, fake), racing).create({});
+    t.ok(raced >= 2, `${code}: the parent's cpus read again after the race (${raced} reads)`);
+    t.equal(fake.read(`${v1Root}/cpuset/tsrun/c/cpuset.cpus`), '0-3', `${code}: the container's cgroup made, with its parent's cpus`);
+  }
+});
+
 t.test('v1 cpu and cpuset: each field to its file', async (t) => {
   const { written } = v1({ cpu: { shares: 512, quota: 50000, period: 200000, burst: 10000, realtimeRuntime: 950000, realtimePeriod: 1000000, idle: 1, cpus: '1-2', mems: '0' } });
   t.same(written('cpu,cpuacct'), [
