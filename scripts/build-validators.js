@@ -44,13 +44,13 @@ for (const [name, definition] of Object.entries(parts)) {
 // tsrun's own state record: its schema is written in zod (src/state/record.ts,
 // compiled by tsc before this runs) and checked on every command that reads
 // a container. Loading zod cost more than those commands' own work, so it is
-// compiled here like the others. Unknown keys are accepted, as zod's default
-// (strip) accepts them.
+// compiled here like the others. Unknown keys are removed, as zod's default
+// (strip) removes them; the config and resources maps are kept whole.
 const { zodToJsonSchema } = require('zod-to-json-schema');
 const { stateRecord } = require(path.join(root, 'dist', 'src', 'state', 'record.js'));
 {
-  const schema = zodToJsonSchema(stateRecord, { target: 'jsonSchema7', $refStrategy: 'none', removeAdditionalStrategy: 'strict' });
+  const schema = zodToJsonSchema(stateRecord, { target: 'jsonSchema7', $refStrategy: 'none' });
   delete schema.$schema;
-  const ajv = new Ajv({ strict: true, allErrors: false, code: { source: true } });
+  const ajv = new Ajv({ strict: true, allErrors: false, removeAdditional: true, code: { source: true } });
   write('state-record', standalone(ajv, ajv.compile(schema)));
 }

@@ -85,8 +85,10 @@ export function cgroupDir(h: Hierarchy, path: string): string | undefined {
 /**
  * The cgroup path a container gets when linux.cgroupsPath is not set: under
  * the default state root, `tsrun/<id>`; under any other root, a directory
- * named after that root, so that two containers of one id in two roots
- * never share (and never kill or remove) each other's cgroup.
+ * named after that root (a 48-bit hash of its path), so that two
+ * containers of one id in two roots do not share (and so kill or remove)
+ * each other's cgroup. The hash keeps roots apart, it is no barrier: a
+ * caller who picks --root can already do anything.
  */
 export function defaultCgroupsPath(root: string, id: string): string {
   const abs = posix.resolve(root);

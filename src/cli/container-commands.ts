@@ -25,18 +25,20 @@ export function createOptions(a: Record<string, unknown>) {
   };
 }
 
-/** What the call runs with: each command's own options. */
+/** run's options: create's, and whether to wait and to keep the container. */
+export function runOptions(a: Record<string, unknown>) {
+  return { ...createOptions(a), detach: !!a.detach, keep: !!a.keep };
+}
+
+function execOptionsOf(a: Record<string, unknown>) {
+  const { execOptions } = require('../container/exec') as typeof import('../container/exec');
+  return execOptions(a);
+}
+
+/** What the call runs with: the options runContainerCall derives from its args, by the same functions. */
 export function containerOptions(call: ContainerCall) {
-  switch (call.command) {
-    case 'create':
-      return createOptions(call.args);
-    case 'run':
-      return { ...createOptions(call.args), detach: !!call.args.detach, keep: !!call.args.keep };
-    case 'exec': {
-      const { execOptions } = require('../container/exec') as typeof import('../container/exec');
-      return execOptions(call.args);
-    }
-  }
+  const derive = { create: createOptions, run: runOptions, exec: execOptionsOf }[call.command];
+  return { command: call.command, options: derive(call.args) };
 }
 
 /** Runs the call; its exit status. An error of create or run is thrown; exec's are its own (255). */
@@ -49,14 +51,14 @@ export async function runContainerCall(call: ContainerCall): Promise<number> {
     }
     case 'run': {
       const { run } = require('../lifecycle/run') as typeof import('../lifecycle/run');
-      return run({ ...createOptions(call.args), detach: !!call.args.detach, keep: !!call.args.keep });
+      return run(runOptions(call.args));
     }
     case 'exec': {
-      const { exec, execOptions } = require('../container/exec') as typeof import('../container/exec');
+      const { exec } = require('../container/exec') as typeof import('../container/exec');
       // As runc: whatever stops the process from running is "exec failed: ..."
       // with status 255, so that it cannot be taken for the process's own.
       try {
-        return await exec(execOptions(call.args));
+        return await exec(execOptionsOf(call.args));
       } catch (err) {
         reportError(`exec failed: ${messageOf(err)}`);
         return 255;

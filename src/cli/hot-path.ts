@@ -1,19 +1,21 @@
-// The commands runc's clients call over and over (state, start, kill,
-// delete, list, features and --version: a shim calls several per container,
-// a probe one per period), read from the command line without yargs when
-// the line is one of their plain forms. Setting up yargs' parser and help
-// for every command costs more than these commands' own work. Any other
-// line (help, an unknown or repeated flag, a missing or extra word, "--")
-// goes to yargs, which gives the same result or the usage error. A unit test
-// parses each plain form both ways and compares.
+// The command lines runc's clients write over and over, read without yargs
+// when they are in one of their plain forms: state, start, kill, delete,
+// list, features and --version (a shim calls several per container, a probe
+// one per period), and create, run and exec as containerd's shim and conmon
+// write them. Setting up yargs' parser and help for every command cost more
+// than these commands' own work. Any other line (help, an unknown or
+// repeated flag, a missing or extra word, "--") goes to yargs, which gives
+// the same result or the usage error. A unit test parses each plain form,
+// and lines made at random, both ways and compares.
 //
 // This file is also the entry of the hot bundle, dist/tsrun-hot.js, which
-// bin/tsrun loads first: it holds only what these commands need, and the
-// whole CLI (dist/tsrun.js, yargs and all) is loaded only for other lines.
+// bin/tsrun loads first: it runs the hot commands itself, and tells which
+// bundle runs any other line (bundleFor): dist/tsrun-container.js for the
+// plain create, run and exec, dist/tsrun.js (yargs and all) for the rest.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsrunError, messageOf } from '../errors';
-// For bin/tsrun, which loads the whole command line (dist/tsrun.js) with it.
+// For bin/tsrun, which loads the other bundles with it.
 export { requireCompiled } from '../code-cache';
 import { configureLog, logOptionsFromArgv, reportError } from '../log';
 import { stdout } from '../output';
@@ -128,6 +130,8 @@ export function parseHot(argv: readonly string[]): PlainCall | undefined {
       continue;
     }
     if (inline !== undefined) return undefined;
+    // yargs takes a "true" or "false" after a yes/no flag as its value.
+    if (argv[i + 1] === 'true' || argv[i + 1] === 'false') return undefined;
     if (arg === '--debug') {
       if (!set('debug', true)) return undefined;
     } else if ((arg === '--version' || arg === '-v') && !command) {

@@ -14,9 +14,6 @@ interface YargsInternals {
   getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } };
 }
 
-interface Globals {
-  root: string;
-}
 
 const createFlags = (y: Argv) =>
   y
@@ -248,5 +245,11 @@ export function commandLine(argv: string[], record?: (call: PlainCall) => void) 
   // it at hand should the command fail later; tsrun never answers a failure
   // with help, and building the text cost several ms of every create and exec.
   (cli as unknown as YargsInternals).getInternalMethods().getUsageInstance().cacheHelpMessage = () => {};
+  // Help as wide as the terminal, up to 80 columns, as yargs would make it
+  // had it seen process.stdout (requireYargs).
+  if (argv.includes('--help') || argv.includes('-h')) {
+    const columns = process.stdout.columns;
+    if (columns) cli.wrap(Math.min(80, columns));
+  }
   return { cli, exitCode: () => exitCode };
 }
