@@ -9,7 +9,7 @@ export interface CgroupFs {
   /** Creates dir; false if it already existed. */
   mkdir(dir: string): boolean;
   rmdir(dir: string): void;
-  /** File contents, or undefined if there is no such file. */
+  /** File contents, or undefined if there is no such file (or its cgroup went as it was read). */
   read(file: string): string | undefined;
   write(file: string, value: string): void;
   /** Whether dir has child cgroups. */
@@ -33,7 +33,9 @@ export const realCgroupFs: CgroupFs = {
     try {
       return readFileSync(file, 'utf8');
     } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return undefined;
+      // ENODEV: the cgroup was removed after the file was opened (another
+      // container's delete removing a shared parent): gone, as ENOENT.
+      if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENODEV') return undefined;
       throw err;
     }
   },
