@@ -5,23 +5,38 @@
 // loaded. yargs' handlers for these commands come here too, so that both
 // ways run the same code on the same args.
 import { TsrunError, messageOf } from '../errors';
+import type { ExecOptions } from '../container/exec';
+import type { CreateOptions } from '../lifecycle/create';
 import { reportError } from '../log';
 import { type ContainerCall, isContainerCall, parseHot, prepareCommandLine } from './hot-path';
 
+/** --preserve-fds, checked (yargs gives NaN for a word that is no number). */
+function preserveFdsOf(a: Record<string, unknown>): number {
+  const n = a['preserve-fds'] as number;
+  if (!Number.isInteger(n) || n < 0) throw new TsrunError('must be a non-negative integer', '--preserve-fds');
+  return n;
+}
+
+/** An option's value as a string, or undefined if not given. */
+const optional = (a: Record<string, unknown>, key: string) => (a[key] === undefined ? undefined : String(a[key]));
+
+/** A flag given once or more (yargs gives a string, or an array of them). */
+function list(v: unknown): string[] {
+  if (v === undefined) return [];
+  return (Array.isArray(v) ? v : [v]).map(String);
+}
+
 /** create's options from yargs-style args (yargs' argv, or what the plain parser makes). */
-export function createOptions(a: Record<string, unknown>) {
-  const preserveFds = a['preserve-fds'] as number;
-  if (!Number.isInteger(preserveFds) || preserveFds < 0) throw new TsrunError('must be a non-negative integer', '--preserve-fds');
-  const str = (k: string) => (a[k] === undefined ? undefined : String(a[k]));
+export function createOptions(a: Record<string, unknown>): CreateOptions {
   return {
     root: String(a.root),
     id: String(a['container-id']),
     bundle: String(a.bundle),
-    pidFile: str('pid-file'),
-    consoleSocket: str('console-socket'),
+    pidFile: optional(a, 'pid-file'),
+    consoleSocket: optional(a, 'console-socket'),
     noPivot: !!a['no-pivot'],
     noNewKeyring: !!a['no-new-keyring'],
-    preserveFds,
+    preserveFds: preserveFdsOf(a),
   };
 }
 
@@ -30,14 +45,35 @@ export function runOptions(a: Record<string, unknown>) {
   return { ...createOptions(a), detach: !!a.detach, keep: !!a.keep };
 }
 
-function execOptionsOf(a: Record<string, unknown>) {
-  const { execOptions } = require('../container/exec') as typeof import('../container/exec');
-  return execOptions(a);
+/** exec's options, from the same kind of args. */
+export function execOptions(a: Record<string, unknown>): ExecOptions {
+  return {
+    root: String(a.root),
+    id: String(a['container-id']),
+    command: list(a['--']),
+    processFile: optional(a, 'process'),
+    cwd: optional(a, 'cwd'),
+    env: list(a.env),
+    tty: !!a.tty,
+    user: optional(a, 'user'),
+    // runc takes -g more than once; "1,2" is taken too.
+    additionalGids: list(a['additional-gids']).flatMap((g) => g.split(',')),
+    caps: list(a.cap),
+    noNewPrivs: !!a['no-new-privs'],
+    apparmor: optional(a, 'apparmor'),
+    processLabel: optional(a, 'process-label'),
+    consoleSocket: optional(a, 'console-socket'),
+    detach: !!a.detach,
+    pidFile: optional(a, 'pid-file'),
+    preserveFds: preserveFdsOf(a),
+    ignorePaused: !!a['ignore-paused'],
+    cgroup: list(a.cgroup),
+  };
 }
 
 /** What the call runs with: the options runContainerCall derives from its args, by the same functions. */
 export function containerOptions(call: ContainerCall) {
-  const derive = { create: createOptions, run: runOptions, exec: execOptionsOf }[call.command];
+  const derive = { create: createOptions, run: runOptions, exec: execOptions }[call.command];
   return { command: call.command, options: derive(call.args) };
 }
 
@@ -58,7 +94,7 @@ export async function runContainerCall(call: ContainerCall): Promise<number> {
       // As runc: whatever stops the process from running is "exec failed: ..."
       // with status 255, so that it cannot be taken for the process's own.
       try {
-        return await exec(execOptionsOf(call.args));
+        return await exec(execOptions(call.args));
       } catch (err) {
         reportError(`exec failed: ${messageOf(err)}`);
         return 255;

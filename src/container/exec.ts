@@ -32,40 +32,6 @@ export interface ExecOptions extends ProcessFlags {
   cgroup: string[];
 }
 
-/** A flag given once or more (yargs gives a string, or an array of them). */
-function list(v: unknown): string[] {
-  if (v === undefined) return [];
-  return (Array.isArray(v) ? v : [v]).map(String);
-}
-
-export function execOptions(a: Record<string, unknown>): ExecOptions {
-  const preserveFds = a['preserve-fds'] as number;
-  if (!Number.isInteger(preserveFds) || preserveFds < 0) throw new TsrunError('must be a non-negative integer', '--preserve-fds');
-  const str = (k: string) => (a[k] === undefined ? undefined : String(a[k]));
-  return {
-    root: String(a.root),
-    id: String(a['container-id']),
-    command: list(a['--']),
-    processFile: str('process'),
-    cwd: str('cwd'),
-    env: list(a.env),
-    tty: !!a.tty,
-    user: str('user'),
-    // runc takes -g more than once; "1,2" is taken too.
-    additionalGids: list(a['additional-gids']).flatMap((g) => g.split(',')),
-    caps: list(a.cap),
-    noNewPrivs: !!a['no-new-privs'],
-    apparmor: str('apparmor'),
-    processLabel: str('process-label'),
-    consoleSocket: str('console-socket'),
-    detach: !!a.detach,
-    pidFile: str('pid-file'),
-    preserveFds,
-    ignorePaused: !!a['ignore-paused'],
-    cgroup: list(a.cgroup),
-  };
-}
-
 // runc's words for a stopped or paused container. A created one is refused
 // too: its init has not run the program yet (runc lets it through).
 function checkStatus(c: Container, ignorePaused: boolean): void {
