@@ -1,7 +1,8 @@
 // The command line, as runc's: global flags, then a command. Each command's
 // implementation is required only when that command runs, so that `tsrun
 // state` does not pay for loading what `tsrun create` needs; the plain forms
-// of the hot commands do not load yargs either (hot-path.ts).
+// of the hot commands and of create, run and exec do not load yargs at all
+// (hot-path.ts, container-commands.ts).
 import type { Argv } from 'yargs';
 import { TsrunError, messageOf } from '../errors';
 import { reportError } from '../log';
@@ -13,7 +14,6 @@ import { type ContainerCall, type HotCall, type PlainCall, runHot, runHotCommand
 interface YargsInternals {
   getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } };
 }
-
 
 const createFlags = (y: Argv) =>
   y
