@@ -7,7 +7,7 @@ import { messages } from '../messages';
 import { statusOf } from '../state/status';
 import { ContainerDir } from '../state/store';
 import type { Spec } from '../spec/types';
-import { hookState, runPoststop } from './hooks';
+import { hookState } from '../state/hookstate';
 import { signalCgroups } from './kill';
 import { teardown } from './teardown';
 
@@ -27,8 +27,13 @@ export function deleteContainer(root: string, id: string, force: boolean): void 
     if (status !== 'stopped' && !force) throw new TsrunError(messages.deleteNotStopped(id, status));
     if (status === 'paused') signalCgroups(rec!, 9);
     teardown(dir, rec);
-    // After the container is gone, before delete returns (config.md).
-    if (rec) runPoststop(rec.config as unknown as Spec, hookState(rec, 'stopped', 0));
+    // After the container is gone, before delete returns (config.md). The
+    // hooks' module only when there are hooks: it loads the init's protocol.
+    const spec = rec?.config as unknown as Spec | undefined;
+    if (rec && spec?.hooks?.poststop?.length) {
+      const { runPoststop } = require('./hooks') as typeof import('./hooks');
+      runPoststop(spec, hookState(rec, 'stopped', 0));
+    }
   } finally {
     dir.unlock();
   }

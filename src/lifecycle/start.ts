@@ -11,7 +11,7 @@ import { statusOf } from '../state/status';
 import { ContainerDir } from '../state/store';
 import { sleepMs } from '../util/sleep';
 import { join } from '../spec/fieldpath';
-import { HookError, hookState, runHooks } from './hooks';
+import { hookState } from '../state/hookstate';
 import { killAndWait } from './teardown';
 
 function release(dir: ContainerDir, id: string): void {
@@ -55,7 +55,10 @@ function awaitProgram(report: number, id: string): void {
   const lines = text.split('\n').filter((l) => l);
   for (const line of lines) {
     const hook = /^fail (\d+) ([^]*)$/.exec(line);
-    if (hook) throw new HookError(`startContainer ${hook[2]}`, join('hooks.startContainer', Number(hook[1])));
+    if (hook) {
+      const { HookError } = require('./hooks') as typeof import('./hooks');
+      throw new HookError(`startContainer ${hook[2]}`, join('hooks.startContainer', Number(hook[1])));
+    }
     if (line.startsWith('error ')) throw new TsrunError(line.slice(6));
   }
   if (!lines.includes('ok')) throw new TsrunError(`container ${id} exited before its program started`);
@@ -80,7 +83,11 @@ export function start(root: string, id: string): void {
       } finally {
         if (report !== undefined) closeSync(report);
       }
-      if (spec.hooks?.poststart?.length) runHooks(spec, 'poststart', hookState(base, 'running', init.pid));
+      if (spec.hooks?.poststart?.length) {
+        // The hooks' module only when there are hooks: it loads the init's protocol.
+        const { runHooks } = require('./hooks') as typeof import('./hooks');
+        runHooks(spec, 'poststart', hookState(base, 'running', init.pid));
+      }
     } catch (err) {
       // Stopped, not destroyed: delete undoes the rest (and runs poststop).
       killAndWait([init]);
