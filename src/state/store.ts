@@ -2,7 +2,7 @@
 // atomically), the exec fifo, and a lock. The lock is flock(2) on the
 // directory itself, so commands on one id serialize, and a crashed tsrun
 // never leaves it held.
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NoSuchContainer, TsrunError, errnoCode, messageOf } from '../errors';
 import { messages } from '../messages';
@@ -137,7 +137,22 @@ export class ContainerDir {
 
   /** Removes the whole directory (the lock goes with it). */
   remove(): void {
-    rmSync(this.path, { recursive: true, force: true });
+    // It holds files only (state.json, the fifos): removed one by one, a
+    // third of the time of fs.rmSync, whose recursive walk loads a module of
+    // its own. Anything else in it (a directory) is left to rmSync.
+    try {
+      for (const name of readdirSync(this.path)) {
+        try {
+          unlinkSync(join(this.path, name));
+        } catch (err) {
+          if (errnoCode(err) !== 'ENOENT') throw err;
+        }
+      }
+      rmdirSync(this.path);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return;
+      rmSync(this.path, { recursive: true, force: true });
+    }
   }
 
   unlock(): void {

@@ -2,7 +2,7 @@
 // (src/state/record.ts), and commands check each read with the validator
 // the build compiles from it (dist/validators/state-record.js). The two must
 // take and refuse the same records, and a refused read names the field.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -74,4 +74,25 @@ t.test('a damaged state.json is an error naming the field, never a record', asyn
   t.notOk('future' in stripped! || 'extra' in stripped!.init!, 'nothing unknown is kept (to be written back later)');
   t.throws(() => read(JSON.stringify({ ...good(), init: { pid: -1, startTime: '1' } })), /c1\/state\.json is damaged: init\.pid must be > 0/);
   t.throws(() => read('{"id": "c1", '), /c1\/state\.json is damaged: .*JSON/);
+});
+
+t.test('remove: the state directory goes, whatever is in it', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'tsrun-remove-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const make = (id: string, extra: (dir: string) => void) => {
+    mkdirSync(join(root, id));
+    writeFileSync(join(root, id, 'state.json'), JSON.stringify(good()));
+    extra(join(root, id));
+    return ContainerDir.open(root, id, 'exclusive').dir;
+  };
+  const files = make('c1', (d) => writeFileSync(join(d, 'exec.fifo'), ''));
+  files.remove();
+  t.notOk(existsSync(join(root, 'c1')), 'files only');
+  const nested = make('c2', (d) => mkdirSync(join(d, 'sub', 'deeper'), { recursive: true }));
+  nested.remove();
+  t.notOk(existsSync(join(root, 'c2')), 'a directory in it too');
+  const gone = make('c3', () => {});
+  rmSync(join(root, 'c3'), { recursive: true });
+  t.doesNotThrow(() => gone.remove(), 'already gone: nothing to do');
+  for (const d of [files, nested, gone]) d.unlock();
 });
