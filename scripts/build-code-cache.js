@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Writes the V8 code cache (<file>.cache) of each file src/code-cache.ts
-// loads: the two CLI bundles and the config validators. Each cache is taken
+// loads: the three CLI bundles and the config validators. Each cache is taken
 // in a child process (its output is not the build's) after a warm-up of
 // calls every command of that kind shares, so the functions compiled on the
 // way are in the cache too, not only the top level. A warm-up call that no

@@ -7,10 +7,11 @@
 //
 // The CLI is three bundles (scripts/build-bundle.js), each compiled with its
 // V8 code cache: the hot commands' bundle, then, for a line it does not run
-// itself, the bundle of create, run and exec or the whole command line. The hot bundle is loaded here
-// by the rule of src/code-cache.ts, written out because requiring that file
-// first costs a module resolution and a compile of its own on every call;
-// the hot bundle carries code-cache.ts for everything loaded after it.
+// itself, the bundle of create, run and exec or the whole command line. The
+// hot bundle is loaded here by the rule of src/code-cache.ts, written out
+// because requiring that file first costs a module resolution and a compile
+// of its own on every call; the hot bundle carries code-cache.ts for
+// everything loaded after it.
 const fs = require('node:fs');
 const path = require('node:path');
 const { Script } = require('node:vm');

@@ -15,6 +15,7 @@ import { type ContainerPlan, planContainer } from '../plan/plan';
 import { loadBundle } from '../spec/load';
 import { type Spec, startWaitsForProgram } from '../spec/types';
 import { startTimeOf } from '../state/proc';
+import { nowMs } from '../util/sleep';
 import type { StateRecord } from '../state/record';
 import { ContainerDir, writeFileAtomic } from '../state/store';
 import { HookError, containerNamespaces, hookState, pidInContainer, runHooks, runPoststop } from './hooks';
@@ -133,9 +134,8 @@ export function create(opts: CreateOptions): Created {
     if (startReport !== undefined) keep.push(startReport);
     if (consoleFd !== undefined) keep.push(consoleFd);
     // The container's setup proper, without Node's start and the planning
-    // (npm run bench reads this line). Not performance.now(): its first use
-    // loads perf_hooks.
-    const setupStart = process.hrtime.bigint();
+    // (npm run bench reads this line).
+    const setupStart = nowMs();
     const launched = launchInit({
       kind: 'standard',
       records: plan.records,
@@ -154,7 +154,7 @@ export function create(opts: CreateOptions): Created {
     channel = launched.channel;
     for (const fd of opened.splice(0)) closeSync(fd); // the init has them now
     initHandshake(channel, plan, record, dir, launched.pid);
-    debug(`tsrun-init reported ready ${(Number(process.hrtime.bigint() - setupStart) / 1e6).toFixed(2)} ms after its spawn`);
+    debug(`tsrun-init reported ready ${(nowMs() - setupStart).toFixed(2)} ms after its spawn`);
 
     record.phase = 'created';
     dir.write(record);
