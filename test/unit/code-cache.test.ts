@@ -1,7 +1,8 @@
 // src/code-cache.ts: a generated file is compiled with its V8 code cache
 // only when the cache was written after the file; a stale or foreign cache
 // is never trusted, and the file still loads as require() would load it.
-import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -48,4 +49,30 @@ t.test('without a cache, or with one for other source, the file still loads', as
   // V8 checks the cache against the source (its length, and its flags);
   // whatever it makes of it, the file's own code runs.
   t.same(compileModule(foreign).exports, { x: 1 }, 'the file runs, not the source the cache was made from');
+});
+
+// bin/tsrun loads the hot bundle by the same rule, written out in
+// scripts/tsrun-launcher.js. Run as a client runs it (env -i: the test
+// runner's NODE_OPTIONS would change V8's flags, and V8 would then refuse
+// any cache on its own), with a cache made the same way for a source of the
+// same length, which V8 alone would take.
+t.test("bin/tsrun's copy of the rule: a hot bundle newer than its cache is compiled without it", async (t) => {
+  const repo = join(__dirname, '..', '..');
+  const pkg = join(dir, 'pkg');
+  mkdirSync(join(pkg, 'bin'), { recursive: true });
+  mkdirSync(join(pkg, 'dist'));
+  copyFileSync(join(repo, 'scripts', 'tsrun-launcher.js'), join(pkg, 'bin', 'tsrun'));
+  const hot = join(pkg, 'dist', 'tsrun-hot.js');
+  const source = (word: string) => `const word = '${word}';\nexports.runHotCommandLine = () => (require('fs').writeSync(1, word + '\\n'), 0);\n`;
+  const clean = ['/usr/bin/env', '-i', `PATH=${process.env.PATH}`, process.execPath];
+  const run = () => spawnSync(clean[0], [...clean.slice(1), join(pkg, 'bin', 'tsrun')], { encoding: 'utf8' });
+  writeFileSync(hot, source('old'));
+  const made = spawnSync(clean[0], [...clean.slice(1), '-e', `const { compileModule } = require(${JSON.stringify(join(repo, 'dist', 'src', 'code-cache.js'))}); require('fs').writeFileSync(process.argv[1] + '.cache', compileModule(process.argv[1], false).script.createCachedData());`, hot], { encoding: 'utf8' });
+  t.equal(made.status, 0, `cache made: ${made.stderr}`);
+  t.equal(run().stdout, 'old\n', 'with its own cache');
+  writeFileSync(hot, source('new'));
+  const later = new Date(Date.now() + 60_000);
+  utimesSync(hot, later, later);
+  const r = run();
+  t.equal(r.stdout, 'new\n', `the new source runs, not the cached one (${r.stderr})`);
 });
