@@ -32,7 +32,11 @@ const cache = new Map<SchemaName, Validator>();
 function validator(name: SchemaName): Validator {
   let v = cache.get(name);
   if (!v) {
-    v = requireCompiled<Validator>(joinPath(validatorsDir, `${name}.js`));
+    // Every command but a few reads a state record: its validator is part of
+    // each CLI bundle (esbuild follows package.json's "imports"), and of its
+    // code cache, rather than a file of its own to read and compile.
+    if (name === 'state-record') v = require('#validators/state-record') as Validator;
+    else v = requireCompiled<Validator>(joinPath(validatorsDir, `${name}.js`));
     cache.set(name, v);
   }
   return v;
