@@ -15,10 +15,14 @@ import { getSystemErrorMap } from 'node:util';
 import { TsrunError, errnoCode, messageOf } from '../errors';
 import type { Resources } from '../spec/types';
 import { nowMs, sleepMs } from '../util/sleep';
-import { type Controller, type Write, controllers } from './controllers';
-import { restoreValue } from './controllers/restore';
+import type { Controller, Write } from './controllers';
 import { type CgroupFs, realCgroupFs } from './fs';
-import { type RuncStats, hostHugePageSizes, readRuncStats } from './stats';
+import type { RuncStats } from './stats';
+
+// The controller modules and the stats reader are loaded by what applies or
+// reads resources (create, update, events) only: state, kill and delete
+// need neither, and loading them was a tenth of those commands' own time.
+const controllerList = () => (require('./controllers') as typeof import('./controllers')).controllers;
 
 export type { CgroupFs } from './fs';
 
@@ -213,7 +217,7 @@ abstract class BaseManager implements CgroupManager {
   // device allowlist) are applied even when the config leaves them unset.
   private plan(r: Resources, always: boolean): { dir: string; write: Write }[] {
     const out: { dir: string; write: Write }[] = [];
-    for (const c of controllers) {
+    for (const c of controllerList()) {
       if (!(always ? wanted(c, r) : c.fields(r).length > 0)) continue;
       const at = this.dirFor(c);
       const read = (file: string) => (typeof at === 'string' ? undefined : this.fs.read(posix.join(at.dir, file)));
@@ -235,6 +239,7 @@ abstract class BaseManager implements CgroupManager {
     if ('deviceProgram' in w) return { what };
     const file = posix.join(dir, w.file);
     const before = this.fs.read(file);
+    const { restoreValue } = require('./controllers/restore') as typeof import('./controllers/restore');
     const value = before === undefined ? null : restoreValue(w.file, before, w.value);
     if (value === null) return { what };
     return { what, run: () => this.fs.write(file, value) };
@@ -279,26 +284,28 @@ abstract class BaseManager implements CgroupManager {
     return this.dirOf(v1Controller)?.dir;
   }
 
-  stats(hugePageSizes: string[] = hostHugePageSizes()): RuncStats {
+  stats(hugePageSizes?: string[]): RuncStats {
+    const { hostHugePageSizes, readRuncStats } = require('./stats') as typeof import('./stats');
     return readRuncStats(
       this.version,
       (controller, file) => {
         const dir = this.controllerDir(controller);
         return dir === undefined ? undefined : this.fs.read(posix.join(dir, file));
       },
-      hugePageSizes,
+      hugePageSizes ?? hostHugePageSizes(),
     );
   }
 
   /**
-   * A cgroup stays busy for a moment after its last process was killed,
-   * hence the retries.
+   * The usual delete, of a container that ended, finds its cgroups empty:
+   * removing them is all there is to do, and rmdir says so by succeeding
+   * (a cgroup with a process in it is EBUSY, in every hierarchy the process
+   * is in). Only if one is busy are the processes looked for and killed.
    */
   destroy(): void {
+    if (this.removeDirs(false)) return;
     // Frozen while it is killed, so that nothing can fork away meanwhile
     // (a create that failed early may not have made the freezer's cgroup).
-    // Empty (the usual delete, of a container that ended), nothing in it can
-    // fork: no freeze, whose polling cost milliseconds.
     let frozen: FreezeResult = false;
     try {
       if (this.pids().length > 0) frozen = this.freeze();
@@ -331,6 +338,18 @@ abstract class BaseManager implements CgroupManager {
     // process forks no more (a fork in progress fails on the pending
     // SIGKILL), so a look that finds nothing new finds everything.
     if (frozen !== 'frozen') for (let round = 0; round < 1000 && killNew() > 0; round++);
+    this.removeDirs(true);
+  }
+
+  /**
+   * Removes the directories create made, children first. A shared parent
+   * still busy (another container's cgroup in it) is left. The container's
+   * own cgroup busy: false, unless `wait`, which retries while its killed
+   * processes exit (a cgroup stays busy for a moment after its last process
+   * was killed).
+   */
+  private removeDirs(wait: boolean): boolean {
+    const own = new Set(this.record.dirs.map((d) => d.dir));
     for (const dir of [...this.record.created].reverse()) {
       for (let attempt = 0; ; attempt++) {
         try {
@@ -340,7 +359,9 @@ abstract class BaseManager implements CgroupManager {
           const code = errnoCode(err);
           if (code === 'ENOENT') break;
           if (code !== 'EBUSY' && code !== 'ENOTEMPTY') throw err;
-          // Busy with child cgroups: a parent shared with other containers.
+          if (!own.has(dir)) break;
+          if (!wait) return false;
+          // Busy with child cgroups made inside the container: left.
           if (this.fs.hasChildren(dir)) break;
           // Busy with processes that were killed but have not exited yet.
           if (attempt >= 500) throw new TsrunError(`cannot remove cgroup ${dir}: ${messageOf(err)}`);
@@ -348,6 +369,7 @@ abstract class BaseManager implements CgroupManager {
         }
       }
     }
+    return true;
   }
 
   // mkdir -p from the hierarchy root. `beforeChild` runs on each parent
@@ -504,7 +526,7 @@ class V2Manager extends BaseManager {
   /** The v2 controllers these resources need, each with the first field that needs it. */
   private needed(r: Resources, always: boolean): Map<string, string> {
     const needed = new Map<string, string>(); // controller -> the field that needs it
-    for (const c of controllers) {
+    for (const c of controllerList()) {
       if (!(always ? wanted(c, r) : c.fields(r).length > 0)) continue;
       const needs = c.v2Needs ? c.v2Needs(r) : c.v2 ? [{ controller: c.v2, field: c.fields(r)[0] ?? 'linux.resources' }] : [];
       for (const n of needs) if (!needed.has(n.controller)) needed.set(n.controller, n.field);

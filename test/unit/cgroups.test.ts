@@ -1058,11 +1058,19 @@ t.test('v2 freeze: "freezing" when cgroup.events never says frozen', async (t) =
   t.equal(cg.freeze(), 'frozen');
 });
 
+/** A process of the fake v1 tree gone from every hierarchy, as a killed process that exited. */
+function exited(fs: FakeCgroupV1, pid: number): void {
+  for (const [f, v] of fs.files) {
+    if (f.endsWith('/cgroup.procs')) fs.files.set(f, v.split('\n').filter((p) => p && p !== String(pid)).map((p) => `${p}\n`).join(''));
+  }
+}
+
 t.test('destroy: not frozen, it kills until a look at the cgroup finds no new process', async (t) => {
   const { fs, cg } = v1({});
   const procs = `${v1Root}/pids/c/cgroup.procs`;
   // Each look finds a child of the last process killed, three times: forks that raced the kill.
   const forks = [10_000_010, 10_000_011, 10_000_012];
+  cg.enter(forks[0]); // in every hierarchy: each rmdir is EBUSY until it is gone
   let looks = 0;
   const freezer = stickyFreezer(fs, Infinity);
   const forking: CgroupFs = {
@@ -1075,7 +1083,7 @@ t.test('destroy: not frozen, it kills until a look at the cgroup finds no new pr
   };
   const signalled: number[] = [];
   const realKill = process.kill;
-  process.kill = ((pid: number) => (signalled.push(pid), true)) as typeof process.kill;
+  process.kill = ((pid: number) => (signalled.push(pid), pid === forks.at(-1) && exited(fs, forks[0]), true)) as typeof process.kill;
   t.teardown(() => void (process.kill = realKill));
   const m = cgroupManager(cg.record, forking, { freezeTimeoutMs: 20 });
   m.destroy();
@@ -1087,24 +1095,48 @@ t.test('destroy: not frozen, it kills until a look at the cgroup finds no new pr
 
   // Frozen: one look after the freeze is enough.
   const frozen = v1({});
-  frozen.fs.files.set(procs, '10000020\n');
+  frozen.cg.enter(10_000_020);
   let frozenLooks = 0;
   const frozenFreezer = stickyFreezer(frozen.fs, 0);
   const counting: CgroupFs = { ...frozenFreezer.sticky, read: (f) => (f.endsWith('/cgroup.procs') && frozenLooks++, frozen.fs.read(f)) };
-  process.kill = ((pid: number) => (signalled.push(pid), frozen.fs.files.set(procs, ''), true)) as typeof process.kill;
+  process.kill = ((pid: number) => (signalled.push(pid), exited(frozen.fs, pid), true)) as typeof process.kill;
   cgroupManager(frozen.cg.record, counting).destroy();
   process.kill = realKill;
   t.equal(signalled.at(-1), 10_000_020, 'its process killed');
   t.same(frozenFreezer.given, ['FROZEN', 'THAWED'], 'frozen, then thawed');
   t.equal(frozenLooks, 2 * frozen.cg.record.dirs.length, "every hierarchy's cgroup.procs read twice: whether anything is in it, and once frozen");
+  t.same([...frozen.fs.dirs].filter((d) => d.endsWith('/c')), [], 'removed');
 });
 
-t.test('destroy of an empty cgroup (a container that ended): no freeze', async (t) => {
+t.test('destroy of an empty cgroup (a container that ended): its directories removed, nothing else', async (t) => {
   const { fs, cg } = v1({});
   const freezer = stickyFreezer(fs, Infinity);
-  cgroupManager(cg.record, freezer.sticky, { freezeTimeoutMs: 20 }).destroy();
+  const touched: string[] = [];
+  const watched: CgroupFs = {
+    ...freezer.sticky,
+    read: (f) => (touched.push(`read ${f}`), fs.read(f)),
+    rmdir: (d) => (touched.push(`rmdir ${d}`), fs.rmdir(d)),
+  };
+  cgroupManager(cg.record, watched, { freezeTimeoutMs: 20 }).destroy();
   t.same(freezer.given, [], 'the freezer is not touched');
+  t.same(touched, [...cg.record.created].reverse().map((d) => `rmdir ${d}`), 'one rmdir for each directory, children first; no process list read');
   t.same([...fs.dirs].filter((d) => d.endsWith('/c')), [], 'removed');
+});
+
+t.test("destroy leaves a shared parent busy with a process that is not the container's, without waiting", async (t) => {
+  const host = v1Host(['pids', 'freezer']);
+  const fs = new FakeCgroupV1(host);
+  const dirs = plannedCgroupDirs(host, '/tsrun/a').map(({ hierarchy: h, path, dir }) => ({ version: h.version, mountpoint: h.mountpoint, controllers: h.controllers, path, dir }));
+  const cg = cgroupManager(planCgroups(dirs, true, fs), fs);
+  cg.create({});
+  t.ok(cg.record.created.includes(`${v1Root}/pids/tsrun`), 'the shared parent is listed');
+  fs.write(`${v1Root}/pids/tsrun/cgroup.procs`, '10000030'); // someone else's process, in the parent itself
+  const started = Date.now();
+  cg.destroy();
+  t.ok(Date.now() - started < 1000, 'no retrying for a cgroup that is not the container\'s');
+  t.notOk(fs.dirs.has(`${v1Root}/pids/tsrun/a`), "the container's cgroup removed");
+  t.ok(fs.dirs.has(`${v1Root}/pids/tsrun`), 'the busy parent left');
+  t.notOk(fs.dirs.has(`${v1Root}/freezer/tsrun`), 'an idle parent removed');
 });
 
 t.test('v1 stats from the v1 files', async (t) => {
