@@ -10,7 +10,6 @@
 // otherwise the file is compiled as require() would compile it. bin/tsrun
 // loads the hot bundle by this same rule, written out there.
 import { readFileSync, statSync } from 'node:fs';
-import Module from 'node:module';
 import { dirname } from 'node:path';
 import { Script } from 'node:vm';
 
@@ -30,12 +29,23 @@ function freshCache(file: string): Buffer | undefined {
   return undefined;
 }
 
+/**
+ * The source V8 compiles, and its cache is for: the file wrapped as
+ * Module.wrap wraps it. bin/tsrun writes the same wrapper out (it does not
+ * load node:module, which costs about 0.6 ms); a cache made for another
+ * wrapper would be refused.
+ */
+export function wrapModule(source: string): string {
+  return `(function (exports, require, module, __filename, __dirname) { ${source}\n});`;
+}
+
 /** Compiles and runs a CommonJS file as require() would, with its code cache if useCache and there is a fresh one. */
 export function compileModule(file: string, useCache = true): Compiled {
   const cachedData = useCache ? freshCache(file) : undefined;
-  const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
+  const script = new Script(wrapModule(readFileSync(file, 'utf8')), { filename: file, cachedData });
   const mod = { exports: {} as unknown };
-  script.runInThisContext().call(mod.exports, mod.exports, Module.createRequire(file), mod, file, dirname(file));
+  const { createRequire } = require('node:module') as typeof import('node:module');
+  script.runInThisContext().call(mod.exports, mod.exports, createRequire(file), mod, file, dirname(file));
   return { exports: mod.exports, script };
 }
 

@@ -2,11 +2,12 @@
 // only when the cache was written after the file; a stale or foreign cache
 // is never trusted, and the file still loads as require() would load it.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { compileModule } from '../../src/code-cache';
+import Module from 'node:module';
+import { compileModule, wrapModule } from '../../src/code-cache';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsrun-code-cache-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,6 +19,11 @@ function write(name: string, source: string): string {
   writeFileSync(`${file}.cache`, first.script.createCachedData());
   return file;
 }
+
+t.test('a file is wrapped as require() wraps it', async (t) => {
+  const source = 'exports.x = 1; // a last line without its newline';
+  t.equal(wrapModule(source), Module.wrap(source));
+});
 
 t.test('a cache written after its file is used', async (t) => {
   const file = write('fresh.js', 'exports.answer = () => 42;');
@@ -70,6 +76,13 @@ t.test("bin/tsrun's copy of the rule: a hot bundle newer than its cache is compi
   const made = spawnSync(clean[0], [...clean.slice(1), '-e', `const { compileModule } = require(${JSON.stringify(join(repo, 'dist', 'src', 'code-cache.js'))}); require('fs').writeFileSync(process.argv[1] + '.cache', compileModule(process.argv[1], false).script.createCachedData());`, hot], { encoding: 'utf8' });
   t.equal(made.status, 0, `cache made: ${made.stderr}`);
   t.equal(run().stdout, 'old\n', 'with its own cache');
+  // Same length, changed behind the cache's back (older than it): V8 runs
+  // what it cached, so the launcher's wrapper is the one the cache was made for.
+  const cacheTime = statSync(`${hot}.cache`).mtime;
+  writeFileSync(hot, source('neu'));
+  const earlier = new Date(cacheTime.getTime() - 60_000);
+  utimesSync(hot, earlier, earlier);
+  t.equal(run().stdout, 'old\n', 'the cache is taken: bin/tsrun wraps the bundle as compileModule does');
   writeFileSync(hot, source('new'));
   const later = new Date(Date.now() + 60_000);
   utimesSync(hot, later, later);
