@@ -8,11 +8,11 @@
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Samples, exec, must, setOutputDir } from './measure';
+import { type Result, Samples, exec, must, setOutputDir } from './measure';
 import { type Runtime, deleteAll, leftovers, makeBundle, runtimes } from './runtimes';
 import { concurrentRuns, sequentialRuns } from './throughput';
 
-const node = [process.execPath, '-e', '0'];
+const nodeArgv = [process.execPath, '-e', '0'];
 
 function options(argv: string[]) {
   const opt = (name: string, def: string) => {
@@ -58,23 +58,47 @@ function tsrunSetupMs(rt: Runtime, bundle: string, id: string, log: string): num
 function round(rt: Runtime, bundles: { sleep: string; true: string; execProcess: string }, id: string, record: (what: string, value: number) => void, work: string): void {
   const r = rt.name;
   if (rt.wrapper) record(`${r} wrapper`, must([...rt.wrapper, '/bin/true']));
-  record(`${r} --version`, must([...rt.argv, '--version']));
-  const features = exec([...rt.argv, 'features']);
-  if (features.status === 0) record(`${r} features`, features.ms);
-  record(`${r} list`, must([...rt.argv, 'list']));
+  // Not timed: the first command after another runtime's turn ran slower
+  // than the same command later (by up to 5 ms here), whichever it was.
+  must([...rt.argv, '--version']);
+  // Each command is paired with a `node -e 0` timed next to it, before it
+  // or after it in turn, and its margin is the median of the pairs'
+  // differences: the machine's speed drifts within a round (by ±10 % here),
+  // and a floor timed once per round drifted away from the commands timed
+  // later in it (even above them); one timed always before them picked up
+  // whatever the step before left running.
+  let after = false;
+  const timed = (what: string, run: () => Result): Result => {
+    after = !after;
+    const floor = after ? undefined : must(nodeArgv);
+    const result = run();
+    const f = floor ?? must(nodeArgv);
+    record('node', f);
+    if (result.status === 0) {
+      record(`${r} ${what}`, result.ms);
+      record(`${r} ${what} margin`, result.ms - f);
+    }
+    return result;
+  };
+  const mustTimed = (what: string, argv: string[]) => {
+    const result = timed(what, () => exec(argv));
+    if (result.status !== 0) throw new Error(`${argv.join(' ')} failed (${result.status}): ${result.stderr.trim()}`);
+  };
+  mustTimed('--version', [...rt.argv, '--version']);
+  timed('features', () => exec([...rt.argv, 'features']));
+  mustTimed('list', [...rt.argv, 'list']);
 
   // One container's life, command by command.
-  record(`${r} create`, must([...rt.argv, 'create', '--bundle', bundles.sleep, id]));
-  const state = exec([...rt.argv, 'state', id]);
+  mustTimed('create', [...rt.argv, 'create', '--bundle', bundles.sleep, id]);
+  const state = timed('state', () => exec([...rt.argv, 'state', id]));
   if (state.status !== 0) throw new Error(`${r} state: ${state.stderr}`);
-  record(`${r} state`, state.ms);
   record(`${r} init PSS`, pss(JSON.parse(state.stdout).pid));
-  record(`${r} start`, must([...rt.argv, 'start', id]));
+  mustTimed('start', [...rt.argv, 'start', id]);
   // As containerd's shim and conmon exec (a probe): the process as a file.
-  record(`${r} exec`, must([...rt.argv, 'exec', '--process', bundles.execProcess, id]));
-  record(`${r} kill`, must([...rt.argv, 'kill', id, 'KILL']));
+  mustTimed('exec', [...rt.argv, 'exec', '--process', bundles.execProcess, id]);
+  mustTimed('kill', [...rt.argv, 'kill', id, 'KILL']);
   waitStopped(rt, id);
-  record(`${r} delete`, must([...rt.argv, 'delete', id]));
+  mustTimed('delete', [...rt.argv, 'delete', id]);
 
   // The whole cycle of a short container, and run.
   const t0 = performance.now();
@@ -82,7 +106,7 @@ function round(rt: Runtime, bundles: { sleep: string; true: string; execProcess:
   must([...rt.argv, 'start', `${id}-cycle`]);
   must([...rt.argv, 'delete', '--force', `${id}-cycle`]);
   record(`${r} cycle`, performance.now() - t0);
-  record(`${r} run`, must([...rt.argv, 'run', '--bundle', bundles.true, `${id}-run`]));
+  mustTimed('run', [...rt.argv, 'run', '--bundle', bundles.true, `${id}-run`]);
   if (r === 'tsrun') record('tsrun setup', tsrunSetupMs(rt, bundles.true, `${id}-setup`, join(work, 'debug.log')));
 }
 
@@ -96,12 +120,12 @@ function report(s: Samples, rts: Runtime[], rounds: number): void {
   console.log(`\n${rounds} rounds, medians in ms; node -e 0: ${ms(base)} ms (Node ${process.version})`);
   for (const rt of rts) if (rt.wrapper) console.log(`${rt.name} runs through its hybrid-host wrapper here; its ${ms(wrapper(rt))} ms per call is subtracted from every ${rt.name} figure`);
 
-  console.log(`\nper command: median, and margin above node -e 0`);
+  console.log(`\nper command: median, and margin above a node -e 0 timed next to it (median of the differences)`);
   console.log(''.padEnd(12) + rts.map((rt) => pad(rt.name, 18)).join(''));
   for (const cmd of ['--version', 'features', 'list', 'state', 'create', 'start', 'exec', 'kill', 'delete', 'run']) {
     const cells = rts.map((rt) => {
       const m = s.median(`${rt.name} ${cmd}`) - wrapper(rt);
-      return pad(`${ms(m)} ${pad(signed(m - base), 7)}`, 18);
+      return pad(`${ms(m)} ${pad(signed(s.median(`${rt.name} ${cmd} margin`) - wrapper(rt)), 7)}`, 18);
     });
     console.log(cmd.padEnd(12) + cells.join(''));
   }
@@ -164,7 +188,6 @@ async function main(): Promise<void> {
     // Round -1 warms the page cache and is not counted.
     for (let n = -1; n < opts.rounds; n++) {
       const record = (what: string, value: number) => n >= 0 && s.add(what, value);
-      record('node', must(node));
       const shift = Math.max(n, 0) % rts.length;
       for (const rt of [...rts.slice(shift), ...rts.slice(0, shift)]) round(rt, bundles, `${prefix}${n + 1}`, record, work);
     }
