@@ -80,6 +80,15 @@ async function warmUp() {
     fs.writeFileSync(path.join(scratch, 'config.json'), JSON.stringify({ ociVersion: '1.0.2', root: { path: 5 } }));
     expect('create of a bad bundle', await loaded.main(['--root', root, 'create', '--bundle', scratch, '--pid-file', path.join(scratch, 'pid'), 'c2']), 1);
     expect('exec in a missing container', await loaded.main(['--root', root, 'exec', '--process', path.join(scratch, 'process.json'), '--detach', 'missing']), 255);
+    // create's planning and cgroup steps, on an in-memory cgroup tree.
+    fs.rmSync(path.join(scratch, 'config.json'));
+    const spec = spawnSync(process.execPath, [path.join(__dirname, '..', 'bin', 'tsrun'), 'spec', '--bundle', scratch]);
+    expect('tsrun spec', spec.status, 0);
+    const config = JSON.parse(fs.readFileSync(path.join(scratch, 'config.json'), 'utf8'));
+    config.process.terminal = false; // as containerd's shim and conmon create most containers
+    fs.writeFileSync(path.join(scratch, 'config.json'), JSON.stringify(config));
+    fs.mkdirSync(path.join(scratch, 'rootfs'));
+    expect('a rehearsed create', loaded.rehearseCreate(root, scratch) > 0, true);
   } else if (file === 'tsrun.js') {
     // (Not --help: yargs ends the process after it.)
     expect('exec in a missing container', await loaded.main(['--root', root, 'exec', 'missing', 'true']), 255);

@@ -77,6 +77,11 @@ export function containerOptions(call: ContainerCall) {
   return { command: call.command, options: derive(call.args) };
 }
 
+/** For the build's warm-up of this bundle's code cache only: create's planning and cgroup steps, on nothing real. */
+export function rehearseCreate(root: string, bundle: string): number {
+  return (require('../lifecycle/create-rehearsal') as typeof import('../lifecycle/create-rehearsal')).rehearseCreate(root, bundle);
+}
+
 /** Runs the call; its exit status. An error of create or run is thrown; exec's are its own (255). */
 export async function runContainerCall(call: ContainerCall): Promise<number> {
   switch (call.command) {

@@ -58,7 +58,8 @@ function listenFds(): number {
   return n > 0 && Number(process.env.LISTEN_PID) === process.pid ? n : 0;
 }
 
-function prepare(opts: CreateOptions): { spec: Spec; bundleDir: string; plan: ContainerPlan; listen: number } {
+/** Reads, validates and plans: nothing is created yet. */
+export function prepare(opts: CreateOptions): { spec: Spec; bundleDir: string; plan: ContainerPlan; listen: number } {
   const { dir: bundleDir, spec } = loadBundle(opts.bundle);
   const terminal = !!spec.process?.terminal;
   const socket = opts.consoleSocket !== undefined || opts.consoleSocketFd !== undefined;
