@@ -20,6 +20,7 @@
         "addon/init/plan.cc",
         "addon/init/namespaces.cc",
         "addon/init/rootfs.cc",
+        "addon/init/copyup.cc",
         "addon/init/console.cc",
         "addon/init/process.cc",
         "addon/init/start_hooks.cc",

@@ -3,6 +3,7 @@
 // here works; what is not implemented is left out or marked disabled.
 import { CLONE } from './plan/clone';
 import { capabilityNames } from './plan/capabilities';
+import { memoryPolicyFlags, memoryPolicyModes } from './plan/mempolicy';
 import { recognizedMountOptions } from './plan/mounts';
 import { seccompFeatures } from './plan/seccomp';
 import { supportedVersions } from './spec/semantic';
@@ -33,6 +34,7 @@ export function featuresDocument(): Record<string, unknown> {
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },
+      memoryPolicy: { modes: Object.keys(memoryPolicyModes), flags: Object.keys(memoryPolicyFlags) },
       mountExtensions: { idmap: { enabled: false } },
       netDevices: { enabled: false },
     },

@@ -54,6 +54,9 @@ int join_container(const Plan &plan);
 int root_fd();
 // Opens `path` (absolute, in the container) without leaving the root.
 int open_in_root(const char *path, int flags, uint64_t extra_resolve);
+// tmpcopyup: copies the directory `lower` (what the tmpfs covers) into
+// `upper` (the new tmpfs's root); `dest` names it in errors (copyup.cc).
+void copy_up(int lower, int upper, const char *dest);
 
 // console.cc: the pseudo-terminal (returns the slave fd, or -1 without one).
 int setup_console(const proto::ConsoleRec &r);

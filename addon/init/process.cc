@@ -7,6 +7,7 @@
 // switched with KEEPCAPS, and the final capability sets are applied last.
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
@@ -19,6 +20,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -42,6 +44,9 @@ struct Proc {
   const Record *personality = nullptr;
   const Record *scheduler = nullptr;
   const Record *ioprio = nullptr;
+  const Record *lsm[4];
+  int nlsm = 0;
+  const Record *mempolicy = nullptr;
   int fifo = -1;
   int report = -1;
   int preserve = 0;
@@ -68,6 +73,11 @@ Proc collect(const Plan &plan) {
       case proto::T_PERSONALITY: p.personality = &r; break;
       case proto::T_SCHEDULER: p.scheduler = &r; break;
       case proto::T_IOPRIO: p.ioprio = &r; break;
+      case proto::T_MEMPOLICY: p.mempolicy = &r; break;
+      case proto::T_LSM_ATTR:
+        if (p.nlsm == 4) fail(EINVAL, "too many LSM labels");
+        p.lsm[p.nlsm++] = &r;
+        break;
       case proto::T_EXEC_FIFO: p.fifo = proto::ExecFifoRec(r).fifo(); break;
       case proto::T_START_REPORT: p.report = proto::StartReportRec(r).fifo(); break;
       case proto::T_PRESERVE_FDS: p.preserve = static_cast<int>(proto::PreserveFdsRec(r).count()); break;
@@ -103,6 +113,42 @@ void load_seccomp(const proto::SeccompRec &r, const char *field = "") {
   fprog.filter = reinterpret_cast<struct sock_filter *>(const_cast<char *>(prog.s));
   unsigned flags = static_cast<unsigned>(r.flags());
   if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fprog) < 0) fail(errno, "%sload seccomp filter", field);
+}
+
+// An LSM label for the program (AppArmor's "exec <profile>", SELinux's
+// label): written to the first of the record's paths that exists, to take
+// effect at the next execve. tsrun planned the value and the paths.
+void apply_lsm_attr(const proto::LsmAttrRec &r) {
+  const FieldList &paths = r.paths();
+  const char *value = r.value();
+  for (uint32_t i = 0; i < paths.n; i++) {
+    const char *path = paths.str(i);
+    int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT && i + 1 < paths.n) continue;
+    if (fd < 0) fail(errno, "open %s", path);
+    // The container's /proc may be anything its image or mounts put there
+    // (CVE-2019-16884): a label written to a file of its own would be lost
+    // and the program run unconfined.
+    struct statfs sfs;
+    if (fstatfs(fd, &sfs) < 0) fail(errno, "statfs %s", path);
+    if (sfs.f_type != PROC_SUPER_MAGIC) fail(EINVAL, "%s is not on procfs", path);
+    ssize_t n = write(fd, value, strlen(value));
+    int err = errno;
+    close(fd);
+    if (n < 0) fail(err, "write %s", path);
+    return;
+  }
+  fail(EINVAL, "no path to write to");
+}
+
+// set_mempolicy(2): inherited by the program across execve (and by its
+// children), as the policy of every thread it starts.
+void apply_mempolicy(const proto::MempolicyRec &r) {
+  const FieldList &words = r.mask();
+  unsigned long mask[16] = {};  // 1024 nodes, the most tsrun plans
+  if (words.n > sizeof mask / sizeof mask[0]) fail(EINVAL, "nodemask too large");
+  for (uint32_t i = 0; i < words.n; i++) mask[i] = static_cast<unsigned long>(words.u64(i));
+  if (syscall(SYS_set_mempolicy, static_cast<int>(r.mode()), words.n ? mask : nullptr, static_cast<unsigned long>(r.maxnode())) < 0) fail(errno, "set_mempolicy");
 }
 
 int last_cap() {
@@ -329,6 +375,16 @@ void finalize_process(const Plan &plan, int console, ProcessKind kind) {
   if (!joined)
     for (int fd = 3; fd < 3 + p.preserve; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
 
+  if (p.mempolicy) {
+    g_ref = p.mempolicy->ref;
+    apply_mempolicy(proto::MempolicyRec(*p.mempolicy));
+  }
+  // While the init is still root with every capability, as runc does: the
+  // label takes effect at the program's execve.
+  for (int i = 0; i < p.nlsm; i++) {
+    g_ref = p.lsm[i]->ref;
+    apply_lsm_attr(proto::LsmAttrRec(*p.lsm[i]));
+  }
   if (p.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(errno, "set no_new_privs");
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it now.
   if (p.seccomp && !p.no_new_privs) {

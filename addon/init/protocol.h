@@ -93,6 +93,8 @@ enum Tag : uint32_t {
   T_START_REPORT = 45,  // the fifo telling start how the startContainer hooks went
   T_HOOK_STATE = 46,  // the state JSON for startContainer hooks, around the init's pid
   T_START_HOOK = 47,  // a startContainer hook, in config order
+  T_LSM_ATTR = 48,  // an LSM label for the program, written before the process's privileges are dropped
+  T_MEMPOLICY = 49,  // set_mempolicy(2)
   // Hook mode (tsrun-init --hook): run one hook in a container's namespaces
   T_HOOK_EXEC = 51,
 };
@@ -122,7 +124,7 @@ constexpr RecordShape kShapes[] = {
     {T_DOMAINNAME, "DOMAINNAME", 1, 0, false},
     {T_LOOPBACK, "LOOPBACK", 0, 0, false},
     {T_ROOT, "ROOT", 2, 0, false},
-    {T_MOUNT, "MOUNT", 9, 0, false},
+    {T_MOUNT, "MOUNT", 10, 0, false},
     {T_BIND, "BIND", 8, 0, false},
     {T_MKDEV, "MKDEV", 8, 0, false},
     {T_SYMLINK, "SYMLINK", 4, 0, false},
@@ -152,6 +154,8 @@ constexpr RecordShape kShapes[] = {
     {T_START_REPORT, "START_REPORT", 1, 0, false},
     {T_HOOK_STATE, "HOOK_STATE", 2, 0, false},
     {T_START_HOOK, "START_HOOK", 2, 1, true},
+    {T_LSM_ATTR, "LSM_ATTR", 1, 0, true},
+    {T_MEMPOLICY, "MEMPOLICY", 2, 0, true},
     {T_HOOK_EXEC, "HOOK_EXEC", 1, 1, true},
 };
 
@@ -280,6 +284,7 @@ class MountRec {
   uint64_t rattr_clear() const { return fu64(r_, 6); }  // MOUNT_ATTR_* cleared recursively
   uint64_t propagation() const { return fu64(r_, 7); }  // MS_* propagation, or 0
   uint64_t attr_set() const { return fu64(r_, 8); }  // MOUNT_ATTR_* set on the mount alone, after mounting
+  bool copy_up() const { return fu64(r_, 9) != 0; }  // tmpcopyup: what the tmpfs covers is copied into it
 
  private:
   const Record &r_;
@@ -664,6 +669,41 @@ class StartHookRec {
   const Record &r_;
   FieldList args_{};
   FieldList env_{};
+};
+
+// LSM_ATTR (48): an LSM label for the program, written before the process's privileges are dropped
+class LsmAttrRec {
+ public:
+  explicit LsmAttrRec(const Record &r) : r_(r) {
+    check_record(r, T_LSM_ATTR);
+    uint32_t at = 1;
+    paths_ = FieldList{&r, at, r.count - at};
+  }
+  uint32_t ref() const { return r_.ref; }
+  const char *value() const { return fstr(r_, 0); }  // what is written, e.g. "exec <profile>" for AppArmor
+  const FieldList &paths() const { return paths_; }  // where: the first of them that exists
+
+ private:
+  const Record &r_;
+  FieldList paths_{};
+};
+
+// MEMPOLICY (49): set_mempolicy(2)
+class MempolicyRec {
+ public:
+  explicit MempolicyRec(const Record &r) : r_(r) {
+    check_record(r, T_MEMPOLICY);
+    uint32_t at = 2;
+    mask_ = FieldList{&r, at, r.count - at};
+  }
+  uint32_t ref() const { return r_.ref; }
+  uint64_t mode() const { return fu64(r_, 0); }  // the mode with its flags
+  uint64_t maxnode() const { return fu64(r_, 1); }
+  const FieldList &mask() const { return mask_; }  // the nodemask, 64 nodes a word
+
+ private:
+  const Record &r_;
+  FieldList mask_{};
 };
 
 // HOOK_EXEC (51)

@@ -184,6 +184,12 @@ void do_mount(const proto::MountRec &r) {
   struct stat st;
   if (fstat(fd, &st) < 0) fail(errno, "stat %s", dest);
   if (!S_ISDIR(st.st_mode)) fail(ENOTDIR, "mount point %s", dest);
+  // tmpcopyup: the directory the tmpfs will cover, held open to copy from.
+  int lower = -1;
+  if (r.copy_up()) {
+    lower = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (lower < 0) fail(errno, "open %s", dest);
+  }
   if (fchdir(fd) < 0) fail(errno, "enter %s", dest);
   if (flags & MS_REMOUNT) {
     if (mount(nullptr, ".", nullptr, flags, *data ? data : nullptr) < 0) fail(errno, "remount %s", dest);
@@ -191,6 +197,14 @@ void do_mount(const proto::MountRec &r) {
     fail(errno, "mount %s on %s", fstype, dest);
   }
   close(fd);
+  if (lower >= 0) {
+    // The same path now leads into the new tmpfs.
+    int upper = open_in_root(dest, O_RDONLY | O_DIRECTORY, 0);
+    if (upper < 0) fail(errno, "open the tmpfs on %s", dest);
+    copy_up(lower, upper, dest);
+    close(upper);
+    close(lower);
+  }
   after_mount(dest, r.rattr_set(), r.rattr_clear(), r.propagation());
   // Attributes of the new mount itself (a read-only tmpfs).
   uint64_t attrs = r.attr_set();

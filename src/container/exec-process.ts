@@ -57,6 +57,8 @@ export function execProcess(flags: ProcessFlags, spec: Spec): Process {
   if (flags.processFile !== undefined) {
     if (flags.command.length) throw new TsrunError('a command and --process cannot both be given', '--process');
     proc = readProcessFile(flags.processFile);
+    // As runc: a process without a profile of its own runs under the container's.
+    proc.apparmorProfile ??= spec.process?.apparmorProfile;
   } else {
     if (!flags.command.length) throw new TsrunError('exec needs a command, or --process');
     const base = structuredClone(spec.process!);

@@ -65,6 +65,8 @@ export const Tag = {
   START_REPORT: 45,
   HOOK_STATE: 46,
   START_HOOK: 47,
+  LSM_ATTR: 48,
+  MEMPOLICY: 49,
   HOOK_EXEC: 51,
 } as const;
 
@@ -81,7 +83,7 @@ export const layouts = {
   DOMAINNAME: [['name', 'string']],
   LOOPBACK: [],
   ROOT: [['rootfs', 'string'], ['propagation', 'u64']],
-  MOUNT: [['source', 'string'], ['dest', 'string'], ['fstype', 'string'], ['flags', 'u64'], ['data', 'string'], ['rattrSet', 'u64'], ['rattrClear', 'u64'], ['propagation', 'u64'], ['attrSet', 'u64']],
+  MOUNT: [['source', 'string'], ['dest', 'string'], ['fstype', 'string'], ['flags', 'u64'], ['data', 'string'], ['rattrSet', 'u64'], ['rattrClear', 'u64'], ['propagation', 'u64'], ['attrSet', 'u64'], ['copyUp', 'bool']],
   BIND: [['source', 'string'], ['dest', 'string'], ['recursive', 'bool'], ['attrSet', 'u64'], ['attrClear', 'u64'], ['rattrSet', 'u64'], ['rattrClear', 'u64'], ['propagation', 'u64']],
   MKDEV: [['path', 'string'], ['type', 'string'], ['major', 'u64'], ['minor', 'u64'], ['mode', 'u64'], ['uid', 'u64'], ['gid', 'u64'], ['hostPath', 'string']],
   SYMLINK: [['target', 'string'], ['path', 'string'], ['when', 'u64'], ['probe', 'string']],
@@ -111,6 +113,8 @@ export const layouts = {
   START_REPORT: [['fifo', 'fd']],
   HOOK_STATE: [['beforePid', 'string'], ['afterPid', 'string']],
   START_HOOK: [['path', 'string'], ['timeout', 'u64'], ['args', 'strings'], ['env', 'strings']],
+  LSM_ATTR: [['value', 'string'], ['paths', 'strings']],
+  MEMPOLICY: [['mode', 'u64'], ['maxnode', 'u64'], ['mask', 'u64s']],
   HOOK_EXEC: [['path', 'string'], ['args', 'strings'], ['env', 'strings']],
 } as const;
 
@@ -178,6 +182,8 @@ export interface RecordFields {
     propagation: WireValue['u64'];
     /** MOUNT_ATTR_* set on the mount alone, after mounting */
     attrSet: WireValue['u64'];
+    /** tmpcopyup: what the tmpfs covers is copied into it */
+    copyUp: WireValue['bool'];
   };
   /** bind mount */
   BIND: {
@@ -332,6 +338,21 @@ export interface RecordFields {
     timeout: WireValue['u64'];
     args: WireValue['strings'];
     env: WireValue['strings'];
+  };
+  /** an LSM label for the program, written before the process's privileges are dropped */
+  LSM_ATTR: {
+    /** what is written, e.g. "exec <profile>" for AppArmor */
+    value: WireValue['string'];
+    /** where: the first of them that exists */
+    paths: WireValue['strings'];
+  };
+  /** set_mempolicy(2) */
+  MEMPOLICY: {
+    /** the mode with its flags */
+    mode: WireValue['u64'];
+    maxnode: WireValue['u64'];
+    /** the nodemask, 64 nodes a word */
+    mask: WireValue['u64s'];
   };
   HOOK_EXEC: {
     path: WireValue['string'];

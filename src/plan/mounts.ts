@@ -119,7 +119,7 @@ const recursiveOptions: Record<string, [number, number]> = {
 
 /** Every mount option tsrun recognizes (for the features document). */
 export function recognizedMountOptions(): string[] {
-  return ['bind', 'rbind', ...Object.keys(flagOptions), ...Object.keys(propagationOptions), ...Object.keys(recursiveOptions)].sort();
+  return ['bind', 'rbind', 'tmpcopyup', ...Object.keys(flagOptions), ...Object.keys(propagationOptions), ...Object.keys(recursiveOptions)].sort();
 }
 
 export interface ParsedOptions {
@@ -131,12 +131,12 @@ export interface ParsedOptions {
   rset: number;
   rclear: number;
   data: string[];
-  /** Options tsrun understands but does not implement yet. */
-  unsupported: string[];
+  /** tmpcopyup: what a tmpfs covers is copied into it (as crun does). */
+  copyUp: boolean;
 }
 
 export function parseOptions(options: string[] = []): ParsedOptions {
-  const p: ParsedOptions = { bind: 'none', set: 0, clear: 0, propagation: 0, rset: 0, rclear: 0, data: [], unsupported: [] };
+  const p: ParsedOptions = { bind: 'none', set: 0, clear: 0, propagation: 0, rset: 0, rclear: 0, data: [], copyUp: false };
   for (const o of options) {
     if (o === 'bind' || o === 'rbind') {
       if (p.bind !== 'rbind') p.bind = o;
@@ -156,7 +156,7 @@ export function parseOptions(options: string[] = []): ParsedOptions {
       p.rset = (p.rset & ~c) | s;
       p.rclear = (p.rclear & ~s) | c;
     } else if (o === 'tmpcopyup') {
-      p.unsupported.push(o);
+      p.copyUp = true;
     } else {
       p.data.push(o);
     }
@@ -207,7 +207,9 @@ export function mountDestination(m: Mount): string {
 export function mountRecord(m: Mount, i: number, ctx: MountContext): PlanRecord {
   const f = field('mounts', i);
   const p = parseOptions(m.options);
-  for (const o of p.unsupported) ctx.warn(`${f}.options: ${o} is not supported yet and is ignored`);
+  if (p.copyUp && (p.bind !== 'none' || m.type !== 'tmpfs' || (p.set & MS.REMOUNT) !== 0)) {
+    throw new TsrunError('tmpcopyup applies to a new tmpfs mount only', field(field(f, 'options'), m.options!.indexOf('tmpcopyup')));
+  }
   if (!m.destination.startsWith('/')) ctx.warn(`${f}.destination: a relative destination is deprecated; it is taken relative to /`);
   const dest = mountDestination(m);
   if (p.bind !== 'none' || m.type === 'bind') {
@@ -243,5 +245,6 @@ export function mountRecord(m: Mount, i: number, ctx: MountContext): PlanRecord 
     rattrClear: p.rclear,
     propagation: p.propagation,
     attrSet: roTmpfs ? ATTR.RDONLY : 0,
+    copyUp: p.copyUp,
   });
 }

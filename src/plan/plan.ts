@@ -16,6 +16,7 @@ import { cgroupMountRecords } from './cgroupmount';
 import { CLONE } from './clone';
 import { capabilityNumber } from './capabilities';
 import { devSymlinkRecords, deviceRecords, populatesDev } from './devices';
+import { memoryPolicyRecords } from './mempolicy';
 import { MS, mountRecord } from './mounts';
 import { resourceWarnings } from './resources';
 import { priorityRecords } from './priorities';
@@ -128,7 +129,6 @@ function refuseWhatCannotBeApplied(spec: Spec, warn: (m: string) => void): void 
   }
   const unsupported: [unknown, string][] = [
     [linux.intelRdt, 'linux.intelRdt'],
-    [linux.memoryPolicy, 'linux.memoryPolicy'],
     [linux.netDevices && Object.keys(linux.netDevices).length ? linux.netDevices : undefined, 'linux.netDevices'],
   ];
   for (const [value, name] of unsupported) if (value !== undefined) throw new TsrunError('is not supported by tsrun yet', name);
@@ -137,12 +137,29 @@ function refuseWhatCannotBeApplied(spec: Spec, warn: (m: string) => void): void 
   for (const w of resourceWarnings(linux.resources)) warn(w);
 }
 
-/** The process's LSM fields, refused until tsrun applies them (for the init and exec). */
+/** The process's SELinux label, refused until tsrun applies it (for the init and exec); the host's LSMs. */
 export function refuseProcessLabels(proc: NonNullable<Spec['process']>): { apparmor: boolean; selinux: boolean } {
   const lsm = linuxSecurityModules();
-  if (proc.apparmorProfile) throw new TsrunError(lsm.apparmor ? 'AppArmor profiles are not supported by tsrun yet' : 'AppArmor is not enabled on this host', 'process.apparmorProfile');
   if (proc.selinuxLabel) throw new TsrunError(lsm.selinux ? 'SELinux labels are not supported by tsrun yet' : 'SELinux is not enabled on this host', 'process.selinuxLabel');
   return lsm;
+}
+
+/**
+ * AppArmor's profile for the program, as runc applies it: "exec <profile>"
+ * written to the process's exec attribute (AppArmor's own directory of it
+ * first; older kernels have only the shared one), which the kernel
+ * applies at the next execve. On a host without AppArmor the write fails,
+ * and the container with it, as with runc; a warning says why first.
+ */
+export function apparmorRecords(proc: NonNullable<Spec['process']>, warn: (m: string) => void): PlanRecord[] {
+  if (!proc.apparmorProfile) return [];
+  if (!linuxSecurityModules().apparmor) warn('process.apparmorProfile: AppArmor is not enabled on this host');
+  return [
+    record('LSM_ATTR', 'process.apparmorProfile', {
+      value: `exec ${proc.apparmorProfile}`,
+      paths: ['/proc/thread-self/attr/apparmor/exec', '/proc/thread-self/attr/exec'],
+    }),
+  ];
 }
 
 // Namespaces joined by path, the new ones, time offsets, and the fork that
@@ -250,6 +267,8 @@ export function processRecords(spec: Spec, opts: Pick<PlanOptions, 'preserveFds'
     records.push(record('PERSONALITY', 'linux.personality', { persona: linux.personality.domain === 'LINUX32' ? 0x0008 : 0 }));
   }
   records.push(...priorityRecords(proc));
+  records.push(...memoryPolicyRecords(spec));
+  records.push(...apparmorRecords(proc, warn));
   return records;
 }
 

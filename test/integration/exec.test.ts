@@ -137,7 +137,7 @@ if (requireRoot(t)) {
       [['-g', 'x'], /--additional-gids: "x" is not a numeric id/],
       [['--cap', 'CAP_NOPE'], /--cap: unknown capability "CAP_NOPE"/],
       [['--cwd', 'relative'], /process\.cwd: must match pattern/],
-      [['--apparmor', 'p'], /process\.apparmorProfile: AppArmor is not enabled on this host/],
+      [['--apparmor', 'p'], /exec failed: process\.apparmorProfile: write \/proc\/thread-self\/attr\/exec: invalid argument/],
       [['--process-label', 'l'], /process\.selinuxLabel: SELinux is not enabled on this host/],
     ] as const;
     for (const [flags, message] of bad) {
@@ -301,6 +301,16 @@ if (requireRoot(t)) {
     t.match(r.stdout, /Seccomp:\s+2/, 'in filter mode');
     t.match(r.stderr, /Operation not permitted/, 'mkdir refused by the filter');
     t.equal(r.status, 1);
+  });
+
+  t.test("the container's memory policy applies", async (t) => {
+    const e = env(t);
+    const { id } = running(t, e, (c) => {
+      c.linux.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0' };
+    });
+    const r = e.tsrun(['exec', id, 'head', '-n', '1', '/proc/self/numa_maps']);
+    t.equal(r.status, 0, r.stderr);
+    t.match(r.stdout, /^[0-9a-f]+ bind:0 /, 'MPOL_BIND on node 0, as the init');
   });
 
   // runtime-linux.md "File descriptors"; runc's CVE-2016-9962 came from an fd of the runtime.

@@ -2,7 +2,7 @@
 // "Devices", "Default Devices", "Masked Paths", "Readonly Paths", "Rootfs
 // Mount Propagation"; runtime-linux.md "Dev symbolic links"), including the
 // path escapes runc suffered.
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lchownSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
@@ -130,6 +130,45 @@ if (requireRoot(t)) {
     const lines = r.stdout.trim().split('\n');
     t.equal(lines[0], '2', 'both mounts on /m');
     t.equal(lines.length, 1, 'the later mount hides what the earlier one held (/m/under)');
+  });
+
+  // config.md "Mounts", tmpcopyup (as crun): the tmpfs starts as a copy of
+  // what it covers. The copy is made before pivot_root, from the host's
+  // side of the rootfs: a symlink followed there would copy the host's files.
+  t.test('tmpcopyup: a copy of what the tmpfs covers, with owners, modes, symlinks and nested dirs', async (t) => {
+    const e = env(t);
+    const bundle = e.bundle((c: Config) => {
+      c.process.args = ['sh', '-c', 'cd /data && stat -c "%n %F %a %u:%g" f sub sub/g link abs && cat f sub/g && readlink link && readlink abs && (test -e abs || echo dangling) && echo new > new && cat new'];
+      c.mounts.push({ destination: '/data', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'mode=755'] });
+    });
+    const data = join(bundle, 'rootfs', 'data');
+    mkdirSync(join(data, 'sub'), { recursive: true });
+    writeFileSync(join(data, 'f'), 'file\n', { mode: 0o604 });
+    chownSync(join(data, 'f'), 1000, 1001);
+    writeFileSync(join(data, 'sub', 'g'), 'nested\n', { mode: 0o600 });
+    chmodSync(join(data, 'sub'), 0o711);
+    chownSync(join(data, 'sub'), 2, 3);
+    symlinkSync('f', join(data, 'link'));
+    lchownSync(join(data, 'link'), 5, 6);
+    // Not in the container's rootfs; on the host, a directory full of files.
+    symlinkSync('/var/lib/dpkg', join(data, 'abs'));
+    const r = e.tsrun(['run', '--bundle', bundle, uniqueId('copyup')]);
+    t.equal(r.status, 0, r.stderr);
+    t.same(r.stdout.trim().split('\n'), [
+      'f regular file 604 1000:1001',
+      'sub directory 711 2:3',
+      'sub/g regular file 600 0:0',
+      'link symbolic link 777 5:6',
+      'abs symbolic link 777 0:0',
+      'file',
+      'nested',
+      'f',
+      '/var/lib/dpkg',
+      'dangling', // copied as a symlink, not followed to the host's directory
+      'new',
+    ]);
+    t.notOk(existsSync(join(data, 'new')), 'what the container writes stays in the tmpfs');
+    t.equal(readFileSync(join(data, 'f'), 'utf8'), 'file\n', 'the rootfs is unchanged');
   });
 
   t.test('propagation', async (t) => {

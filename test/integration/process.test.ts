@@ -139,9 +139,51 @@ if (requireRoot(t)) {
     } else {
       t.equal(rr.stdout, '-6 2\n', 'real-time: SCHED_RR (2) at priority 5');
     }
+    // This host has no AppArmor: tsrun-init's write of the profile, as runc's,
+    // finds no AppArmor directory in /proc, then fails on the shared file,
+    // and the create with it (config.md "Linux Process"; on an AppArmor host
+    // the same write confines the program).
     const aa = e.sh('true', (c) => (c.process.apparmorProfile = 'tsrun-test'));
     t.equal(aa.status, 1, 'an AppArmor profile that cannot be applied fails create');
-    t.match(aa.stderr, /process\.apparmorProfile: AppArmor is not enabled on this host/);
+    t.match(aa.stderr, /process\.apparmorProfile: AppArmor is not enabled on this host/, 'the reason first');
+    t.match(aa.stderr, /process\.apparmorProfile: write \/proc\/thread-self\/attr\/exec: invalid argument/, "tsrun-init's write, refused by the kernel");
+    t.equal(e.tsrun(['list', '--quiet']).stdout, '', 'no container left behind');
+  });
+
+  // config-linux.md "Memory policy": the policy of the program, as
+  // /proc/self/numa_maps shows it for each mapping without one of its own.
+  t.test('memoryPolicy, seen in numa_maps', async (t) => {
+    const e = env(t);
+    // Each line: the mapping's address, then its policy (whose name may have a space).
+    const policies = (memoryPolicy?: Config) => {
+      const r = e.sh('cat /proc/self/numa_maps', (c) => (c.linux.memoryPolicy = memoryPolicy));
+      t.equal(r.status, 0, r.stderr);
+      return r.stdout.trim().split('\n').map((l) => l.replace(/^[0-9a-f]+ /, ''));
+    };
+    const everyLine = (memoryPolicy: Config | undefined, policy: string) => {
+      const lines = policies(memoryPolicy);
+      t.same(lines.filter((l) => l !== policy && !l.startsWith(`${policy} `)), [], `${JSON.stringify(memoryPolicy)}: every mapping "${policy}"`);
+    };
+    everyLine(undefined, 'default');
+    everyLine({ mode: 'MPOL_DEFAULT' }, 'default');
+    everyLine({ mode: 'MPOL_BIND', nodes: '0' }, 'bind:0');
+    everyLine({ mode: 'MPOL_INTERLEAVE', nodes: '0' }, 'interleave:0');
+    everyLine({ mode: 'MPOL_WEIGHTED_INTERLEAVE', nodes: '0' }, 'weighted interleave:0');
+    everyLine({ mode: 'MPOL_PREFERRED', nodes: '0' }, 'prefer:0');
+    everyLine({ mode: 'MPOL_PREFERRED_MANY', nodes: '0' }, 'prefer (many):0');
+    everyLine({ mode: 'MPOL_LOCAL' }, 'local');
+    everyLine({ mode: 'MPOL_BIND', nodes: '0', flags: ['MPOL_F_STATIC_NODES'] }, 'bind=static:0');
+    everyLine({ mode: 'MPOL_BIND', nodes: '0', flags: ['MPOL_F_RELATIVE_NODES'] }, 'bind=relative:0');
+    everyLine({ mode: 'MPOL_BIND', nodes: '0', flags: ['MPOL_F_NUMA_BALANCING'] }, 'bind=balancing:0');
+
+    const bad = e.sh('true', (c) => (c.linux.memoryPolicy = { mode: 'MPOL_BIND', nodes: '1000' }));
+    t.equal(bad.status, 1);
+    t.match(bad.stderr, /linux\.memoryPolicy\.nodes: none of these nodes is online on this host \(online: [\d,]+\)/);
+    // Refused by the kernel in tsrun-init (balancing goes with MPOL_BIND only).
+    const kernel = e.sh('true', (c) => (c.linux.memoryPolicy = { mode: 'MPOL_INTERLEAVE', nodes: '0', flags: ['MPOL_F_NUMA_BALANCING'] }));
+    t.equal(kernel.status, 1);
+    t.match(kernel.stderr, /linux\.memoryPolicy: set_mempolicy: invalid argument/);
+    t.equal(e.tsrun(['list', '--quiet']).stdout, '', 'no container left behind');
   });
 
   t.test('rlimits (config.md "POSIX process")', async (t) => {

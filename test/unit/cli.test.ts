@@ -68,6 +68,10 @@ t.test('features: valid, and only what is implemented', async (t) => {
   t.equal(doc.linux.seccomp.enabled, true);
   t.ok(doc.linux.seccomp.actions.includes('SCMP_ACT_ERRNO') && !doc.linux.seccomp.actions.includes('SCMP_ACT_NOTIFY'), 'NOTIFY is not claimed (not implemented)');
   t.equal(doc.linux.mountExtensions.idmap.enabled, false);
+  // Each mode and flag runs in test/integration/process.test.ts ("memoryPolicy").
+  t.same([...doc.linux.memoryPolicy.modes].sort(), ['MPOL_BIND', 'MPOL_DEFAULT', 'MPOL_INTERLEAVE', 'MPOL_LOCAL', 'MPOL_PREFERRED', 'MPOL_PREFERRED_MANY', 'MPOL_WEIGHTED_INTERLEAVE']);
+  t.same([...doc.linux.memoryPolicy.flags].sort(), ['MPOL_F_NUMA_BALANCING', 'MPOL_F_RELATIVE_NODES', 'MPOL_F_STATIC_NODES']);
+  t.equal(doc.linux.apparmor.enabled, false, 'AppArmor: only its failure on a host without it is tested here');
   t.same(doc.hooks, ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']);
 });
 

@@ -1,7 +1,7 @@
 // From a validated config to tsrun-init records: mount options (config.md
 // "Linux mount options"), the order of the records, capabilities, devices,
 // namespaces, and the wire encoding of the plan.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -54,7 +54,8 @@ t.test('mount options to mount(2) flags and mount_setattr attributes', async (t)
   const r = parseOptions(['rro', 'rnosuid', 'rnoatime']);
   t.equal(r.rset, ATTR.RDONLY | ATTR.NOSUID | ATTR.NOATIME);
   t.equal(r.rclear & ATTR.ATIME_MASK, ATTR.ATIME_MASK, 'an atime mode clears the whole atime mask');
-  t.same(parseOptions(['tmpcopyup']).unsupported, ['tmpcopyup']);
+  t.equal(parseOptions(['tmpcopyup']).copyUp, true);
+  t.equal(parseOptions(['mode=755']).copyUp, false);
 
   t.same(bindAttributes(parseOptions(['bind', 'ro', 'nosuid'])), { set: ATTR.RDONLY | ATTR.NOSUID, clear: 0 }, 'only what the options name');
   t.same(bindAttributes(parseOptions(['bind', 'rw', 'dev', 'exec', 'suid'])), { set: 0, clear: ATTR.RDONLY | ATTR.NODEV | ATTR.NOEXEC | ATTR.NOSUID });
@@ -63,7 +64,7 @@ t.test('mount options to mount(2) flags and mount_setattr attributes', async (t)
 
   const known = recognizedMountOptions();
   for (const o of ['bind', 'rbind', 'ro', 'rw', 'nosuid', 'rro', 'rshared', 'private', 'strictatime', 'remount']) t.ok(known.includes(o), `${o} is recognized`);
-  t.notOk(known.includes('tmpcopyup'), 'tmpcopyup is not claimed (not implemented)');
+  t.ok(known.includes('tmpcopyup'), 'tmpcopyup is recognized (test/integration/filesystem.test.ts copies up for real)');
 });
 
 t.test('records of the default config, in order', async (t) => {
@@ -83,7 +84,7 @@ t.test('records of the default config, in order', async (t) => {
   t.equal(find(p.records, 'LOOPBACK')?.tag, 'LOOPBACK', 'lo is brought up in a new network namespace');
 
   t.same(mountAt(p.records, '/dev'), {
-    source: 'tmpfs', dest: '/dev', fstype: 'tmpfs', flags: MS.NOSUID | MS.STRICTATIME, data: 'mode=755,size=65536k', rattrSet: 0, rattrClear: 0, propagation: 0, attrSet: 0,
+    source: 'tmpfs', dest: '/dev', fstype: 'tmpfs', flags: MS.NOSUID | MS.STRICTATIME, data: 'mode=755,size=65536k', rattrSet: 0, rattrClear: 0, propagation: 0, attrSet: 0, copyUp: false,
   });
   t.equal(p.records.find((r) => r.tag === 'MOUNT' && named(r).dest === '/dev')!.field, 'mounts[1]', 'each record knows its config field');
   const mask = (1n << 29n) | (1n << 5n) | (1n << 10n);
@@ -105,7 +106,7 @@ t.test('cgroup mount on a hybrid host: tmpfs plus one bind per hierarchy', async
   ]);
   t.equal(recordValues(cg[1], 'BIND').source, '/sys/fs/cgroup/memory/tsrun/c1', 'the container cgroup is what gets bound');
   t.ok((Number(recordValues(cg[3], 'MOUNT').flags) & MS.REMOUNT) !== 0, 'ro: the tmpfs is remounted read-only at the end');
-  t.same(cg.filter((r) => r.tag === 'MOUNT').map((r) => r.fields.length), [9, 9], 'every MOUNT record has the same fields');
+  t.same(cg.filter((r) => r.tag === 'MOUNT').map((r) => r.fields.length), [10, 10], 'every MOUNT record has the same fields');
   const ns = plan(spec((s) => s.linux!.namespaces!.push({ type: 'cgroup' })));
   t.same(ns.records.filter((r) => r.field === 'mounts[6]').map((r) => [r.tag, named(r).fstype]).slice(1, 3), [['MOUNT', 'cgroup'], ['MOUNT', 'cgroup2']], 'with a cgroup namespace: fresh cgroup mounts');
   const u = plan(spec(), unified);
@@ -142,6 +143,22 @@ t.test('linux.resources at plan time: memory.kernel warned, a field no controlle
   t.throws(() => plan(spec((s) => (s.linux!.resources = { cpu: { weight: 100 } }))), { message: 'linux.resources.cpu.weight: is not supported by tsrun' }, 'before anything is created');
 });
 
+t.test('tmpcopyup: on a tmpfs only', async (t) => {
+  const p = plan(spec((s) => s.mounts!.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'mode=755'] })));
+  t.equal(mountAt(p.records, '/etc').copyUp, true);
+  t.equal(mountAt(p.records, '/etc').data, 'mode=755', 'not passed to the filesystem');
+  t.equal(mountAt(p.records, '/proc').copyUp, false);
+  t.throws(
+    () => plan(spec((s) => s.mounts!.push({ destination: '/x', type: 'bind', source: '/tmp', options: ['rbind', 'tmpcopyup'] }))),
+    /^mounts\[\d+\]\.options\[1\]: tmpcopyup applies to a new tmpfs mount only$/,
+  );
+  t.throws(
+    () => plan(spec((s) => s.mounts!.push({ destination: '/y', type: 'tmpfs', source: 'tmpfs', options: ['remount', 'tmpcopyup'] }))),
+    /^mounts\[\d+\]\.options\[1\]: tmpcopyup applies to a new tmpfs mount only$/,
+    'not to a remount',
+  );
+});
+
 t.test('a read-only tmpfs: writable superblock, read-only mount (as runc)', async (t) => {
   const p = plan(spec((s) => s.mounts!.push({ destination: '/ro', type: 'tmpfs', source: 'tmpfs', options: ['ro', 'nosuid', 'size=1m'] })));
   const ro = mountAt(p.records, '/ro');
@@ -158,15 +175,30 @@ t.test('scheduler, ioPriority; what cannot be applied is refused', async (t) => 
   t.same(values(p.records, 'SCHEDULER'), { policy: 1, flags: 1, nice: 0, priority: 10, runtime: 0n, deadline: 0n, period: 0n });
   t.same(values(p.records, 'IOPRIO'), { value: (2 << 13) | 3 });
   for (const [field, mutate] of [
-    ['process.apparmorProfile', (s: any) => (s.process.apparmorProfile = 'p')],
     ['process.selinuxLabel', (s: any) => (s.process.selinuxLabel = 'l')],
     ['linux.intelRdt', (s: any) => (s.linux.intelRdt = { closID: 'x' })],
-    ['linux.memoryPolicy', (s: any) => (s.linux.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0' })],
     ['linux.netDevices', (s: any) => (s.linux.netDevices = { eth0: {} })],
     ['linux.seccomp.syscalls[0].action', (s: any) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['kill'], action: 'SCMP_ACT_KILL', errnoRet: 1 }] })],
   ] as const) {
     t.throws(() => plan(spec(mutate)), new RegExp(`^${field.replace(/[.[\]]/g, '\\$&')}: `), `${field} that cannot be applied is an error`);
   }
+});
+
+// config.md "Linux Process" apparmorProfile; runc writes the same to the
+// same files (libcontainer/apparmor), AppArmor's own directory first.
+t.test('AppArmor: the profile for the exec attribute, AppArmor\'s own file first', async (t) => {
+  const p = plan(spec((s) => (s.process!.apparmorProfile = 'tsrun-test')));
+  t.same(values(p.records, 'LSM_ATTR'), { value: 'exec tsrun-test', paths: ['/proc/thread-self/attr/apparmor/exec', '/proc/thread-self/attr/exec'] });
+  t.equal(find(p.records, 'LSM_ATTR')!.field, 'process.apparmorProfile', 'a failure names the field');
+  let enabled = false;
+  try {
+    enabled = readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y';
+  } catch {
+    // no AppArmor module
+  }
+  const warned = p.warnings.includes('process.apparmorProfile: AppArmor is not enabled on this host');
+  t.equal(warned, !enabled, 'a host without AppArmor is named before the write fails');
+  t.notOk(find(plan(spec()).records, 'LSM_ATTR'), 'no profile, nothing written');
 });
 
 t.test('a bound /dev is used as it is; LISTEN_FDS; no keyring', async (t) => {

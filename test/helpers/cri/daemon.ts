@@ -111,8 +111,8 @@ export async function startCriContainerd(t: Test): Promise<CriContainerd> {
     // Without CAP_SYS_RESOURCE, an oom_score_adj below containerd's own
     // (the sandbox's -998) cannot be set: clamp it, as rootless nodes do.
     '  restrict_oom_score_adj = true',
-    // As on a node with AppArmor, where tsrun refuses the profile containerd
-    // would give every container (this host has none; the README says the same).
+    // This host has no AppArmor, so containerd gives no profile either way;
+    // said here so that the tests do not depend on how it checks.
     '  disable_apparmor = true',
     // Pod network namespaces in the state directory, not /var/run/netns.
     '  netns_mounts_under_state_dir = true',
