@@ -141,6 +141,23 @@ const optionEffectCases: CaseDef[] = [
     },
   }),
   probeCase({
+    id: 'config.mounts.option.tmpcopyup',
+    section: S_MOPTS,
+    requirement: 'With "tmpcopyup" (MAY: copy up the contents to a tmpfs), the tmpfs starts with what was at its destination in the rootfs.',
+    mutate: (cfg) => cfg.mounts.push(tmpfsAt('/mnt/copy', ['tmpcopyup', 'size=1m'])),
+    opts: {
+      prepare(b) {
+        fs.mkdirSync(path.join(b.rootfs, 'mnt', 'copy'), { recursive: true });
+        fs.writeFileSync(path.join(b.rootfs, 'mnt', 'copy', 'file'), 'from the rootfs\n');
+      },
+    },
+    args: ['--read', '/mnt/copy/file'],
+    expect(r, ctx) {
+      ctx.equal(mountOf(ctx, r, '/mnt/copy').fstype, 'tmpfs', 'a tmpfs must be mounted at /mnt/copy');
+      ctx.equal(checkOf(ctx, r, 'read', '/mnt/copy/file').content, 'from the rootfs\n', "the rootfs's file must be in the tmpfs");
+    },
+  }),
+  probeCase({
     id: 'config.mounts.option.nodev-open-fails',
     section: S_MOPTS,
     requirement: 'A device node on a mount with "nodev" cannot be opened.',

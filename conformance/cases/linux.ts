@@ -813,6 +813,39 @@ const personalityCases: CaseDef[] = [
   }),
 ];
 
+const S_MEMPOL = 'config-linux.md#configLinuxMemoryPolicy';
+
+const memoryPolicyCases: CaseDef[] = [
+  probeCase({
+    id: 'config-linux.memoryPolicy.bind',
+    section: S_MEMPOL,
+    requirement: 'The memory policy is set for the container (set_mempolicy(2)): with MPOL_BIND on node 0, get_mempolicy(2) in the container returns MPOL_BIND (2) and node 0.',
+    mutate(cfg) {
+      cfg.linux.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0' };
+    },
+    expect(r, ctx) {
+      ctx.equal(r.memPolicy.mode, 2, 'the mode must be MPOL_BIND (2)');
+      ctx.equal(r.memPolicy.nodes, '1', 'the nodes must be node 0 alone');
+    },
+  }),
+  probeCase({
+    id: 'config-linux.memoryPolicy.unset',
+    section: S_MEMPOL,
+    requirement: 'Without memoryPolicy the process keeps the default policy (MPOL_DEFAULT, 0).',
+    expect(r, ctx) {
+      ctx.equal(r.memPolicy.mode, 0, 'the mode must be MPOL_DEFAULT (0)');
+    },
+  }),
+  createFailsCase({
+    id: 'config-linux.memoryPolicy.no-nodes',
+    section: S_MEMPOL,
+    requirement: 'MPOL_BIND needs at least one node (set_mempolicy(2): EINVAL for an empty nodemask): create fails.',
+    mutate(cfg) {
+      cfg.linux.memoryPolicy = { mode: 'MPOL_BIND' };
+    },
+  }),
+];
+
 export const linuxCases: CaseDef[] = [
   ...newNsCases,
   ...inheritNsCases,
@@ -828,6 +861,7 @@ export const linuxCases: CaseDef[] = [
   ...propagation,
   ...seccompCases,
   ...personalityCases,
+  ...memoryPolicyCases,
 ];
 
 

@@ -51,6 +51,8 @@ export const probeReportSchema = z
     domainname: z.string(),
     machine: z.string(),
     personality: z.number(),
+    /** get_mempolicy(2): the mode with its flags (-1: the call failed), and the mask of nodes 0-63 in hex. */
+    memPolicy: z.object({ mode: z.number(), nodes: z.string() }),
     ns: z.record(z.string().nullable()),
     oomScoreAdj: z.string().nullable(),
     cgroup: z.array(z.string()).nullable(),

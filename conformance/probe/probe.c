@@ -813,6 +813,13 @@ int main(int argc, char **argv) {
   out_str(u.machine);
   out(",");
   outf("\"personality\":%d,", personality(0xffffffff));
+  {
+    /* get_mempolicy(2): the policy's mode with its flags, and nodes 0-63 */
+    int mode = -1;
+    unsigned long nodes[16] = {0}; /* maxnode must cover the kernel's nodes */
+    if (syscall(SYS_get_mempolicy, &mode, nodes, 16 * 8 * sizeof(unsigned long), NULL, 0) != 0) mode = -1;
+    outf("\"memPolicy\":{\"mode\":%d,\"nodes\":\"%lx\"},", mode, nodes[0]);
+  }
   out_ns("/proc/self");
   out("\"oomScoreAdj\":");
   out_file_trim("/proc/self/oom_score_adj");
