@@ -46,7 +46,7 @@ function sampleReport(over: Record<string, unknown> = {}): Record<string, unknow
     noNewPrivs: 1, noNewPrivsPrctl: 1, seccomp: 0, seccompFilters: 0,
     umask: '0022', cpusAllowed: '0-1', memsAllowed: '0',
     rlimits: { RLIMIT_NOFILE: { soft: '1024', hard: '1024' }, RLIMIT_CORE: { soft: 'unlimited', hard: 'unlimited' } },
-    cwd: '/', hostname: 'h', domainname: '(none)', machine: 'x86_64', personality: 0,
+    cwd: '/', hostname: 'h', domainname: '(none)', machine: 'x86_64', personality: 0, memPolicy: { mode: 0, nodes: '0' },
     ns: { mnt: 'mnt:[4026532000]', net: 'net:[4026531840]', pid: 'pid:[4026532001]', user: 'user:[4026531837]' },
     oomScoreAdj: '0',
     cgroup: ['4:memory:/a/tsrun-conformance-ctabc/ctabc-1', '0::/'],
