@@ -13,7 +13,6 @@
 #include <sys/sendfile.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "init.h"
@@ -105,9 +104,9 @@ void copy_dir(int src, int dst, const char *dest, int depth) {
 void copy_up(int lower, int upper, const char *dest) {
   // Into the new tmpfs, never back into what it covers (a destination of
   // "/" reopens the rootfs itself).
-  struct statfs sfs;
+  check_fs(upper, TMPFS_MAGIC, dest);
   struct stat lo, up;
-  if (fstatfs(upper, &sfs) < 0 || fstat(upper, &up) < 0 || fstat(lower, &lo) < 0) fail(errno, "tmpcopyup: stat %s", dest);
-  if (sfs.f_type != TMPFS_MAGIC || up.st_dev == lo.st_dev) fail(EINVAL, "tmpcopyup: %s is not the new tmpfs", dest);
+  if (fstat(upper, &up) < 0 || fstat(lower, &lo) < 0) fail(errno, "tmpcopyup: stat %s", dest);
+  if (up.st_dev == lo.st_dev) fail(EINVAL, "tmpcopyup: %s is not the new tmpfs", dest);
   copy_dir(lower, upper, dest, 0);
 }

@@ -54,6 +54,8 @@ int join_container(const Plan &plan);
 int root_fd();
 // Opens `path` (absolute, in the container) without leaving the root.
 int open_in_root(const char *path, int flags, uint64_t extra_resolve);
+// Fails unless fd is on the filesystem with this magic (linux/magic.h).
+void check_fs(int fd, unsigned long magic, const char *what);
 // tmpcopyup: copies the directory `lower` (what the tmpfs covers) into
 // `upper` (the new tmpfs's root); `dest` names it in errors (copyup.cc).
 void copy_up(int lower, int upper, const char *dest);

@@ -20,7 +20,6 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -129,9 +128,7 @@ void apply_lsm_attr(const proto::LsmAttrRec &r) {
     // The container's /proc may be anything its image or mounts put there
     // (CVE-2019-16884): a label written to a file of its own would be lost
     // and the program run unconfined.
-    struct statfs sfs;
-    if (fstatfs(fd, &sfs) < 0) fail(errno, "statfs %s", path);
-    if (sfs.f_type != PROC_SUPER_MAGIC) fail(EINVAL, "%s is not on procfs", path);
+    check_fs(fd, PROC_SUPER_MAGIC, path);
     ssize_t n = write(fd, value, strlen(value));
     int err = errno;
     close(fd);

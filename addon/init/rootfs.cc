@@ -110,12 +110,6 @@ int target_fd(const char *dest, char kind) {
   return fd;
 }
 
-void check_fs(int fd, unsigned long magic, const char *what) {
-  struct statfs sfs;
-  if (fstatfs(fd, &sfs) < 0) fail(errno, "statfs %s", what);
-  if (static_cast<unsigned long>(sfs.f_type) != magic) fail(EXDEV, "%s is not on the expected filesystem", what);
-}
-
 // Propagation and recursive attributes, applied to the mount now at dest.
 void after_mount(const char *dest, uint64_t rset, uint64_t rclr, uint64_t propagation) {
   if (!rset && !rclr && !propagation) return;
@@ -432,6 +426,12 @@ void do_keyring(const proto::KeyringRec &r) {
 }
 
 }  // namespace
+
+void check_fs(int fd, unsigned long magic, const char *what) {
+  struct statfs sfs;
+  if (fstatfs(fd, &sfs) < 0) fail(errno, "statfs %s", what);
+  if (static_cast<unsigned long>(sfs.f_type) != magic) fail(EXDEV, "%s is not on the expected filesystem", what);
+}
 
 int join_container(const Plan &plan) {
   // enter_namespaces chrooted into the init's root: that is the container's.
