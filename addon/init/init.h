@@ -56,6 +56,9 @@ int root_fd();
 int open_in_root(const char *path, int flags, uint64_t extra_resolve);
 // Fails unless fd is on the filesystem with this magic (linux/magic.h).
 void check_fs(int fd, unsigned long magic, const char *what);
+// Writes an LSM attribute file under /proc (checked to be procfs): 0, or
+// the errno of the open or write, which the caller judges.
+int write_proc_attr(const char *path, const char *value);
 // tmpcopyup: copies the directory `lower` (what the tmpfs covers) into
 // `upper` (the new tmpfs's root); `dest` names it in errors (copyup.cc).
 void copy_up(int lower, int upper, const char *dest);

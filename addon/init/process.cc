@@ -119,20 +119,11 @@ void load_seccomp(const proto::SeccompRec &r, const char *field = "") {
 // effect at the next execve. tsrun planned the value and the paths.
 void apply_lsm_attr(const proto::LsmAttrRec &r) {
   const FieldList &paths = r.paths();
-  const char *value = r.value();
   for (uint32_t i = 0; i < paths.n; i++) {
     const char *path = paths.str(i);
-    int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT && i + 1 < paths.n) continue;
-    if (fd < 0) fail(errno, "open %s", path);
-    // The container's /proc may be anything its image or mounts put there
-    // (CVE-2019-16884): a label written to a file of its own would be lost
-    // and the program run unconfined.
-    check_fs(fd, PROC_SUPER_MAGIC, path);
-    ssize_t n = write(fd, value, strlen(value));
-    int err = errno;
-    close(fd);
-    if (n < 0) fail(err, "write %s", path);
+    int err = write_proc_attr(path, r.value());
+    if (err == ENOENT && i + 1 < paths.n) continue;
+    if (err) fail(err, "write %s", path);
     return;
   }
   fail(EINVAL, "no path to write to");

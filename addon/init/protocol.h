@@ -124,18 +124,18 @@ constexpr RecordShape kShapes[] = {
     {T_DOMAINNAME, "DOMAINNAME", 1, 0, false},
     {T_LOOPBACK, "LOOPBACK", 0, 0, false},
     {T_ROOT, "ROOT", 2, 0, false},
-    {T_MOUNT, "MOUNT", 10, 0, false},
+    {T_MOUNT, "MOUNT", 11, 0, false},
     {T_BIND, "BIND", 8, 0, false},
     {T_MKDEV, "MKDEV", 8, 0, false},
     {T_SYMLINK, "SYMLINK", 4, 0, false},
     {T_HOOKS, "HOOKS", 1, 0, false},
     {T_PIVOT, "PIVOT", 2, 0, false},
     {T_SYSCTL, "SYSCTL", 2, 0, false},
-    {T_MASK, "MASK", 1, 0, false},
+    {T_MASK, "MASK", 2, 0, false},
     {T_READONLY, "READONLY", 1, 0, false},
     {T_ROOT_RO, "ROOT_RO", 0, 0, false},
     {T_CONSOLE, "CONSOLE", 4, 0, false},
-    {T_KEYRING, "KEYRING", 1, 0, false},
+    {T_KEYRING, "KEYRING", 2, 0, false},
     {T_MKDIR, "MKDIR", 1, 0, false},
     {T_RLIMIT, "RLIMIT", 3, 0, false},
     {T_NO_NEW_PRIVS, "NO_NEW_PRIVS", 0, 0, false},
@@ -285,6 +285,7 @@ class MountRec {
   uint64_t propagation() const { return fu64(r_, 7); }  // MS_* propagation, or 0
   uint64_t attr_set() const { return fu64(r_, 8); }  // MOUNT_ATTR_* set on the mount alone, after mounting
   bool copy_up() const { return fu64(r_, 9) != 0; }  // tmpcopyup: what the tmpfs covers is copied into it
+  const char *xattr_label() const { return fstr(r_, 10); }  // an SELinux label set on the mount's root as security.selinux (mqueue takes no context= option), or empty
 
  private:
   const Record &r_;
@@ -381,6 +382,7 @@ class MaskRec {
   explicit MaskRec(const Record &r) : r_(r) { check_record(r, T_MASK); }
   uint32_t ref() const { return r_.ref; }
   const char *path() const { return fstr(r_, 0); }
+  const char *data() const { return fstr(r_, 1); }  // the data of the tmpfs that masks a directory (the SELinux context=), or empty
 
  private:
   const Record &r_;
@@ -427,6 +429,7 @@ class KeyringRec {
   explicit KeyringRec(const Record &r) : r_(r) { check_record(r, T_KEYRING); }
   uint32_t ref() const { return r_.ref; }
   const char *name() const { return fstr(r_, 0); }
+  const char *label() const { return fstr(r_, 1); }  // the SELinux label the keyring is created with (attr/keycreate), or empty
 
  private:
   const Record &r_;

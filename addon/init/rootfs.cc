@@ -21,6 +21,7 @@
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "init.h"
@@ -199,6 +200,14 @@ void do_mount(const proto::MountRec &r) {
     close(upper);
     close(lower);
   }
+  // mqueue takes no context= option: its root is labelled instead.
+  const char *label = r.xattr_label();
+  if (*label) {
+    int root = open_in_root(dest, O_RDONLY | O_DIRECTORY, 0);
+    if (root < 0) fail(errno, "open the %s on %s", fstype, dest);
+    if (fsetxattr(root, "security.selinux", label, strlen(label), 0) < 0) fail(errno, "label %s", dest);
+    close(root);
+  }
   after_mount(dest, r.rattr_set(), r.rattr_clear(), r.propagation());
   // Attributes of the new mount itself (a read-only tmpfs).
   uint64_t attrs = r.attr_set();
@@ -376,7 +385,8 @@ void do_mask(const proto::MaskRec &r) {
   if (fstat(fd, &st) < 0) fail(errno, "stat %s", path);
   if (S_ISDIR(st.st_mode)) {
     if (fchdir(fd) < 0) fail(errno, "enter %s", path);
-    if (mount("tmpfs", ".", "tmpfs", MS_RDONLY, nullptr) < 0) fail(errno, "mask %s", path);
+    const char *data = r.data();
+    if (mount("tmpfs", ".", "tmpfs", MS_RDONLY, *data ? data : nullptr) < 0) fail(errno, "mask %s", path);
     if (chdir("/") < 0) fail(errno, "chdir /");
   } else {
     mask_with_null(fd, path);
@@ -413,12 +423,22 @@ void do_loopback() {
 }
 
 // A session keyring of the container's own, so that it does not share the
-// host's keys. Kernels or seccomp profiles without keyctl are fine.
+// host's keys, created with the process's SELinux label when it has one
+// (keycreate holds for this thread's next keys only, so it is reset after).
+// Kernels or seccomp profiles without keyctl are fine.
 void do_keyring(const proto::KeyringRec &r) {
+  const char *label = r.label();
+  const char *keycreate = "/proc/thread-self/attr/keycreate";
+  if (*label) {
+    int err = write_proc_attr(keycreate, label);
+    if (err && err != ENOENT) fail(err, "write %s", keycreate);
+  }
   long id = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, r.name());
+  int err = errno;
+  if (*label) write_proc_attr(keycreate, "");
   if (id < 0) {
-    if (errno == ENOSYS || errno == EPERM || errno == EACCES) return;
-    fail(errno, "join a new session keyring");
+    if (err == ENOSYS || err == EPERM || err == EACCES) return;
+    fail(err, "join a new session keyring");
   }
   // The kernel's default (possessor: all; user: view, read) plus user search.
   const unsigned long perm = 0x3f0b0000;
@@ -431,6 +451,19 @@ void check_fs(int fd, unsigned long magic, const char *what) {
   struct statfs sfs;
   if (fstatfs(fd, &sfs) < 0) fail(errno, "statfs %s", what);
   if (static_cast<unsigned long>(sfs.f_type) != magic) fail(EXDEV, "%s is not on the expected filesystem", what);
+}
+
+int write_proc_attr(const char *path, const char *value) {
+  int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return errno;
+  // The container's /proc may be anything its image or mounts put there
+  // (CVE-2019-16884): a label written to a file of its own would be lost
+  // and the program run unconfined.
+  check_fs(fd, PROC_SUPER_MAGIC, path);
+  ssize_t n = write(fd, value, strlen(value));
+  int err = n < 0 ? errno : 0;
+  close(fd);
+  return err;
 }
 
 int join_container(const Plan &plan) {

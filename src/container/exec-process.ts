@@ -57,8 +57,9 @@ export function execProcess(flags: ProcessFlags, spec: Spec): Process {
   if (flags.processFile !== undefined) {
     if (flags.command.length) throw new TsrunError('a command and --process cannot both be given', '--process');
     proc = readProcessFile(flags.processFile);
-    // As runc: a process without a profile of its own runs under the container's.
+    // As runc: a process without a profile or label of its own runs under the container's.
     proc.apparmorProfile ??= spec.process?.apparmorProfile;
+    proc.selinuxLabel ??= spec.process?.selinuxLabel;
   } else {
     if (!flags.command.length) throw new TsrunError('exec needs a command, or --process');
     const base = structuredClone(spec.process!);
@@ -92,8 +93,9 @@ export function execProcess(flags: ProcessFlags, spec: Spec): Process {
       proc.capabilities = caps;
     }
     if (flags.noNewPrivs) proc.noNewPrivileges = true;
-    if (flags.apparmor !== undefined) proc.apparmorProfile = flags.apparmor;
-    if (flags.processLabel !== undefined) proc.selinuxLabel = flags.processLabel;
+    // As runc: an empty value keeps the container's.
+    if (flags.apparmor) proc.apparmorProfile = flags.apparmor;
+    if (flags.processLabel) proc.selinuxLabel = flags.processLabel;
     const problems = schemaProblems('process', proc, 'process');
     if (problems.length) throw new TsrunError(`invalid process:\n  ${formatProblems(problems)}`);
   }

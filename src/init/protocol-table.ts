@@ -83,18 +83,18 @@ export const layouts = {
   DOMAINNAME: [['name', 'string']],
   LOOPBACK: [],
   ROOT: [['rootfs', 'string'], ['propagation', 'u64']],
-  MOUNT: [['source', 'string'], ['dest', 'string'], ['fstype', 'string'], ['flags', 'u64'], ['data', 'string'], ['rattrSet', 'u64'], ['rattrClear', 'u64'], ['propagation', 'u64'], ['attrSet', 'u64'], ['copyUp', 'bool']],
+  MOUNT: [['source', 'string'], ['dest', 'string'], ['fstype', 'string'], ['flags', 'u64'], ['data', 'string'], ['rattrSet', 'u64'], ['rattrClear', 'u64'], ['propagation', 'u64'], ['attrSet', 'u64'], ['copyUp', 'bool'], ['xattrLabel', 'string']],
   BIND: [['source', 'string'], ['dest', 'string'], ['recursive', 'bool'], ['attrSet', 'u64'], ['attrClear', 'u64'], ['rattrSet', 'u64'], ['rattrClear', 'u64'], ['propagation', 'u64']],
   MKDEV: [['path', 'string'], ['type', 'string'], ['major', 'u64'], ['minor', 'u64'], ['mode', 'u64'], ['uid', 'u64'], ['gid', 'u64'], ['hostPath', 'string']],
   SYMLINK: [['target', 'string'], ['path', 'string'], ['when', 'u64'], ['probe', 'string']],
   HOOKS: [['stage', 'string']],
   PIVOT: [['noPivot', 'bool'], ['propagation', 'u64']],
   SYSCTL: [['path', 'string'], ['value', 'string']],
-  MASK: [['path', 'string']],
+  MASK: [['path', 'string'], ['data', 'string']],
   READONLY: [['path', 'string']],
   ROOT_RO: [],
   CONSOLE: [['socket', 'fd'], ['rows', 'u64'], ['cols', 'u64'], ['bindDevConsole', 'bool']],
-  KEYRING: [['name', 'string']],
+  KEYRING: [['name', 'string'], ['label', 'string']],
   MKDIR: [['path', 'string']],
   RLIMIT: [['resource', 'u64'], ['soft', 'u64'], ['hard', 'u64']],
   NO_NEW_PRIVS: [],
@@ -184,6 +184,8 @@ export interface RecordFields {
     attrSet: WireValue['u64'];
     /** tmpcopyup: what the tmpfs covers is copied into it */
     copyUp: WireValue['bool'];
+    /** an SELinux label set on the mount's root as security.selinux (mqueue takes no context= option), or empty */
+    xattrLabel: WireValue['string'];
   };
   /** bind mount */
   BIND: {
@@ -236,6 +238,8 @@ export interface RecordFields {
   };
   MASK: {
     path: WireValue['string'];
+    /** the data of the tmpfs that masks a directory (the SELinux context=), or empty */
+    data: WireValue['string'];
   };
   READONLY: {
     path: WireValue['string'];
@@ -253,6 +257,8 @@ export interface RecordFields {
   /** join a new session keyring (unless --no-new-keyring) */
   KEYRING: {
     name: WireValue['string'];
+    /** the SELinux label the keyring is created with (attr/keycreate), or empty */
+    label: WireValue['string'];
   };
   /** a directory in the container, created if missing (the cwd) */
   MKDIR: {

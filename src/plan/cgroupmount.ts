@@ -14,7 +14,7 @@ function dirName(d: CgroupDirRecord): string {
   return d.version === 2 ? 'unified' : d.controllers.map((c) => c.replace(/^name=/, '')).join(',');
 }
 
-export function cgroupMountRecords(m: Mount, i: number, dirs: CgroupDirRecord[], mode: 'v1' | 'hybrid' | 'unified', opts: { cgroupNs: boolean; userNs: boolean }): PlanRecord[] {
+export function cgroupMountRecords(m: Mount, i: number, dirs: CgroupDirRecord[], mode: 'v1' | 'hybrid' | 'unified', opts: { cgroupNs: boolean; userNs: boolean; tmpfsData?: string }): PlanRecord[] {
   const f = field('mounts', i);
   const p = parseOptions(m.options);
   const dest = mountDestination(m);
@@ -23,7 +23,7 @@ export function cgroupMountRecords(m: Mount, i: number, dirs: CgroupDirRecord[],
   const bind = (d: CgroupDirRecord, at: string): PlanRecord =>
     record('BIND', f, { source: d.dir, dest: at, recursive: false, attrSet: attrs.set, attrClear: attrs.clear, rattrSet: 0, rattrClear: 0, propagation: 0 });
   const mount = (fstype: string, at: string, data: string, mflags = flags, source = fstype): PlanRecord =>
-    record('MOUNT', f, { source, dest: at, fstype, flags: mflags, data, rattrSet: 0, rattrClear: 0, propagation: 0, attrSet: 0, copyUp: false });
+    record('MOUNT', f, { source, dest: at, fstype, flags: mflags, data, rattrSet: 0, rattrClear: 0, propagation: 0, attrSet: 0, copyUp: false, xattrLabel: '' });
 
   if (mode === 'unified') {
     const d = dirs.find((x) => x.version === 2)!;
@@ -31,7 +31,7 @@ export function cgroupMountRecords(m: Mount, i: number, dirs: CgroupDirRecord[],
   }
   // v1 cgroupfs cannot be mounted inside a user namespace: bind there.
   const fresh = opts.cgroupNs && !opts.userNs;
-  const records: PlanRecord[] = [mount('tmpfs', dest, 'mode=755', flags & ~MS.RDONLY)];
+  const records: PlanRecord[] = [mount('tmpfs', dest, opts.tmpfsData ?? 'mode=755', flags & ~MS.RDONLY)];
   for (const d of dirs) {
     const name = dirName(d);
     const at = posix.join(dest, name);

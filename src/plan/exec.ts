@@ -6,7 +6,8 @@ import { type PlanRecord, record } from '../init/protocol';
 import { containerNamespaces } from '../lifecycle/hooks';
 import type { NamespaceType, Process, Spec } from '../spec/types';
 import { CLONE } from './clone';
-import { processRecords, refuseProcessLabels } from './plan';
+import { type HostLsm, hostLsm, keyringLabel, refuseProcessLabels } from './lsm';
+import { processRecords } from './plan';
 
 export interface ExecPlan {
   records: PlanRecord[];
@@ -30,11 +31,14 @@ export interface ExecPlanOptions {
   preserveFds: number;
   /** Whether the container's init joined a session keyring of its own (create without --no-new-keyring). */
   newKeyring: boolean;
+  /** The host's LSMs (read from /sys unless given). */
+  lsm?: HostLsm;
 }
 
 export function planExec(id: string, spec: Spec, process: Process, init: InitHandles, opts: ExecPlanOptions): ExecPlan {
   const warnings: string[] = [];
-  refuseProcessLabels(process);
+  const lsm = opts.lsm ?? hostLsm();
+  refuseProcessLabels(process, lsm);
   const records: PlanRecord[] = [];
   const namespaces = containerNamespaces(spec);
   for (const type of namespaces) {
@@ -51,11 +55,11 @@ export function planExec(id: string, spec: Spec, process: Process, init: InitHan
   // Never the caller's session keyring, which holds the host user's keys:
   // the container's, by the name its init joined (as runc, unless it kept
   // the caller's with --no-new-keyring).
-  if (opts.newKeyring) records.push(record('KEYRING', 'session keyring', { name: id }));
+  if (opts.newKeyring) records.push(record('KEYRING', 'session keyring', { name: id, label: keyringLabel(process, lsm) }));
   if (process.terminal) {
     const size = process.consoleSize;
     records.push(record('CONSOLE', 'process.terminal', { socket: { fd: 'consoleSocket' }, rows: size?.height ?? 0, cols: size?.width ?? 0, bindDevConsole: false }));
   }
-  records.push(...processRecords({ ...spec, process }, { preserveFds: opts.preserveFds, listenFds: 0 }, (m) => warnings.push(m)));
+  records.push(...processRecords({ ...spec, process }, { preserveFds: opts.preserveFds, listenFds: 0, lsm }, (m) => warnings.push(m)));
   return { records, warnings, oomScoreAdj: process.oomScoreAdj, terminal: !!process.terminal };
 }

@@ -7,6 +7,7 @@ import { TsrunError } from '../errors';
 import { join as field } from '../spec/fieldpath';
 import type { Mount } from '../spec/types';
 import { type PlanRecord, record } from '../init/protocol';
+import { type HostLsm, withContext, xattrLabel } from './lsm';
 
 export const MS = {
   RDONLY: 1,
@@ -196,6 +197,9 @@ export interface MountContext {
   bundle: string;
   /** Warnings for options that are accepted but not applied. */
   warn(message: string): void;
+  /** linux.mountLabel, and whether SELinux applies it. */
+  mountLabel?: string;
+  lsm?: HostLsm;
 }
 
 /** The destination in the container: relative ones (deprecated) from "/". */
@@ -240,11 +244,12 @@ export function mountRecord(m: Mount, i: number, ctx: MountContext): PlanRecord 
     dest,
     fstype: m.type,
     flags: roTmpfs ? p.set & ~MS.RDONLY : p.set,
-    data: p.data.join(','),
+    data: ctx.lsm ? withContext(p.data.join(','), m.type, ctx.mountLabel, ctx.lsm) : p.data.join(','),
     rattrSet: p.rset,
     rattrClear: p.rclear,
     propagation: p.propagation,
     attrSet: roTmpfs ? ATTR.RDONLY : 0,
     copyUp: p.copyUp,
+    xattrLabel: ctx.lsm ? xattrLabel(m.type, ctx.mountLabel, ctx.lsm) : '',
   });
 }

@@ -1,7 +1,7 @@
 // The plan: everything create must do, computed from a validated config
 // before anything on the host is touched. tsrun-init carries out the
 // records; tsrun itself writes the id maps, the cgroups and oom_score_adj.
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type CgroupHost, defaultCgroupsPath, plannedCgroupDirs } from '../cgroups/host';
 import type { CgroupDirRecord } from '../cgroups/manager';
@@ -16,6 +16,7 @@ import { cgroupMountRecords } from './cgroupmount';
 import { CLONE } from './clone';
 import { capabilityNumber } from './capabilities';
 import { devSymlinkRecords, deviceRecords, populatesDev } from './devices';
+import { type HostLsm, hostLsm, keyringLabel, lsmRecords, refuseProcessLabels, withContext } from './lsm';
 import { memoryPolicyRecords } from './mempolicy';
 import { MS, mountRecord } from './mounts';
 import { resourceWarnings } from './resources';
@@ -50,6 +51,8 @@ export interface PlanOptions {
   /** Fds above stdio passed to the container (LISTEN_FDS ones first). */
   preserveFds: number;
   listenFds: number;
+  /** The host's LSMs (read from /sys unless given). */
+  lsm?: HostLsm;
 }
 
 export interface ContainerPlan {
@@ -62,16 +65,6 @@ export interface ContainerPlan {
   cgroupDirs: CgroupDirRecord[];
   ownPidNamespace: boolean;
   terminal: boolean;
-}
-
-function linuxSecurityModules(): { apparmor: boolean; selinux: boolean } {
-  let apparmor = false;
-  try {
-    apparmor = readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y';
-  } catch {
-    // no AppArmor module
-  }
-  return { apparmor, selinux: existsSync('/sys/fs/selinux/enforce') };
 }
 
 function idMap(m: IdMapping[]): string {
@@ -118,15 +111,13 @@ function capabilityMasks(spec: Spec, warn: (m: string) => void): RecordFields['C
 // What cannot be applied is an error (runtime.md "Create"): never a
 // container that silently lacks a confinement it was asked for. Resources
 // are checked by the cgroup manager as it applies them.
-function refuseWhatCannotBeApplied(spec: Spec, warn: (m: string) => void): void {
+function refuseWhatCannotBeApplied(spec: Spec, lsm: HostLsm, warn: (m: string) => void): void {
   const proc = spec.process!;
   const linux = spec.linux ?? {};
-  const lsm = refuseProcessLabels(proc);
-  if (linux.mountLabel) {
-    // As runc: without SELinux a mount label has no meaning.
-    if (lsm.selinux) throw new TsrunError('SELinux mount labels are not supported by tsrun yet', 'linux.mountLabel');
-    warn('linux.mountLabel: SELinux is not enabled on this host; ignored');
-  }
+  refuseProcessLabels(proc, lsm);
+  // As crun: without SELinux a mount label has no meaning (runc would pass
+  // context= on and the kernel refuse it).
+  if (linux.mountLabel && !lsm.selinux) warn('linux.mountLabel: SELinux is not enabled on this host; ignored');
   const unsupported: [unknown, string][] = [
     [linux.intelRdt, 'linux.intelRdt'],
     [linux.netDevices && Object.keys(linux.netDevices).length ? linux.netDevices : undefined, 'linux.netDevices'],
@@ -135,31 +126,6 @@ function refuseWhatCannotBeApplied(spec: Spec, warn: (m: string) => void): void 
   if (linux.personality?.flags?.length) warn('linux.personality.flags: no flags are supported, ignored');
   if (proc.execCPUAffinity) debug('process.execCPUAffinity applies to exec processes only, not to the init');
   for (const w of resourceWarnings(linux.resources)) warn(w);
-}
-
-/** The process's SELinux label, refused until tsrun applies it (for the init and exec); the host's LSMs. */
-export function refuseProcessLabels(proc: NonNullable<Spec['process']>): { apparmor: boolean; selinux: boolean } {
-  const lsm = linuxSecurityModules();
-  if (proc.selinuxLabel) throw new TsrunError(lsm.selinux ? 'SELinux labels are not supported by tsrun yet' : 'SELinux is not enabled on this host', 'process.selinuxLabel');
-  return lsm;
-}
-
-/**
- * AppArmor's profile for the program, as runc applies it: "exec <profile>"
- * written to the process's exec attribute (AppArmor's own directory of it
- * first; older kernels have only the shared one), which the kernel
- * applies at the next execve. On a host without AppArmor the write fails,
- * and the container with it, as with runc; a warning says why first.
- */
-export function apparmorRecords(proc: NonNullable<Spec['process']>, warn: (m: string) => void): PlanRecord[] {
-  if (!proc.apparmorProfile) return [];
-  if (!linuxSecurityModules().apparmor) warn('process.apparmorProfile: AppArmor is not enabled on this host');
-  return [
-    record('LSM_ATTR', 'process.apparmorProfile', {
-      value: `exec ${proc.apparmorProfile}`,
-      paths: ['/proc/thread-self/attr/apparmor/exec', '/proc/thread-self/attr/exec'],
-    }),
-  ];
 }
 
 // Namespaces joined by path, the new ones, time offsets, and the fork that
@@ -185,13 +151,13 @@ function namespaceRecords(spec: Spec): PlanRecord[] {
 
 // Hostname, the root filesystem and its mounts, devices, pivot_root, and
 // what is done once the root is the container's.
-function filesystemRecords(spec: Spec, opts: PlanOptions, rootfs: string, cgroupDirs: CgroupDirRecord[], cgroupHost: CgroupHost, warn: (m: string) => void): PlanRecord[] {
+function filesystemRecords(spec: Spec, opts: PlanOptions, lsm: HostLsm, rootfs: string, cgroupDirs: CgroupDirRecord[], cgroupHost: CgroupHost, warn: (m: string) => void): PlanRecord[] {
   const linux = spec.linux ?? {};
   const proc = spec.process!;
   const has = (t: NamespaceType) => linux.namespaces?.find((n) => n.type === t);
   const userNs = !!has('user');
   const records: PlanRecord[] = [];
-  if (!opts.noNewKeyring) records.push(record('KEYRING', 'session keyring', { name: opts.id }));
+  if (!opts.noNewKeyring) records.push(record('KEYRING', 'session keyring', { name: opts.id, label: keyringLabel(proc, lsm) }));
   if (spec.hostname !== undefined) records.push(record('HOSTNAME', 'hostname', { name: spec.hostname }));
   if (spec.domainname !== undefined) records.push(record('DOMAINNAME', 'domainname', { name: spec.domainname }));
   if (has('network') && !has('network')!.path) records.push(record('LOOPBACK', 'linux.namespaces'));
@@ -208,9 +174,9 @@ function filesystemRecords(spec: Spec, opts: PlanOptions, rootfs: string, cgroup
   records.push(record('ROOT', early ? 'linux.rootfsPropagation' : 'root.path', { rootfs, propagation: early || MS.SLAVE | MS.REC }));
   (spec.mounts ?? []).forEach((m, i) => {
     if (m.type === 'cgroup' || m.type === 'cgroup2') {
-      records.push(...cgroupMountRecords(m, i, cgroupDirs, cgroupHost.mode, { cgroupNs: !!has('cgroup'), userNs }));
+      records.push(...cgroupMountRecords(m, i, cgroupDirs, cgroupHost.mode, { cgroupNs: !!has('cgroup'), userNs, tmpfsData: withContext('mode=755', 'tmpfs', linux.mountLabel, lsm) }));
     } else {
-      records.push(mountRecord(m, i, { bundle: opts.bundle, warn }));
+      records.push(mountRecord(m, i, { bundle: opts.bundle, warn, mountLabel: linux.mountLabel, lsm }));
     }
   });
   // A /dev bound from elsewhere is used as it is (runc does the same).
@@ -233,13 +199,13 @@ function filesystemRecords(spec: Spec, opts: PlanOptions, rootfs: string, cgroup
     records.push(record('SYSCTL', field('linux.sysctl', key), { path: key.replace(/\./g, '/'), value }));
   }
   linux.readonlyPaths?.forEach((p, i) => records.push(record('READONLY', field('linux.readonlyPaths', i), { path: p })));
-  linux.maskedPaths?.forEach((p, i) => records.push(record('MASK', field('linux.maskedPaths', i), { path: p })));
+  linux.maskedPaths?.forEach((p, i) => records.push(record('MASK', field('linux.maskedPaths', i), { path: p, data: withContext('', 'tmpfs', linux.mountLabel, lsm) })));
   return records;
 }
 
 // The process: tsrun-init applies these in its own fixed order. The same
 // for the container's init and for a process exec'd into it later.
-export function processRecords(spec: Spec, opts: Pick<PlanOptions, 'preserveFds' | 'listenFds'>, warn: (m: string) => void): PlanRecord[] {
+export function processRecords(spec: Spec, opts: Pick<PlanOptions, 'preserveFds' | 'listenFds' | 'lsm'>, warn: (m: string) => void): PlanRecord[] {
   const proc = spec.process!;
   const linux = spec.linux ?? {};
   const records: PlanRecord[] = [];
@@ -268,7 +234,7 @@ export function processRecords(spec: Spec, opts: Pick<PlanOptions, 'preserveFds'
   }
   records.push(...priorityRecords(proc));
   records.push(...memoryPolicyRecords(spec));
-  records.push(...apparmorRecords(proc, warn));
+  records.push(...lsmRecords(proc, opts.lsm ?? hostLsm(), warn));
   return records;
 }
 
@@ -293,7 +259,8 @@ function startHookRecords(spec: Spec, opts: PlanOptions): PlanRecord[] {
 export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupHost): ContainerPlan {
   const warnings: string[] = [];
   const warn = (m: string) => warnings.push(m);
-  refuseWhatCannotBeApplied(spec, warn);
+  const lsm = opts.lsm ?? hostLsm();
+  refuseWhatCannotBeApplied(spec, lsm, warn);
   const linux = spec.linux ?? {};
   const rootfs = realpathSync(resolve(opts.bundle, spec.root!.path));
   const cgroupDirs = plannedCgroupDirs(cgroupHost, linux.cgroupsPath ?? defaultCgroupsPath(opts.root, opts.id)).map(({ hierarchy: h, path, dir }) => ({
@@ -305,8 +272,8 @@ export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupH
   }));
   const records: PlanRecord[] = [
     ...namespaceRecords(spec),
-    ...filesystemRecords(spec, opts, rootfs, cgroupDirs, cgroupHost, warn),
-    ...processRecords(spec, opts, warn),
+    ...filesystemRecords(spec, opts, lsm, rootfs, cgroupDirs, cgroupHost, warn),
+    ...processRecords(spec, { ...opts, lsm }, warn),
     // The init waits for start on the exec fifo (exec'd processes do not).
     record('EXEC_FIFO', 'exec fifo', { fifo: { fd: 'execFifo' } }),
     ...startHookRecords(spec, opts),

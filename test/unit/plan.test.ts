@@ -8,6 +8,7 @@ import t from 'tap';
 import { parseCgroupHost } from '../../src/cgroups/host';
 import { encodePlan, record, recordValues, type RecordFields, Tag, type PlanRecord, type TagName } from '../../src/init/protocol';
 import { ATTR, MS, bindAttributes, parseOptions, recognizedMountOptions } from '../../src/plan/mounts';
+import { planExec } from '../../src/plan/exec';
 import { CLONE, planContainer } from '../../src/plan/plan';
 import { defaultSpec } from '../../src/spec/default';
 import type { Spec } from '../../src/spec/types';
@@ -28,7 +29,10 @@ const spec = (mutate?: (s: Spec & Record<string, any>) => void): Spec => {
   mutate?.(s);
   return s;
 };
-const opts = { root: '/run/tsrun', id: 'c1', bundle, noPivot: false, noNewKeyring: false, preserveFds: 0, listenFds: 0 };
+// A host without LSMs, whatever this one has; SELinux's plan is tested on a described host.
+const noLsm = { apparmor: false, selinux: false };
+const selinuxHost = { apparmor: false, selinux: true };
+const opts = { root: '/run/tsrun', id: 'c1', bundle, noPivot: false, noNewKeyring: false, preserveFds: 0, listenFds: 0, lsm: noLsm };
 const plan = (s: Spec, host = hybrid, o = opts) => planContainer(s, o, host);
 const tags = (records: PlanRecord[]) => records.map((r) => r.tag);
 const find = (records: PlanRecord[], tag: TagName, field?: string) => records.find((r) => r.tag === tag && (!field || r.field === field));
@@ -84,7 +88,7 @@ t.test('records of the default config, in order', async (t) => {
   t.equal(find(p.records, 'LOOPBACK')?.tag, 'LOOPBACK', 'lo is brought up in a new network namespace');
 
   t.same(mountAt(p.records, '/dev'), {
-    source: 'tmpfs', dest: '/dev', fstype: 'tmpfs', flags: MS.NOSUID | MS.STRICTATIME, data: 'mode=755,size=65536k', rattrSet: 0, rattrClear: 0, propagation: 0, attrSet: 0, copyUp: false,
+    source: 'tmpfs', dest: '/dev', fstype: 'tmpfs', flags: MS.NOSUID | MS.STRICTATIME, data: 'mode=755,size=65536k', rattrSet: 0, rattrClear: 0, propagation: 0, attrSet: 0, copyUp: false, xattrLabel: '',
   });
   t.equal(p.records.find((r) => r.tag === 'MOUNT' && named(r).dest === '/dev')!.field, 'mounts[1]', 'each record knows its config field');
   const mask = (1n << 29n) | (1n << 5n) | (1n << 10n);
@@ -106,7 +110,7 @@ t.test('cgroup mount on a hybrid host: tmpfs plus one bind per hierarchy', async
   ]);
   t.equal(recordValues(cg[1], 'BIND').source, '/sys/fs/cgroup/memory/tsrun/c1', 'the container cgroup is what gets bound');
   t.ok((Number(recordValues(cg[3], 'MOUNT').flags) & MS.REMOUNT) !== 0, 'ro: the tmpfs is remounted read-only at the end');
-  t.same(cg.filter((r) => r.tag === 'MOUNT').map((r) => r.fields.length), [10, 10], 'every MOUNT record has the same fields');
+  t.same(cg.filter((r) => r.tag === 'MOUNT').map((r) => r.fields.length), [11, 11], 'every MOUNT record has the same fields');
   const ns = plan(spec((s) => s.linux!.namespaces!.push({ type: 'cgroup' })));
   t.same(ns.records.filter((r) => r.field === 'mounts[6]').map((r) => [r.tag, named(r).fstype]).slice(1, 3), [['MOUNT', 'cgroup'], ['MOUNT', 'cgroup2']], 'with a cgroup namespace: fresh cgroup mounts');
   const u = plan(spec(), unified);
@@ -190,15 +194,58 @@ t.test('AppArmor: the profile for the exec attribute, AppArmor\'s own file first
   const p = plan(spec((s) => (s.process!.apparmorProfile = 'tsrun-test')));
   t.same(values(p.records, 'LSM_ATTR'), { value: 'exec tsrun-test', paths: ['/proc/thread-self/attr/apparmor/exec', '/proc/thread-self/attr/exec'] });
   t.equal(find(p.records, 'LSM_ATTR')!.field, 'process.apparmorProfile', 'a failure names the field');
-  let enabled = false;
-  try {
-    enabled = readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y';
-  } catch {
-    // no AppArmor module
-  }
-  const warned = p.warnings.includes('process.apparmorProfile: AppArmor is not enabled on this host');
-  t.equal(warned, !enabled, 'a host without AppArmor is named before the write fails');
+  t.ok(p.warnings.includes('process.apparmorProfile: AppArmor is not enabled on this host'), 'a host without AppArmor is named before the write fails');
+  const withAppArmor = plan(spec((s) => (s.process!.apparmorProfile = 'tsrun-test')), hybrid, { ...opts, lsm: { apparmor: true, selinux: false } });
+  t.same(withAppArmor.warnings.filter((w) => w.includes('AppArmor')), [], 'no warning where AppArmor is enabled');
   t.notOk(find(plan(spec()).records, 'LSM_ATTR'), 'no profile, nothing written');
+});
+
+// config.md "Linux Process" selinuxLabel and config-linux.md "Mount Label",
+// as runc and crun apply them: the label as it is to the exec attribute
+// and to keycreate for the session keyring; context="<label>" (quoted: an
+// MCS label holds commas) on new filesystems other than proc, sysfs and
+// cgroupfs; mqueue's root labelled by xattr (binds carry no data).
+t.test('SELinux: the process label, the keyring label and the mount label', async (t) => {
+  const label = 'system_u:system_r:container_t:s0:c1,c2';
+  const mountLabel = 'system_u:object_r:container_file_t:s0:c1,c2';
+  const ctx = `context="${mountLabel}"`;
+  const labelled = spec((s) => {
+    s.process!.selinuxLabel = label;
+    s.linux!.mountLabel = mountLabel;
+  });
+  const p = plan(labelled, hybrid, { ...opts, lsm: selinuxHost });
+  t.same(all(p.records, 'LSM_ATTR'), [{ value: label, paths: ['/proc/thread-self/attr/exec'] }], 'no "exec " prefix, no directory of its own');
+  t.equal(find(p.records, 'LSM_ATTR')!.field, 'process.selinuxLabel');
+  t.same(values(p.records, 'KEYRING'), { name: 'c1', label });
+  t.equal(mountAt(p.records, '/dev').data, `mode=755,size=65536k,${ctx}`, 'appended to the tmpfs data');
+  t.equal(mountAt(p.records, '/dev/pts').data, `newinstance,ptmxmode=0666,mode=0620,gid=5,${ctx}`, 'devpts');
+  t.equal(mountAt(p.records, '/dev/shm').data, `mode=1777,size=65536k,${ctx}`, 'shm');
+  for (const dest of ['/proc', '/sys', '/dev/mqueue']) t.notMatch(mountAt(p.records, dest).data, /context=/, `none for ${dest}`);
+  t.equal(mountAt(p.records, '/dev/mqueue').xattrLabel, mountLabel, "mqueue's root labelled instead");
+  t.equal(mountAt(p.records, '/dev').xattrLabel, '');
+  t.same(all(p.records, 'MASK').map((m) => m.data), all(p.records, 'MASK').map(() => ctx), "the tmpfs over a masked directory");
+  const cgroup = plan(spec((s) => {
+    s.linux!.mountLabel = mountLabel;
+    s.mounts!.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro'] });
+  }), hybrid, { ...opts, lsm: selinuxHost });
+  t.equal(mountAt(cgroup.records, '/sys/fs/cgroup').data, `mode=755,${ctx}`, "the tmpfs holding a v1 host's hierarchies");
+
+  // Without SELinux: the process label is refused (runc's rule), the mount
+  // label ignored with a warning (crun's; runc would pass context= to a
+  // kernel that refuses it), and nothing is labelled.
+  t.throws(() => plan(labelled), /^process\.selinuxLabel: SELinux is not enabled on this host$/);
+  const off = plan(spec((s) => (s.linux!.mountLabel = mountLabel)));
+  t.ok(off.warnings.includes('linux.mountLabel: SELinux is not enabled on this host; ignored'));
+  t.notOk(all(off.records, 'MOUNT').some((m) => m.data.includes('context=') || m.xattrLabel), 'no label on any mount');
+  t.same(values(off.records, 'KEYRING'), { name: 'c1', label: '' });
+  t.same(values(plan(spec(), hybrid, { ...opts, lsm: selinuxHost }).records, 'KEYRING'), { name: 'c1', label: '' }, 'no process label, none for the keyring');
+
+  // An exec'd process: the same label and keyring label (runc's setns init).
+  const init = { ns: Object.fromEntries(labelled.linux!.namespaces!.map((n) => [n.type, '/proc/self/fd/5'])), root: '/proc/self/fd/6' };
+  const e = planExec('c1', labelled, labelled.process!, init, { preserveFds: 0, newKeyring: true, lsm: selinuxHost });
+  t.same(all(e.records, 'LSM_ATTR'), [{ value: label, paths: ['/proc/thread-self/attr/exec'] }], 'exec: the process label');
+  t.same(values(e.records, 'KEYRING'), { name: 'c1', label }, 'exec: the keyring label');
+  t.throws(() => planExec('c1', labelled, labelled.process!, init, { preserveFds: 0, newKeyring: true, lsm: noLsm }), /^process\.selinuxLabel: SELinux is not enabled on this host$/);
 });
 
 t.test('a bound /dev is used as it is; LISTEN_FDS; no keyring', async (t) => {
