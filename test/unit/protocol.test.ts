@@ -39,8 +39,8 @@ t.test('the generated protocol.h and protocol-table.ts are up to date with the t
 
 t.test('record() lays named fields out in wire order', async (t) => {
   t.same(
-    record('MOUNT', 'mounts[0]', { source: 's', dest: '/d', fstype: 'tmpfs', flags: 2, data: 'x', rattrSet: 3, rattrClear: 4, propagation: 5, attrSet: 6, copyUp: true }).fields,
-    ['s', '/d', 'tmpfs', 2, 'x', 3, 4, 5, 6, 1],
+    record('MOUNT', 'mounts[0]', { source: 's', dest: '/d', fstype: 'tmpfs', flags: 2, data: 'x', rattrSet: 3, rattrClear: 4, propagation: 5, attrSet: 6, copyUp: true, xattrLabel: 'l' }).fields,
+    ['s', '/d', 'tmpfs', 2, 'x', 3, 4, 5, 6, 1, 'l'],
   );
   t.same(record('PIVOT', 'root.path', { noPivot: true, propagation: 0 }).fields, [1, 0], 'a bool is 0 or 1');
   t.same(record('USER', 'process.user', { uid: 1, gid: 2, additionalGids: [3, 4n] }).fields, [1, 2, 3, 4n], 'the last list runs to the end');
