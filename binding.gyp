@@ -3,7 +3,7 @@
     {
       # The N-API addon loaded by tsrun (src/native/addon.ts).
       "target_name": "tsrun_native",
-      "sources": ["addon/native/binding.cc", "addon/native/compile_seccomp.cc", "addon/native/device_program.cc", "addon/native/eventfd.cc"],
+      "sources": ["addon/native/binding.cc", "addon/native/compile_seccomp.cc", "addon/native/device_program.cc", "addon/native/eventfd.cc", "addon/native/netdev.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter"]

@@ -31,6 +31,7 @@
 #include "errors.h"
 #include "device_program.h"
 #include "eventfd.h"
+#include "netdev.h"
 
 namespace {
 
@@ -202,6 +203,47 @@ Napi::Value RecvFd(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, fd);
 }
 
+// sendFdWithPayload(socket, fd, payload): all of payload on a connected
+// stream socket, with fd (SCM_RIGHTS) on the first part sent; the OCI
+// seccomp listener fd and the container's state to the seccomp agent.
+Napi::Value SendFdWithPayload(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int sock = IntArg(info, 0), fd = IntArg(info, 1);
+  Napi::Buffer<char> payload = info[2].As<Napi::Buffer<char>>();
+  const char *p = payload.Data();
+  size_t left = payload.Length();
+  // On a stream socket an fd travels with data: without a byte it is not sent.
+  if (left == 0) return ThrowErrno(env, EINVAL, "sendmsg");
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u = {};
+  struct iovec iov = {const_cast<char *>(p), left};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = u.buf;
+  msg.msg_controllen = sizeof u.buf;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  bool first = true;  // a failed (-1) sendmsg sent neither data nor fd
+  while (left > 0) {
+    // MSG_NOSIGNAL: a gone peer is an EPIPE error, not a SIGPIPE.
+    ssize_t n = first ? sendmsg(sock, &msg, MSG_NOSIGNAL) : send(sock, p, left, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ThrowErrno(env, errno, first ? "sendmsg" : "send");
+    }
+    first = false;
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  return env.Undefined();
+}
+
 // setWinsize(fd, rows, cols)
 Napi::Value SetWinsize(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
@@ -302,6 +344,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("flock", Napi::Function::New(env, Flock));
   exports.Set("connectUnix", Napi::Function::New(env, ConnectUnix));
   exports.Set("recvFd", Napi::Function::New(env, RecvFd));
+  exports.Set("sendFdWithPayload", Napi::Function::New(env, SendFdWithPayload));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen));
   exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal));
@@ -311,6 +354,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("compileSeccomp", Napi::Function::New(env, CompileSeccomp));
   exports.Set("attachDeviceProgram", Napi::Function::New(env, AttachDeviceProgram));
   exports.Set("eventfd", Napi::Function::New(env, EventFd));
+  exports.Set("moveNetDevice", Napi::Function::New(env, MoveNetDevice));
   return exports;
 }
 

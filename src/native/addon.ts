@@ -17,6 +17,8 @@ export interface Native {
   flock(fd: number, exclusive: boolean, wait: boolean): boolean;
   connectUnix(path: string): number;
   recvFd(socket: number): number;
+  /** All of payload on a connected stream socket, fd (SCM_RIGHTS) with its first part. */
+  sendFdWithPayload(socket: number, fd: number, payload: Buffer): void;
   setWinsize(fd: number, rows: number, cols: number): void;
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, signal: number): void;
@@ -31,6 +33,12 @@ export interface Native {
   attachDeviceProgram(cgroupDir: string, program: Buffer): void;
   /** A blocking, close-on-exec eventfd(2). */
   eventfd(initval?: number): number;
+  /**
+   * Moves host network device `name` into the network namespace open at
+   * nsFd as `newName` (one "%d" allowed), with its permanent global
+   * addresses, and sets it up. Returns its name in the namespace.
+   */
+  moveNetDevice(nsFd: number, name: string, newName: string): string;
 }
 
 let loaded: Native | undefined;
