@@ -18,30 +18,6 @@
 
 namespace {
 
-void send_fd(int sock, int fd, const char *name) {
-  struct iovec iov = {const_cast<char *>(name), strlen(name)};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  memset(&u, 0, sizeof u);
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = u.buf;
-  msg.msg_controllen = sizeof u.buf;
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  ssize_t n;
-  do {
-    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) fail(errno, "send the terminal over the console socket");
-}
-
 // CVE-2025-52565: /dev/console must be our own plain file, never a symlink
 // or an existing node that could point elsewhere.
 int console_target() {
@@ -90,7 +66,8 @@ int setup_console(const proto::ConsoleRec &r) {
     close(tree);
     close(target);
   }
-  send_fd(sock, master, "/dev/ptmx");
+  int err = send_fd(sock, master, "/dev/ptmx");
+  if (err) fail(err, "send the terminal over the console socket");
   close(master);
   close(sock);
   return slave;

@@ -31,6 +31,8 @@ void send_msg(uint32_t type, const void *payload, uint32_t len);
 // Blocks for the next message; exits quietly if tsrun went away.
 uint32_t recv_msg(uint8_t **payload, uint32_t *len);
 void expect_ack();
+// Sends `data` (not empty) with fd as SCM_RIGHTS: 0, or the errno.
+int send_fd(int sock, int fd, const char *data);
 
 // plan.cc
 Plan parse_plan(const uint8_t *buf, uint32_t len);

@@ -111,7 +111,19 @@ void load_seccomp(const proto::SeccompRec &r, const char *field = "") {
   fprog.len = static_cast<unsigned short>(prog.len / sizeof(struct sock_filter));
   fprog.filter = reinterpret_cast<struct sock_filter *>(const_cast<char *>(prog.s));
   unsigned flags = static_cast<unsigned>(r.flags());
-  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fprog) < 0) fail(errno, "%sload seccomp filter", field);
+  long ret = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fprog);
+  if (ret < 0) fail(errno, "%sload seccomp filter", field);
+  if (!(flags & SECCOMP_FILTER_FLAG_NEW_LISTENER)) return;
+  // The notify listener goes to tsrun, which hands it to the agent at
+  // listenerPath before it answers: the agent holds it before any syscall
+  // of ours can wait on it. Only write and sendmsg must pass unnotified
+  // (tsrun checked the filter for that at create).
+  int listener = static_cast<int>(ret);
+  send_msg(proto::MSG_SECCOMP_FD, nullptr, 0);
+  int err = send_fd(g_sync, listener, "L");
+  if (err) fail(err, "send the seccomp listener to tsrun");
+  expect_ack();
+  close(listener);
 }
 
 // An LSM label for the program (AppArmor's "exec <profile>", SELinux's
@@ -375,7 +387,11 @@ void finalize_process(const Plan &plan, int console, ProcessKind kind) {
   }
   if (p.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(errno, "set no_new_privs");
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it now.
-  if (p.seccomp && !p.no_new_privs) {
+  // So with a notify listener, which can reach tsrun only while the
+  // channel is open (as runc: before the wait for start).
+  bool listener = p.seccomp && (proto::SeccompRec(*p.seccomp).flags() & SECCOMP_FILTER_FLAG_NEW_LISTENER);
+  bool late_seccomp = p.seccomp && p.no_new_privs && !listener;
+  if (p.seccomp && !late_seccomp) {
     g_ref = p.seccomp->ref;
     load_seccomp(proto::SeccompRec(*p.seccomp));
   }
@@ -411,7 +427,7 @@ void finalize_process(const Plan &plan, int console, ProcessKind kind) {
   if (joined) {
     // No start to wait for. The channel stays open, close-on-exec: tsrun
     // sees it end when execve succeeds, or gets the error that stopped it.
-    if (p.seccomp && p.no_new_privs) {
+    if (late_seccomp) {
       g_ref = p.seccomp->ref;
       load_seccomp(proto::SeccompRec(*p.seccomp));
       g_ref = p.args->ref;
@@ -441,9 +457,7 @@ void finalize_process(const Plan &plan, int console, ProcessKind kind) {
   // for start, so that a profile has to allow none of the init's own work
   // but the final execve (and what startContainer hooks need, which run
   // under it as the container's processes).
-  if (p.seccomp && p.no_new_privs) {
-    load_seccomp(proto::SeccompRec(*p.seccomp), "linux.seccomp: ");
-  }
+  if (late_seccomp) load_seccomp(proto::SeccompRec(*p.seccomp), "linux.seccomp: ");
   run_start_hooks(plan);
   execve(program, argv, envp);
   // The filter was checked at create to allow execve; an EPERM here may

@@ -48,6 +48,7 @@ enum Msg : uint32_t {
   MSG_READY = 13,  // from init: set up; about to wait for start. tsrun answers MSG_ACK
   MSG_ERROR = 14,  // from init: payload: u32 ref | i32 errno | message
   MSG_WARN = 15,  // from init: payload: message
+  MSG_SECCOMP_FD = 16,  // from init: loaded a filter with a notify listener: its fd follows (one byte with SCM_RIGHTS); tsrun sends it to listenerPath, then MSG_ACK
 };
 
 enum Tag : uint32_t {

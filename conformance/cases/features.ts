@@ -227,7 +227,7 @@ export const featureCases: CaseDef[] = [
       if (!list) ctx.skip('the features document lists no seccomp actions');
       const failed: string[] = [];
       for (const a of list) {
-        if (a === 'SCMP_ACT_NOTIFY') continue; // needs a listener agent
+        if (a === 'SCMP_ACT_NOTIFY') continue; // needs an agent: config-linux.seccomp.notify
         const cfg = ctx.baseConfig();
         cfg.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['acct'], action: a }] };
         const b = ctx.makeBundle(cfg);

@@ -744,6 +744,50 @@ const seccompCases: CaseDef[] = [
       ctx.equal(checkOf(ctx, r, 'syscall', 'personality-query').errno, 'EPERM', 'personality must fail');
     },
   }),
+  {
+    id: 'config-linux.seccomp.notify',
+    section: S_SECCOMP,
+    requirement:
+      'With an SCMP_ACT_NOTIFY rule the runtime connects to listenerPath and sends one container process state (ociVersion, fds ["seccompFd"], pid, listenerMetadata as metadata, the state with status creating) with the listener fd; the agent then answers the notified syscall.',
+    async run(ctx: CaseContext) {
+      const sock = ctx.socketPath();
+      const log = ctx.path('agent.log');
+      // EXDEV (18): personality never fails so by itself.
+      const agent = ctx.spawnHelper([ctx.env.art.seccompAgent, sock, '18', log], { stderrFile: ctx.path('agent.err') });
+      for (let i = 0; i < 200 && !fs.existsSync(sock) && agent.exitCode === null; i++) await sleep(10);
+      if (!fs.existsSync(sock)) ctx.fatal('the seccomp agent did not start');
+      const cfg = ctx.baseConfig();
+      seccompCfg(cfg, [{ names: ['personality'], action: 'SCMP_ACT_NOTIFY' }], { listenerPath: sock, listenerMetadata: 'conformance' });
+      const run = await ctx.probe(cfg, ['--syscall', 'personality-query', '--syscall', 'getppid']);
+      const r = run.report;
+      if (!r) return ctx.fatal(`no probe report: ${run.extract.error}`);
+      ctx.equal(checkOf(ctx, r, 'syscall', 'personality-query').errno, 'EXDEV', "personality must fail with the agent's errno (EXDEV)");
+      ctx.check(checkOf(ctx, r, 'syscall', 'getppid').ok, 'other syscalls must work');
+      const lines = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
+      ctx.observe('agent.states', lines);
+      ctx.equal(lines.length, 1, 'exactly one container process state');
+      let m: Cfg = {};
+      try {
+        m = JSON.parse(lines[0] ?? '{}');
+      } catch {
+        return ctx.fatal('the container process state is not JSON', { actual: lines[0] });
+      }
+      ctx.equal(m.fds, ['seccompFd'], 'fds');
+      ctx.equal(m.metadata, 'conformance', 'metadata is listenerMetadata');
+      ctx.check(typeof m.ociVersion === 'string' && m.ociVersion.length > 0, 'ociVersion is set', { actual: m.ociVersion });
+      ctx.equal(m.state?.id, run.id, 'state.id');
+      ctx.equal(m.state?.status, 'creating', 'state.status');
+      ctx.check(Number.isInteger(m.pid) && m.pid > 0, 'pid is the container process', { actual: m.pid });
+    },
+  },
+  createFailsCase({
+    id: 'config-linux.seccomp.notify-unreachable',
+    section: S_SECCOMP,
+    requirement: 'If sending the container process state to listenerPath fails, the runtime generates an error: create fails.',
+    mutate(cfg, ctx) {
+      seccompCfg(cfg, [{ names: ['personality'], action: 'SCMP_ACT_NOTIFY' }], { listenerPath: ctx.path('nobody-listens.sock') });
+    },
+  }),
   probeCase({
     id: 'config-linux.seccomp.absent',
     section: S_SECCOMP,

@@ -11,6 +11,8 @@ import { which } from './host';
 export interface Artifacts {
   probe: string;
   recvtty: string;
+  /** Answers seccomp notifications (probe/seccomp-agent.c). */
+  seccompAgent: string;
   rootfsTemplate: string;
   busybox: string;
   cacheDir: string;
@@ -75,16 +77,18 @@ export function buildArtifacts(cacheRoot = defaultCacheDir()): Artifacts {
   const srcDir = probeSourceDir();
   const probeSrc = fs.readFileSync(path.join(srcDir, 'probe.c'));
   const recvSrc = fs.readFileSync(path.join(srcDir, 'recvtty.c'));
+  const agentSrc = fs.readFileSync(path.join(srcDir, 'seccomp-agent.c'));
   const busybox = ['/usr/bin/busybox', '/bin/busybox'].find((p) => fs.existsSync(p)) ?? which('busybox');
   if (!busybox) throw new Error('busybox not found (apt-get install busybox-static)');
   const bb = fs.readFileSync(busybox);
   if (!isStaticElf(bb)) throw new Error(`${busybox} is not statically linked (apt-get install busybox-static)`);
-  const key = sha(probeSrc, recvSrc, bb, process.arch);
+  const key = sha(probeSrc, recvSrc, agentSrc, bb, process.arch);
   const dir = path.join(cacheRoot, key);
   const done = path.join(dir, '.complete');
   const art: Artifacts = {
     probe: path.join(dir, 'probe'),
     recvtty: path.join(dir, 'recvtty'),
+    seccompAgent: path.join(dir, 'seccomp-agent'),
     rootfsTemplate: path.join(dir, 'rootfs'),
     busybox,
     cacheDir: dir,
@@ -95,6 +99,7 @@ export function buildArtifacts(cacheRoot = defaultCacheDir()): Artifacts {
   compile(path.join(srcDir, 'probe.c'), art.probe, true);
   if (!isStaticElf(fs.readFileSync(art.probe))) throw new Error('gcc -static produced a dynamic probe');
   compile(path.join(srcDir, 'recvtty.c'), art.recvtty, false);
+  compile(path.join(srcDir, 'seccomp-agent.c'), art.seccompAgent, false);
 
   const r = art.rootfsTemplate;
   for (const d of ['bin', 'dev', 'etc', 'proc', 'sys', 'tmp', 'root', 'home', 'run', 'var', 'usr', 'usr/bin', 'mnt']) {

@@ -14,7 +14,8 @@ import { warn } from '../log';
 import { native } from '../native/addon';
 import { NS_FILE } from '../plan/clone';
 import { type InitHandles, planExec } from '../plan/exec';
-import { containerNamespaces } from '../lifecycle/hooks';
+import { containerNamespaces, hookState } from '../lifecycle/hooks';
+import { sendSeccompListener } from '../lifecycle/seccomp-listener';
 import { processState } from '../state/proc';
 import { writeFileAtomic } from '../state/store';
 import { Container } from './container';
@@ -115,6 +116,11 @@ function startProcess(c: Container, opts: ExecOptions): Started {
           helper = undefined;
         }
       },
+      // As runc: the state is the container's (running, its init's pid);
+      // the message's pid is the exec'd process's.
+      seccompFd: plan.seccompListener
+        ? (fd) => sendSeccompListener(plan.seccompListener!, fd, pid!, hookState({ id: c.id, bundle: c.rec.bundle, annotations: c.rec.annotations }, 'running', c.rec.init!.pid))
+        : undefined,
       ended: () => new TsrunError(`tsrun-init exited before the process was ready in container ${c.id}`),
     });
     channel.send(Msg.ACK);

@@ -91,6 +91,8 @@ export interface HandshakeHandlers {
   pid(pid: number): void;
   /** Run the hooks of a stage now (create's). */
   hooks?(stage: string): void;
+  /** The seccomp notify listener (tsrun closes the fd after): hand it to the agent. */
+  seccompFd?(fd: number): void;
   /** The channel ended before READY: say why. */
   ended(): TsrunError;
 }
@@ -114,6 +116,19 @@ export function handshake(channel: Channel, records: PlanRecord[], on: Handshake
         on.hooks(frame.payload.toString());
         channel.send(Msg.ACK);
         break;
+      case Msg.SECCOMP_FD: {
+        if (!on.seccompFd) throw new TsrunError('tsrun-init sent a seccomp listener where none was planned');
+        // The init is blocked on our ACK: its one byte with the fd is all
+        // there is to read.
+        const fd = native().recvFd(channel.fd);
+        try {
+          on.seccompFd(fd);
+        } finally {
+          closeSync(fd);
+        }
+        channel.send(Msg.ACK);
+        break;
+      }
       case Msg.WARN:
         warn(frame.payload.toString());
         break;

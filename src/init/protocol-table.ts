@@ -22,6 +22,8 @@ export const Msg = {
   ERROR: 14,
   /** from init: payload: message */
   WARN: 15,
+  /** from init: loaded a filter with a notify listener: its fd follows (one byte with SCM_RIGHTS); tsrun sends it to listenerPath, then MSG_ACK */
+  SECCOMP_FD: 16,
 } as const;
 
 /** Plan record tags. */

@@ -19,6 +19,7 @@ import { nowMs } from '../util/sleep';
 import type { StateRecord } from '../state/record';
 import { ContainerDir, writeFileAtomic } from '../state/store';
 import { HookError, containerNamespaces, hookState, pidInContainer, runHooks, runPoststop } from './hooks';
+import { sendSeccompListener } from './seccomp-listener';
 import { killAndWait, teardown } from './teardown';
 
 export interface CreateOptions {
@@ -223,6 +224,12 @@ function initHandshake(channel: Channel, plan: ContainerPlan, record: StateRecor
         namespaces: containerNamespaces(spec),
       });
     },
+    seccompFd: plan.seccompListener
+      ? (fd) => {
+          const pid = record.init!.pid;
+          sendSeccompListener(plan.seccompListener!, fd, pid, hookState({ id: record.id, bundle: record.bundle, annotations: record.annotations }, 'creating', pid));
+        }
+      : undefined,
     ended: () => {
       // The intermediate process is reaped once it reports the init's pid;
       // an init in its own pid namespace is not our child to wait for.

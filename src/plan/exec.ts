@@ -8,12 +8,15 @@ import type { NamespaceType, Process, Spec } from '../spec/types';
 import { CLONE } from './clone';
 import { type HostLsm, hostLsm, keyringLabel, refuseProcessLabels } from './lsm';
 import { processRecords } from './plan';
+import { type SeccompListener, seccompListener } from './seccomp';
 
 export interface ExecPlan {
   records: PlanRecord[];
   warnings: string[];
   oomScoreAdj?: number;
   terminal: boolean;
+  /** Where the seccomp notify listener goes, when there is one. */
+  seccompListener?: SeccompListener;
 }
 
 /**
@@ -61,5 +64,5 @@ export function planExec(id: string, spec: Spec, process: Process, init: InitHan
     records.push(record('CONSOLE', 'process.terminal', { socket: { fd: 'consoleSocket' }, rows: size?.height ?? 0, cols: size?.width ?? 0, bindDevConsole: false }));
   }
   records.push(...processRecords({ ...spec, process }, { preserveFds: opts.preserveFds, listenFds: 0, lsm }, (m) => warnings.push(m)));
-  return { records, warnings, oomScoreAdj: process.oomScoreAdj, terminal: !!process.terminal };
+  return { records, warnings, oomScoreAdj: process.oomScoreAdj, terminal: !!process.terminal, seccompListener: seccompListener(spec.linux?.seccomp) };
 }

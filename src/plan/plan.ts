@@ -22,7 +22,7 @@ import { MS, mountRecord } from './mounts';
 import { resourceWarnings } from './resources';
 import { priorityRecords } from './priorities';
 import { rlimitResources } from './rlimits';
-import { compileSeccomp } from './seccomp';
+import { compileSeccomp, type SeccompListener, seccompListener } from './seccomp';
 import { checkInitNeeds } from './seccomp-needs';
 
 export { CLONE };
@@ -65,6 +65,8 @@ export interface ContainerPlan {
   cgroupDirs: CgroupDirRecord[];
   ownPidNamespace: boolean;
   terminal: boolean;
+  /** Where the seccomp notify listener goes, when there is one. */
+  seccompListener?: SeccompListener;
 }
 
 function idMap(m: IdMapping[]): string {
@@ -225,8 +227,8 @@ export function processRecords(spec: Spec, opts: Pick<PlanOptions, 'preserveFds'
   records.push(record('ENV', 'process.env', { env }));
   records.push(record('PRESERVE_FDS', '--preserve-fds', { count: opts.preserveFds }));
   if (linux.seccomp) {
-    const { bpf, flags } = compileSeccomp(linux.seccomp);
-    checkInitNeeds(bpf, !!proc.noNewPrivileges);
+    const { bpf, flags, listener } = compileSeccomp(linux.seccomp);
+    checkInitNeeds(bpf, !!proc.noNewPrivileges, !!listener);
     records.push(record('SECCOMP', 'linux.seccomp', { program: bpf, flags }));
   }
   if (linux.personality) {
@@ -289,5 +291,6 @@ export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupH
     cgroupDirs,
     ownPidNamespace: !!linux.namespaces?.some((n) => n.type === 'pid'),
     terminal: !!spec.process!.terminal,
+    seccompListener: seccompListener(linux.seccomp),
   };
 }

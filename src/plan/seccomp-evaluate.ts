@@ -302,8 +302,9 @@ function compare(op: number, a: number, v: number): boolean {
 /**
  * Whether the verdict lets the syscall run: ALLOW, and LOG (allow after
  * logging). Nothing else does. ERRNO, TRAP and the kills do not run it;
- * TRACE without a tracer and USER_NOTIF without a listener fail it with
- * ENOSYS, and tsrun attaches neither, so they count as not allowing; an
+ * TRACE without a tracer fails it with ENOSYS; USER_NOTIF leaves it to the
+ * agent holding the listener, which may refuse it, so neither counts as
+ * allowing (seccomp-needs.ts decides where an agent's answer is enough); an
  * action value the kernel does not know is taken as KILL_PROCESS.
  */
 export function allows(v: SeccompVerdict): boolean {
@@ -354,6 +355,7 @@ const x86_64: Record<string, number> = {
   rt_sigreturn: 15,
   writev: 20,
   getpid: 39,
+  sendmsg: 46,
   clone: 56,
   execve: 59,
   exit: 60,
@@ -406,6 +408,7 @@ const aarch64: Record<string, number> = {
   umask: 166,
   prctl: 167,
   getpid: 172,
+  sendmsg: 211,
   brk: 214,
   munmap: 215,
   clone: 220,

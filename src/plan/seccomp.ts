@@ -19,6 +19,7 @@ const actions: Record<string, number> = {
   SCMP_ACT_TRACE: 0x7ff00000,
   SCMP_ACT_LOG: 0x7ffc0000,
   SCMP_ACT_ALLOW: 0x7fff0000,
+  SCMP_ACT_NOTIFY: 0x7fc00000,
 };
 
 const operators: Record<string, number> = {
@@ -62,9 +63,12 @@ const flags: Record<string, number> = {
   SECCOMP_FILTER_FLAG_SPEC_ALLOW: 4,
 };
 
-// Flags the kernel takes only with a notify listener (SCMP_ACT_NOTIFY),
-// which tsrun does not support yet: loading them alone is EINVAL.
-const listenerFlags = new Set(['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV']);
+// Flags the kernel takes only with a notify listener (SCMP_ACT_NOTIFY):
+// loading them alone is EINVAL.
+const listenerFlags: Record<string, number> = { SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: 32 };
+const SECCOMP_FILTER_FLAG_NEW_LISTENER = 8;
+// TSYNC and a listener together need this too (seccomp(2)).
+const SECCOMP_FILTER_FLAG_TSYNC_ESRCH = 16;
 
 /** What the features document says about seccomp: exactly the tables above. */
 export const seccompFeatures = {
@@ -72,12 +76,11 @@ export const seccompFeatures = {
   actions: Object.keys(actions),
   operators: Object.keys(operators),
   archs: Object.keys(architectures),
-  knownFlags: [...Object.keys(flags), ...listenerFlags],
-  supportedFlags: Object.keys(flags),
+  knownFlags: [...Object.keys(flags), ...Object.keys(listenerFlags)],
+  supportedFlags: [...Object.keys(flags), ...Object.keys(listenerFlags)],
 };
 
 function action(name: string, errnoRet: number | undefined, field: string): number {
-  if (name === 'SCMP_ACT_NOTIFY') throw new TsrunError('SCMP_ACT_NOTIFY (a seccomp listener) is not supported by tsrun', field);
   const base = actions[name];
   if (base === undefined) throw new TsrunError(`unknown seccomp action ${name}`, field);
   const takesErrno = name === 'SCMP_ACT_ERRNO' || name === 'SCMP_ACT_TRACE';
@@ -95,21 +98,53 @@ interface Rule {
   field: string;
 }
 
-/** The BPF program and the seccomp(2) flags to load it with. */
-export function compileSeccomp(s: Seccomp): { bpf: Buffer; flags: number } {
-  if (s.listenerPath) throw new TsrunError('a seccomp listener is not supported by tsrun', 'linux.seccomp.listenerPath');
+/** Where the notify listener goes (config-linux.md "Seccomp": listenerPath). */
+export interface SeccompListener {
+  path: string;
+  metadata?: string;
+}
+
+/** The listener's destination, when a rule is SCMP_ACT_NOTIFY (compileSeccomp checks the rest). */
+export function seccompListener(s: Seccomp | undefined): SeccompListener | undefined {
+  if (!s?.listenerPath || !(s.syscalls ?? []).some((c) => c.action === 'SCMP_ACT_NOTIFY')) return undefined;
+  return { path: s.listenerPath, ...(s.listenerMetadata !== undefined && { metadata: s.listenerMetadata }) };
+}
+
+export interface CompiledSeccomp {
+  bpf: Buffer;
+  /** seccomp(2) SECCOMP_FILTER_FLAG_* */
+  flags: number;
+  /** With an SCMP_ACT_NOTIFY rule. */
+  listener?: SeccompListener;
+}
+
+/** The BPF program, the seccomp(2) flags to load it with, and where its notify listener goes. */
+export function compileSeccomp(s: Seccomp): CompiledSeccomp {
+  // A listener is for SCMP_ACT_NOTIFY rules; without one the path is
+  // ignored (config-linux.md "Seccomp"). As runc, the default action is not
+  // NOTIFY: every syscall, the listener's own handover included, would wait
+  // on an agent that does not have it yet.
+  if (s.defaultAction === 'SCMP_ACT_NOTIFY') throw new TsrunError('SCMP_ACT_NOTIFY cannot be the default action', 'linux.seccomp.defaultAction');
+  const notifies = (s.syscalls ?? []).some((c) => c.action === 'SCMP_ACT_NOTIFY');
+  if (notifies && !s.listenerPath) throw new TsrunError('is required with an SCMP_ACT_NOTIFY rule', 'linux.seccomp.listenerPath');
+  if (notifies && !s.listenerPath!.startsWith('/')) throw new TsrunError(`${JSON.stringify(s.listenerPath)} is not an absolute path`, 'linux.seccomp.listenerPath');
   const defaultAction = action(s.defaultAction, s.defaultErrnoRet, 'linux.seccomp.defaultAction');
   const arches = (s.architectures ?? []).map((a, i) => {
     const name = architectures[a];
     if (!name) throw new TsrunError(`unknown architecture ${a}`, join('linux.seccomp.architectures', i));
     return name;
   });
-  let loadFlags = 0;
+  let loadFlags = notifies ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
   (s.flags ?? []).forEach((f, i) => {
-    if (listenerFlags.has(f)) throw new TsrunError(`${f} needs a seccomp notify listener, which tsrun does not support yet`, join('linux.seccomp.flags', i));
+    if (f in listenerFlags) {
+      if (!notifies) throw new TsrunError(`${f} applies to a notify listener, and no rule is SCMP_ACT_NOTIFY`, join('linux.seccomp.flags', i));
+      loadFlags |= listenerFlags[f];
+      return;
+    }
     if (!(f in flags)) throw new TsrunError(`unknown seccomp flag ${f}`, join('linux.seccomp.flags', i));
     loadFlags |= flags[f];
   });
+  if (notifies && loadFlags & flags.SECCOMP_FILTER_FLAG_TSYNC) loadFlags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
   const rules: Rule[] = [];
   (s.syscalls ?? []).forEach((call, i) => {
     const field = join('linux.seccomp.syscalls', i);
@@ -136,5 +171,5 @@ export function compileSeccomp(s: Seccomp): { bpf: Buffer; flags: number } {
     throw new TsrunError(messageOf(err), rule !== undefined ? rules[rule].field : 'linux.seccomp');
   }
   if (result.unknown.length) debug(`seccomp: syscalls unknown to libseccomp, skipped: ${[...new Set(result.unknown)].join(' ')}`);
-  return { bpf: result.bpf, flags: loadFlags };
+  return { bpf: result.bpf, flags: loadFlags, listener: seccompListener(s) };
 }

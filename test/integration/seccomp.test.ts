@@ -1,10 +1,12 @@
 // config-linux.md "Seccomp": actions, errno values, argument conditions,
 // with and without no_new_privs, for root and another user, and the
 // profiles podman and containerd really write.
-import { readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { env, repo, requireRoot } from '../helpers/tsrun';
+import { env, repo, requireRoot, scratch, uniqueId } from '../helpers/tsrun';
+import { waitFor } from '../helpers/wait';
 
 type Config = Record<string, any>;
 const corpus = (f: string) => JSON.parse(readFileSync(join(repo, 'conformance', 'corpus', f), 'utf8'));
@@ -110,12 +112,87 @@ if (requireRoot(t)) {
     const e = env(t);
     const notify = e.sh('true', withSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] }));
     t.equal(notify.status, 1);
-    t.match(notify.stderr, /linux\.seccomp\.syscalls\[0\]\.action: SCMP_ACT_NOTIFY .* is not supported/);
+    t.match(notify.stderr, /linux\.seccomp\.listenerPath: is required with an SCMP_ACT_NOTIFY rule/);
     const arch = e.sh('true', withSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_NOPE'] }));
     t.equal(arch.status, 1);
     t.match(arch.stderr, /linux\.seccomp\.architectures\[1\]/);
     const unknownCall = e.sh('echo fine', withSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['no_such_syscall', 'mkdir'], action: 'SCMP_ACT_ERRNO' }] }));
     t.equal(unknownCall.status, 0, 'a syscall name unknown here is skipped (as runc)');
     t.equal(unknownCall.stdout, 'fine\n');
+  });
+
+  // config-linux.md "Seccomp" (listenerPath, listenerMetadata) and "The
+  // Container Process State": the agent gets one connection with the state
+  // and the listener fd, and answers the container's notified syscalls.
+  t.test('SCMP_ACT_NOTIFY: the listener goes to the agent, which answers mkdir', async (t) => {
+    const e = env(t);
+    const dir = scratch(t, 'tsrun-seccomp-agent');
+    const agent = join(dir, 'agent');
+    const built = spawnSync('gcc', ['-O2', '-Wall', '-o', agent, join(repo, 'conformance', 'probe', 'seccomp-agent.c')], { encoding: 'utf8' });
+    t.equal(built.status, 0, built.stderr);
+    const sock = join(dir, 'agent.sock');
+    const log = join(dir, 'states');
+    // ENOMEDIUM (123): mkdir never fails so by itself.
+    const child = spawn(agent, [sock, '123', log], { stdio: 'ignore' });
+    t.teardown(() => child.kill('SIGKILL'));
+    t.ok(waitFor(() => existsSync(sock)), 'the agent listens');
+    const states = () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
+    const profile = (extra: Config = {}) => ({
+      defaultAction: 'SCMP_ACT_ALLOW',
+      listenerPath: sock,
+      listenerMetadata: 'from-the-config',
+      syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
+      ...extra,
+    });
+
+    for (const noNewPrivileges of [false, true]) {
+      const before = states().length;
+      const r = e.sh('mkdir /tmp/a 2>&1; echo "mkdir: $?"; grep "^Seccomp:" /proc/self/status', withSeccomp(profile(), (c) => (c.process.noNewPrivileges = noNewPrivileges)));
+      t.equal(r.status, 0, r.stderr);
+      t.match(r.stdout, /mkdir: can't create directory '\/tmp\/a': No medium found\nmkdir: 1\n/, `noNewPrivileges ${noNewPrivileges}: the agent's answer`);
+      t.match(r.stdout, /Seccomp:\s+2/);
+      const got = states().slice(before);
+      t.equal(got.length, 1, 'one state per connection');
+      const [m] = got;
+      t.same(Object.keys(m).sort(), ['fds', 'metadata', 'ociVersion', 'pid', 'state']);
+      t.same(m.fds, ['seccompFd']);
+      t.equal(m.metadata, 'from-the-config');
+      t.equal(m.state.status, 'creating');
+      t.equal(m.pid, m.state.pid, "the init's pid, as tsrun sees it");
+      t.ok(m.pid > 1);
+    }
+
+    // exec: a listener of its own; the state is the running container's
+    // (its init's pid), the message's pid the exec'd process's (as runc).
+    const id = uniqueId('notify');
+    const b = e.bundle((c) => {
+      c.process.args = ['sleep', '60'];
+      withSeccomp(profile({ flags: ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'] }))(c);
+    });
+    t.equal(e.tsrun(['run', '-d', '--bundle', b, id]).status, 0);
+    const init = JSON.parse(e.tsrun(['state', id]).stdout).pid;
+    const before = states().length;
+    const x = e.tsrun(['exec', id, 'sh', '-c', 'mkdir /tmp/b 2>&1; echo "$$"']);
+    t.match(x.stdout, /No medium found\n\d+\n$/, x.stderr);
+    const [m] = states().slice(before);
+    t.equal(m.state.status, 'running');
+    t.equal(m.state.pid, init);
+    t.not(m.pid, init, "the exec'd process's pid");
+    t.equal(e.tsrun(['delete', '-f', id]).status, 0);
+
+    // Without an agent the create fails, naming the field, and leaves nothing.
+    child.kill('SIGKILL');
+    const dead = () => {
+      try {
+        return readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].startsWith('Z');
+      } catch {
+        return true;
+      }
+    };
+    t.ok(waitFor(dead), 'the agent is gone');
+    const gone = e.sh('true', withSeccomp(profile()));
+    t.equal(gone.status, 1);
+    t.match(gone.stderr, /^tsrun: linux\.seccomp\.listenerPath: cannot send the seccomp listener to \S+agent\.sock: connect \S+: (Connection refused|No such file or directory)\n$/);
+    t.same(e.tsrun(['list', '-q']).stdout, '', 'no container left');
   });
 }

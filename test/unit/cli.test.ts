@@ -66,7 +66,9 @@ t.test('features: valid, and only what is implemented', async (t) => {
   t.equal(doc.ociVersionMax, '1.3.0');
   t.same(doc.linux.namespaces, ['cgroup', 'ipc', 'mount', 'network', 'pid', 'time', 'user', 'uts']);
   t.equal(doc.linux.seccomp.enabled, true);
-  t.ok(doc.linux.seccomp.actions.includes('SCMP_ACT_ERRNO') && !doc.linux.seccomp.actions.includes('SCMP_ACT_NOTIFY'), 'NOTIFY is not claimed (not implemented)');
+  // NOTIFY with an agent runs in test/integration/seccomp.test.ts.
+  t.ok(doc.linux.seccomp.actions.includes('SCMP_ACT_NOTIFY'), 'NOTIFY');
+  t.ok(doc.linux.seccomp.supportedFlags.includes('SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'), 'with a listener, WAIT_KILLABLE_RECV');
   t.equal(doc.linux.mountExtensions.idmap.enabled, false);
   // Each mode and flag runs in test/integration/process.test.ts ("memoryPolicy").
   t.same([...doc.linux.memoryPolicy.modes].sort(), ['MPOL_BIND', 'MPOL_DEFAULT', 'MPOL_INTERLEAVE', 'MPOL_LOCAL', 'MPOL_PREFERRED', 'MPOL_PREFERRED_MANY', 'MPOL_WEIGHTED_INTERLEAVE']);

@@ -320,5 +320,25 @@ t.test('what cannot take effect is refused with its field, not dropped', async (
   t.equal(Number(mountAt(plan(tmpfs).records, '/mnt').flags) & (MS.SYNCHRONOUS | MS.DIRSYNC), MS.SYNCHRONOUS | MS.DIRSYNC, 'on a filesystem of its own they are flags of the mount');
   // WAIT_KILLABLE_RECV only exists with a notify listener: EINVAL alone.
   const killable = spec((x) => (x.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'] }));
-  t.throws(() => plan(killable), /^linux\.seccomp\.flags\[0\]: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs a seccomp notify listener, which tsrun does not support yet$/);
+  t.throws(() => plan(killable), /^linux\.seccomp\.flags\[0\]: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV applies to a notify listener, and no rule is SCMP_ACT_NOTIFY$/);
+});
+
+// config-linux.md "Seccomp": SCMP_ACT_NOTIFY rules load the filter with a
+// new listener (seccomp(2) SECCOMP_FILTER_FLAG_NEW_LISTENER, 8), which goes
+// to listenerPath with listenerMetadata; the path means nothing without
+// such a rule.
+t.test('seccomp notify: the listener flag and where the listener goes', async (t) => {
+  const notify = (more: Record<string, unknown> = {}) =>
+    spec((x) => (x.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/agent.sock', listenerMetadata: 'm', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }], ...more }));
+  const p = plan(notify());
+  t.equal(Number(values(p.records, 'SECCOMP')!.flags), 8, 'NEW_LISTENER');
+  t.same(p.seccompListener, { path: '/run/agent.sock', metadata: 'm' });
+  const sync = plan(notify({ flags: ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'] }));
+  t.equal(Number(values(sync.records, 'SECCOMP')!.flags), 1 | 8 | 16 | 32, 'TSYNC with a listener needs TSYNC_ESRCH; WAIT_KILLABLE_RECV applies');
+  const none = plan(notify({ syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] }));
+  t.equal(Number(values(none.records, 'SECCOMP')!.flags), 0, 'no NOTIFY rule: no listener');
+  t.equal(none.seccompListener, undefined, 'and the path is ignored');
+  t.throws(() => plan(notify({ listenerPath: undefined, listenerMetadata: undefined })), /^linux\.seccomp\.listenerPath: is required with an SCMP_ACT_NOTIFY rule$/);
+  t.throws(() => plan(notify({ listenerPath: 'agent.sock' })), /^linux\.seccomp\.listenerPath: "agent\.sock" is not an absolute path$/);
+  t.throws(() => plan(notify({ defaultAction: 'SCMP_ACT_NOTIFY' })), /^linux\.seccomp\.defaultAction: SCMP_ACT_NOTIFY cannot be the default action$/);
 });

@@ -1,0 +1,33 @@
+// The seccomp notify listener, handed to the agent at listenerPath
+// (config-linux.md "Seccomp", "The Container Process State"): one
+// connection, one message: the container process state as JSON with the
+// listener's fd as SCM_RIGHTS on its first bytes, then the connection is
+// closed. A failure fails the create or exec, as the spec asks.
+import { closeSync } from 'node:fs';
+import { TsrunError, messageOf } from '../errors';
+import { native } from '../native/addon';
+import type { SeccompListener } from '../plan/seccomp';
+import { specVersion } from '../spec/version';
+
+/**
+ * `pid`: the process the filter is for, as tsrun sees it; `state`: the
+ * container's state (runtime.md "State") as a JSON text.
+ */
+export function sendSeccompListener(listener: SeccompListener, fd: number, pid: number, state: string): void {
+  const message = {
+    ociVersion: specVersion,
+    fds: ['seccompFd'],
+    pid,
+    ...(listener.metadata !== undefined && { metadata: listener.metadata }),
+    state: JSON.parse(state) as unknown,
+  };
+  let sock: number | undefined;
+  try {
+    sock = native().connectUnix(listener.path);
+    native().sendFdWithPayload(sock, fd, Buffer.from(JSON.stringify(message)));
+  } catch (err) {
+    throw new TsrunError(`cannot send the seccomp listener to ${listener.path}: ${messageOf(err)}`, 'linux.seccomp.listenerPath');
+  } finally {
+    if (sock !== undefined) closeSync(sock);
+  }
+}
