@@ -36,7 +36,7 @@ export function featuresDocument(): Record<string, unknown> {
       intelRdt: { enabled: false },
       memoryPolicy: { modes: Object.keys(memoryPolicyModes), flags: Object.keys(memoryPolicyFlags) },
       mountExtensions: { idmap: { enabled: false } },
-      netDevices: { enabled: false },
+      netDevices: { enabled: true },
     },
   };
 }

@@ -48,6 +48,7 @@ enum Msg : uint32_t {
   MSG_READY = 13,  // from init: set up; about to wait for start. tsrun answers MSG_ACK
   MSG_ERROR = 14,  // from init: payload: u32 ref | i32 errno | message
   MSG_WARN = 15,  // from init: payload: message
+  MSG_NET_DEVICES = 17,  // from init: the network namespace is the container's: tsrun moves linux.netDevices into it, then MSG_ACK
   MSG_SECCOMP_FD = 16,  // from init: loaded a filter with a notify listener: its fd follows (one byte with SCM_RIGHTS); tsrun sends it to listenerPath, then MSG_ACK
 };
 
@@ -62,6 +63,7 @@ enum Tag : uint32_t {
   T_HOSTNAME = 10,
   T_DOMAINNAME = 11,
   T_LOOPBACK = 12,  // bring lo up in a new network namespace
+  T_NET_DEVICES = 27,  // ask tsrun to move linux.netDevices into the network namespace (MSG_NET_DEVICES)
   T_ROOT = 13,  // bind the rootfs
   T_MOUNT = 14,  // mount a filesystem (or remount)
   T_BIND = 15,  // bind mount
@@ -124,6 +126,7 @@ constexpr RecordShape kShapes[] = {
     {T_HOSTNAME, "HOSTNAME", 1, 0, false},
     {T_DOMAINNAME, "DOMAINNAME", 1, 0, false},
     {T_LOOPBACK, "LOOPBACK", 0, 0, false},
+    {T_NET_DEVICES, "NET_DEVICES", 0, 0, false},
     {T_ROOT, "ROOT", 2, 0, false},
     {T_MOUNT, "MOUNT", 11, 0, false},
     {T_BIND, "BIND", 8, 0, false},
@@ -253,6 +256,16 @@ class DomainnameRec {
 class LoopbackRec {
  public:
   explicit LoopbackRec(const Record &r) : r_(r) { check_record(r, T_LOOPBACK); }
+  uint32_t ref() const { return r_.ref; }
+
+ private:
+  const Record &r_;
+};
+
+// NET_DEVICES (27): ask tsrun to move linux.netDevices into the network namespace (MSG_NET_DEVICES)
+class NetDevicesRec {
+ public:
+  explicit NetDevicesRec(const Record &r) : r_(r) { check_record(r, T_NET_DEVICES); }
   uint32_t ref() const { return r_.ref; }
 
  private:

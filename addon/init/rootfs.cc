@@ -523,6 +523,10 @@ int setup_container(const Plan &plan) {
         if (ensure(path, 'd', 0) < 0 && errno != ELOOP) fail(errno, "create directory %s", path);
         break;
       }
+      case proto::T_NET_DEVICES:
+        send_msg(proto::MSG_NET_DEVICES, nullptr, 0);
+        expect_ack();
+        break;
       case proto::T_HOOKS:
       {
         const char *stage = proto::HooksRec(r).stage();

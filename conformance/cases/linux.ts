@@ -890,6 +890,45 @@ const memoryPolicyCases: CaseDef[] = [
   }),
 ];
 
+const S_NETDEV = 'config-linux.md#configLinuxNetworkDevices';
+
+/** A new ifb interface on the host (deleted when the case ends), or a skip. */
+function hostInterface(ctx: CaseContext): string {
+  const name = `tscf${process.pid.toString(36).slice(-3)}${Math.floor(Math.random() * 1296).toString(36)}`;
+  const made = spawnSync('ip', ['link', 'add', name, 'type', 'ifb'], { encoding: 'utf8' });
+  if (made.error || made.status !== 0) ctx.skip(`cannot make an ifb interface here: ${made.error?.message ?? made.stderr.trim()}`);
+  ctx.onCleanup(() => spawnSync('ip', ['link', 'del', name]));
+  return name;
+}
+
+const netDeviceCases: CaseDef[] = [
+  {
+    id: 'config-linux.netDevices.move',
+    section: S_NETDEV,
+    requirement: 'A host network device listed in netDevices is made available in the container under the given name, and its state is set up.',
+    async run(ctx: CaseContext) {
+      const dev = hostInterface(ctx);
+      const cfg = ctx.baseConfig();
+      cfg.linux.netDevices = { [dev]: { name: 'cnf0' } };
+      const run = await ctx.probe(cfg, ['--read', '/sys/class/net/cnf0/flags', '--read', `/sys/class/net/${dev}/flags`]);
+      const r = run.report;
+      if (!r) return ctx.fatal(`no probe report: ${run.extract.error}`);
+      const flags = checkOf(ctx, r, 'read', '/sys/class/net/cnf0/flags');
+      ctx.check(flags.ok === true, 'the device must be in the container as cnf0', { actual: flags });
+      ctx.check((Number(flags.content ?? 0) & 1) === 1, 'cnf0 must be up (IFF_UP)', { actual: flags.content });
+      ctx.equal(checkOf(ctx, r, 'read', `/sys/class/net/${dev}/flags`).errno, 'ENOENT', 'the host name must not be used in the container');
+    },
+  },
+  createFailsCase({
+    id: 'config-linux.netDevices.missing',
+    section: S_NETDEV,
+    requirement: 'The runtime checks that the device can be moved: a device the host does not have is an error, and create fails.',
+    mutate(cfg) {
+      cfg.linux.netDevices = { 'tscf-none': {} };
+    },
+  }),
+];
+
 export const linuxCases: CaseDef[] = [
   ...newNsCases,
   ...inheritNsCases,
@@ -906,6 +945,7 @@ export const linuxCases: CaseDef[] = [
   ...seccompCases,
   ...personalityCases,
   ...memoryPolicyCases,
+  ...netDeviceCases,
 ];
 
 

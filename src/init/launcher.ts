@@ -91,6 +91,8 @@ export interface HandshakeHandlers {
   pid(pid: number): void;
   /** Run the hooks of a stage now (create's). */
   hooks?(stage: string): void;
+  /** Move linux.netDevices into the container's network namespace now. */
+  netDevices?(): void;
   /** The seccomp notify listener (tsrun closes the fd after): hand it to the agent. */
   seccompFd?(fd: number): void;
   /** The channel ended before READY: say why. */
@@ -114,6 +116,11 @@ export function handshake(channel: Channel, records: PlanRecord[], on: Handshake
       case Msg.HOOKS:
         if (!on.hooks) throw new TsrunError('tsrun-init asked for hooks where there are none');
         on.hooks(frame.payload.toString());
+        channel.send(Msg.ACK);
+        break;
+      case Msg.NET_DEVICES:
+        if (!on.netDevices) throw new TsrunError('tsrun-init asked for network devices where there are none');
+        on.netDevices();
         channel.send(Msg.ACK);
         break;
       case Msg.SECCOMP_FD: {

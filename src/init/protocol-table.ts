@@ -22,6 +22,8 @@ export const Msg = {
   ERROR: 14,
   /** from init: payload: message */
   WARN: 15,
+  /** from init: the network namespace is the container's: tsrun moves linux.netDevices into it, then MSG_ACK */
+  NET_DEVICES: 17,
   /** from init: loaded a filter with a notify listener: its fd follows (one byte with SCM_RIGHTS); tsrun sends it to listenerPath, then MSG_ACK */
   SECCOMP_FD: 16,
 } as const;
@@ -36,6 +38,7 @@ export const Tag = {
   HOSTNAME: 10,
   DOMAINNAME: 11,
   LOOPBACK: 12,
+  NET_DEVICES: 27,
   ROOT: 13,
   MOUNT: 14,
   BIND: 15,
@@ -84,6 +87,7 @@ export const layouts = {
   HOSTNAME: [['name', 'string']],
   DOMAINNAME: [['name', 'string']],
   LOOPBACK: [],
+  NET_DEVICES: [],
   ROOT: [['rootfs', 'string'], ['propagation', 'u64']],
   MOUNT: [['source', 'string'], ['dest', 'string'], ['fstype', 'string'], ['flags', 'u64'], ['data', 'string'], ['rattrSet', 'u64'], ['rattrClear', 'u64'], ['propagation', 'u64'], ['attrSet', 'u64'], ['copyUp', 'bool'], ['xattrLabel', 'string']],
   BIND: [['source', 'string'], ['dest', 'string'], ['recursive', 'bool'], ['attrSet', 'u64'], ['attrClear', 'u64'], ['rattrSet', 'u64'], ['rattrClear', 'u64'], ['propagation', 'u64']],
@@ -162,6 +166,8 @@ export interface RecordFields {
   };
   /** bring lo up in a new network namespace */
   LOOPBACK: Record<never, never>;
+  /** ask tsrun to move linux.netDevices into the network namespace (MSG_NET_DEVICES) */
+  NET_DEVICES: Record<never, never>;
   /** bind the rootfs */
   ROOT: {
     rootfs: WireValue['string'];

@@ -19,6 +19,7 @@ import { nowMs } from '../util/sleep';
 import type { StateRecord } from '../state/record';
 import { ContainerDir, writeFileAtomic } from '../state/store';
 import { HookError, containerNamespaces, hookState, pidInContainer, runHooks, runPoststop } from './hooks';
+import { moveNetDevices } from './net-devices';
 import { sendSeccompListener } from './seccomp-listener';
 import { killAndWait, teardown } from './teardown';
 
@@ -224,6 +225,7 @@ function initHandshake(channel: Channel, plan: ContainerPlan, record: StateRecor
         namespaces: containerNamespaces(spec),
       });
     },
+    netDevices: () => moveNetDevices((record.config as unknown as Spec).linux!.netDevices!, record.init!.pid),
     seccompFd: plan.seccompListener
       ? (fd) => {
           const pid = record.init!.pid;

@@ -122,9 +122,10 @@ function refuseWhatCannotBeApplied(spec: Spec, lsm: HostLsm, warn: (m: string) =
   if (linux.mountLabel && !lsm.selinux) warn('linux.mountLabel: SELinux is not enabled on this host; ignored');
   const unsupported: [unknown, string][] = [
     [linux.intelRdt, 'linux.intelRdt'],
-    [linux.netDevices && Object.keys(linux.netDevices).length ? linux.netDevices : undefined, 'linux.netDevices'],
   ];
   for (const [value, name] of unsupported) if (value !== undefined) throw new TsrunError('is not supported by tsrun yet', name);
+  // As runc: moving a host interface needs the host's CAP_NET_ADMIN.
+  if (Object.keys(linux.netDevices ?? {}).length && process.geteuid?.() !== 0) throw new TsrunError('moving network devices needs tsrun to run as root', 'linux.netDevices');
   if (linux.personality?.flags?.length) warn('linux.personality.flags: no flags are supported, ignored');
   if (proc.execCPUAffinity) debug('process.execCPUAffinity applies to exec processes only, not to the init');
   for (const w of resourceWarnings(linux.resources)) warn(w);
@@ -159,6 +160,9 @@ function filesystemRecords(spec: Spec, opts: PlanOptions, lsm: HostLsm, rootfs: 
   const has = (t: NamespaceType) => linux.namespaces?.find((n) => n.type === t);
   const userNs = !!has('user');
   const records: PlanRecord[] = [];
+  // First, while nothing in the namespace uses the devices yet (sysctls and
+  // hooks may name them); tsrun moves them, from the host's namespace.
+  if (Object.keys(linux.netDevices ?? {}).length) records.push(record('NET_DEVICES', 'linux.netDevices'));
   if (!opts.noNewKeyring) records.push(record('KEYRING', 'session keyring', { name: opts.id, label: keyringLabel(proc, lsm) }));
   if (spec.hostname !== undefined) records.push(record('HOSTNAME', 'hostname', { name: spec.hostname }));
   if (spec.domainname !== undefined) records.push(record('DOMAINNAME', 'domainname', { name: spec.domainname }));

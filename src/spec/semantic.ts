@@ -69,6 +69,42 @@ function checkSysctl(spec: Spec, has: (t: NamespaceType) => Namespace | undefine
   }
 }
 
+// The kernel's rule for an interface name (dev_valid_name): checked before
+// anything moves, since the kernel moves a device before it refuses its
+// new name. "%d" (once) lets the kernel number it.
+function netDeviceNameProblem(name: string, template: boolean): string | undefined {
+  if (name === '' || Buffer.byteLength(name) > 15) return 'must be 1 to 15 bytes long';
+  if (name === '.' || name === '..') return `${JSON.stringify(name)} is not a valid interface name`;
+  if (/[/:\s]/.test(name)) return 'must not contain "/", ":" or white space';
+  const percents = name.split('%').length - 1;
+  if (percents > (template ? 1 : 0) || (percents === 1 && !name.includes('%d'))) return template ? 'may contain "%" only once, as "%d"' : 'must not contain "%"';
+  return undefined;
+}
+
+// config-linux.md "Network Devices": into the container's network
+// namespace (runc's rule: it must have one, and not the runtime's own).
+function checkNetDevices(spec: Spec, has: (t: NamespaceType) => Namespace | undefined, out: Problem[]): void {
+  const devices = spec.linux?.netDevices ?? {};
+  if (!Object.keys(devices).length) return;
+  const ns = has('network');
+  if (!ns) out.push({ field: 'linux.netDevices', message: 'needs a network namespace to move the devices into' });
+  else if (isOwnNamespace(ns)) out.push({ field: 'linux.netDevices', message: `needs a network namespace other than the host's: ${ns.path} is the runtime's own` });
+  const names = new Map<string, string>();
+  for (const [host, dev] of Object.entries(devices)) {
+    const field = join('linux.netDevices', host);
+    const hostProblem = netDeviceNameProblem(host, false);
+    if (hostProblem) out.push({ field, message: `the host interface name ${hostProblem}` });
+    const name = dev.name ?? host;
+    const problem = dev.name === undefined ? undefined : netDeviceNameProblem(name, true);
+    if (problem) out.push({ field: join(field, 'name'), message: problem });
+    if (!name.includes('%d')) {
+      const other = names.get(name);
+      if (other !== undefined) out.push({ field, message: `is named ${name} in the container, as ${other} is` });
+      names.set(name, host);
+    }
+  }
+}
+
 /** Problems beyond the schema. `bundle` is the absolute bundle directory. */
 // A NUL byte cannot reach the kernel (paths, arguments, values are C
 // strings): anywhere in the config it is refused at its path, before any
@@ -184,6 +220,7 @@ export function semanticProblems(spec: Spec, bundle: string): Problem[] {
       out.push({ field: 'linux.cgroupsPath', message: 'is in systemd form (slice:prefix:name), which needs --systemd-cgroup' });
   }
   checkSysctl(spec, has, out);
+  checkNetDevices(spec, has, out);
 
   for (const [stage, hooks] of Object.entries(spec.hooks ?? {})) {
     hooks?.forEach((h, i) => {

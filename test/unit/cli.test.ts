@@ -70,6 +70,8 @@ t.test('features: valid, and only what is implemented', async (t) => {
   t.ok(doc.linux.seccomp.actions.includes('SCMP_ACT_NOTIFY'), 'NOTIFY');
   t.ok(doc.linux.seccomp.supportedFlags.includes('SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'), 'with a listener, WAIT_KILLABLE_RECV');
   t.equal(doc.linux.mountExtensions.idmap.enabled, false);
+  // Moved devices are tested in test/integration/net-devices.test.ts.
+  t.equal(doc.linux.netDevices.enabled, true);
   // Each mode and flag runs in test/integration/process.test.ts ("memoryPolicy").
   t.same([...doc.linux.memoryPolicy.modes].sort(), ['MPOL_BIND', 'MPOL_DEFAULT', 'MPOL_INTERLEAVE', 'MPOL_LOCAL', 'MPOL_PREFERRED', 'MPOL_PREFERRED_MANY', 'MPOL_WEIGHTED_INTERLEAVE']);
   t.same([...doc.linux.memoryPolicy.flags].sort(), ['MPOL_F_NUMA_BALANCING', 'MPOL_F_RELATIVE_NODES', 'MPOL_F_STATIC_NODES']);

@@ -181,7 +181,6 @@ t.test('scheduler, ioPriority; what cannot be applied is refused', async (t) => 
   for (const [field, mutate] of [
     ['process.selinuxLabel', (s: any) => (s.process.selinuxLabel = 'l')],
     ['linux.intelRdt', (s: any) => (s.linux.intelRdt = { closID: 'x' })],
-    ['linux.netDevices', (s: any) => (s.linux.netDevices = { eth0: {} })],
     ['linux.seccomp.syscalls[0].action', (s: any) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['kill'], action: 'SCMP_ACT_KILL', errnoRet: 1 }] })],
   ] as const) {
     t.throws(() => plan(spec(mutate)), new RegExp(`^${field.replace(/[.[\]]/g, '\\$&')}: `), `${field} that cannot be applied is an error`);
@@ -246,6 +245,16 @@ t.test('SELinux: the process label, the keyring label and the mount label', asyn
   t.same(all(e.records, 'LSM_ATTR'), [{ value: label, paths: ['/proc/thread-self/attr/exec'] }], 'exec: the process label');
   t.same(values(e.records, 'KEYRING'), { name: 'c1', label }, 'exec: the keyring label');
   t.throws(() => planExec('c1', labelled, labelled.process!, init, { preserveFds: 0, newKeyring: true, lsm: noLsm }), /^process\.selinuxLabel: SELinux is not enabled on this host$/);
+});
+
+// config-linux.md "Network Devices": tsrun moves them when the init asks,
+// first of the setup (sysctls and hooks may name them).
+t.test('netDevices: one request, before the rest of the setup', async (t) => {
+  const p = plan(spec((s) => (s.linux!.netDevices = { eth1: { name: 'c0' }, eth2: {} })));
+  const setup = tags(p.records).filter((tag) => !['NS_NEW', 'NS_JOIN', 'TIME_OFFSET', 'FORK'].includes(tag));
+  t.equal(setup[0], 'NET_DEVICES');
+  t.equal(tags(p.records).filter((tag) => tag === 'NET_DEVICES').length, 1);
+  t.notOk(find(plan(spec()).records, 'NET_DEVICES'), 'none without devices');
 });
 
 t.test('a bound /dev is used as it is; LISTEN_FDS; no keyring', async (t) => {

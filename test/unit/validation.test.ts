@@ -127,6 +127,22 @@ const bad: [string, (c: Config) => void, RegExp][] = [
     },
     new RegExp(`linux\\.sysctl\\["${key.replace(/\./g, '\\.')}"\\]: needs an? ${type} namespace other than the host's: /proc/\\d+/ns/${file} is the runtime's own`),
   ]),
+  // config-linux.md "Network Devices"; names by the kernel's dev_valid_name,
+  // checked before anything moves (the kernel renames after the move).
+  ['netDevices without a network namespace', (c) => {
+    c.linux.namespaces = c.linux.namespaces.filter((n: Config) => n.type !== 'network');
+    c.linux.netDevices = { eth1: {} };
+  }, / linux\.netDevices: needs a network namespace to move the devices into$/m],
+  ['netDevices into the runtime\'s own network namespace', (c) => {
+    c.linux.namespaces = [...c.linux.namespaces.filter((n: Config) => n.type !== 'network'), { type: 'network', path: `/proc/${process.pid}/ns/net` }];
+    c.linux.netDevices = { eth1: {} };
+  }, /linux\.netDevices: needs a network namespace other than the host's: \/proc\/\d+\/ns\/net is the runtime's own/],
+  ['a netDevices name too long', (c) => (c.linux.netDevices = { eth1: { name: 'a'.repeat(16) } }), /linux\.netDevices\.eth1\.name: must be 1 to 15 bytes long/],
+  ['a netDevices name with a colon', (c) => (c.linux.netDevices = { eth1: { name: 'eth1:0' } }), /linux\.netDevices\.eth1\.name: must not contain "\/", ":" or white space/],
+  ['a netDevices name of two dots', (c) => (c.linux.netDevices = { eth1: { name: '..' } }), /linux\.netDevices\.eth1\.name: "\.\." is not a valid interface name/],
+  ['a netDevices name with %s', (c) => (c.linux.netDevices = { eth1: { name: 'e%s' } }), /linux\.netDevices\.eth1\.name: may contain "%" only once, as "%d"/],
+  ['a netDevices host name with %', (c) => (c.linux.netDevices = { 'e%d': {} }), /linux\.netDevices\["e%d"\]: the host interface name must not contain "%"/],
+  ['two netDevices with one name', (c) => (c.linux.netDevices = { eth1: { name: 'x0' }, eth2: { name: 'x0' } }), /linux\.netDevices\.eth2: is named x0 in the container, as eth1 is/],
   ['oomScoreAdj out of the kernel range', (c) => (c.process.oomScoreAdj = 5000), /process\.oomScoreAdj: must be <= 1000/],
   ['an empty id mapping', (c) => {
     c.linux.namespaces.push({ type: 'user' });
