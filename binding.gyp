@@ -19,6 +19,7 @@
         "addon/init/sync.cc",
         "addon/init/plan.cc",
         "addon/init/namespaces.cc",
+        "addon/init/idmap.cc",
         "addon/init/rootfs.cc",
         "addon/init/copyup.cc",
         "addon/init/console.cc",

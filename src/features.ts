@@ -35,7 +35,7 @@ export function featuresDocument(): Record<string, unknown> {
       selinux: { enabled: false },
       intelRdt: { enabled: false },
       memoryPolicy: { modes: Object.keys(memoryPolicyModes), flags: Object.keys(memoryPolicyFlags) },
-      mountExtensions: { idmap: { enabled: false } },
+      mountExtensions: { idmap: { enabled: true } },
       netDevices: { enabled: true },
     },
   };

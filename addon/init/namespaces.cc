@@ -120,6 +120,10 @@ void enter_namespaces(const Plan &plan, bool hook) {
     }
   }
 
+  // Before any namespace changes: from the container's user namespace an
+  // idmapping of a host filesystem is refused.
+  if (!hook) prepare_idmap_trees(plan);
+
   // The user namespace comes first: it owns whatever is created after it,
   // and joining the others needs the capabilities it gives.
   for (int i = 0; i < njoins; i++) {

@@ -58,6 +58,7 @@ enum Tag : uint32_t {
   T_NS_NEW = 2,  // unshare namespaces (a user namespace first)
   T_TIME_OFFSET = 3,  // an offset of the new time namespace
   T_FORK = 4,  // fork so that the new pid/time namespace applies
+  T_IDMAP_TREE = 6,  // an idmapped bind mount's tree, cloned and idmapped before the user namespace (as host root), attached by its BIND
   T_JOIN_ROOT = 5,  // a running init's root: chroot there after the joins
   // Container setup (the init), in plan order
   T_HOSTNAME = 10,
@@ -122,6 +123,7 @@ constexpr RecordShape kShapes[] = {
     {T_NS_NEW, "NS_NEW", 1, 0, false},
     {T_TIME_OFFSET, "TIME_OFFSET", 3, 0, false},
     {T_FORK, "FORK", 0, 0, false},
+    {T_IDMAP_TREE, "IDMAP_TREE", 7, 0, false},
     {T_JOIN_ROOT, "JOIN_ROOT", 1, 0, false},
     {T_HOSTNAME, "HOSTNAME", 1, 0, false},
     {T_DOMAINNAME, "DOMAINNAME", 1, 0, false},
@@ -129,7 +131,7 @@ constexpr RecordShape kShapes[] = {
     {T_NET_DEVICES, "NET_DEVICES", 0, 0, false},
     {T_ROOT, "ROOT", 2, 0, false},
     {T_MOUNT, "MOUNT", 11, 0, false},
-    {T_BIND, "BIND", 8, 0, false},
+    {T_BIND, "BIND", 9, 0, false},
     {T_MKDEV, "MKDEV", 8, 0, false},
     {T_SYMLINK, "SYMLINK", 4, 0, false},
     {T_HOOKS, "HOOKS", 1, 0, false},
@@ -214,6 +216,23 @@ class ForkRec {
  public:
   explicit ForkRec(const Record &r) : r_(r) { check_record(r, T_FORK); }
   uint32_t ref() const { return r_.ref; }
+
+ private:
+  const Record &r_;
+};
+
+// IDMAP_TREE (6): an idmapped bind mount's tree, cloned and idmapped before the user namespace (as host root), attached by its BIND
+class IdmapTreeRec {
+ public:
+  explicit IdmapTreeRec(const Record &r) : r_(r) { check_record(r, T_IDMAP_TREE); }
+  uint32_t ref() const { return r_.ref; }
+  const char *source() const { return fstr(r_, 0); }
+  bool recursive() const { return fu64(r_, 1) != 0; }  // rbind: the submounts are cloned too
+  bool recursive_idmap() const { return fu64(r_, 2) != 0; }  // ridmap: the submounts are idmapped too
+  const char *uid_map() const { return fstr(r_, 3); }  // uid_map of the user namespace that gives the idmapping, or empty with usernsPath
+  const char *gid_map() const { return fstr(r_, 4); }
+  const char *userns_path() const { return fstr(r_, 5); }  // a user namespace to take the idmapping from (the container's, joined), or empty
+  uint64_t propagation() const { return fu64(r_, 6); }  // MS_* propagation of the detached tree (the rootfs's: never a peer of the host's mounts)
 
  private:
   const Record &r_;
@@ -318,6 +337,7 @@ class BindRec {
   uint64_t rattr_set() const { return fu64(r_, 5); }  // MOUNT_ATTR_* set recursively
   uint64_t rattr_clear() const { return fu64(r_, 6); }
   uint64_t propagation() const { return fu64(r_, 7); }  // MS_* propagation, or 0
+  uint64_t idmap_tree() const { return fu64(r_, 8); }  // an idmapped mount: the number of its IDMAP_TREE record (from 1), attached instead of a clone of source; 0 for none
 
  private:
   const Record &r_;

@@ -223,7 +223,8 @@ void do_bind(const proto::BindRec &r) {
   const char *source = r.source(), *dest = r.dest();
   bool recursive = r.recursive();
   uint64_t set = r.attr_set(), clr = r.attr_clear(), rset = r.rattr_set(), rclr = r.rattr_clear();
-  int tree = sys_open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+  int tree = r.idmap_tree() ? take_idmap_tree(r.idmap_tree())
+                            : sys_open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
   if (tree < 0) fail(errno, "bind source %s", source);
   struct stat st;
   if (fstat(tree, &st) < 0) fail(errno, "stat %s", source);

@@ -157,6 +157,50 @@ const optionEffectCases: CaseDef[] = [
       ctx.equal(checkOf(ctx, r, 'read', '/mnt/copy/file').content, 'from the rootfs\n', "the rootfs's file must be in the tmpfs");
     },
   }),
+  // config.md "Mounts": uidMappings/gidMappings and the idmap option. A
+  // file the host's root owns, seen through the idmapped mount.
+  ...(
+    [
+      ['mount-mappings', 'The mount\'s uidMappings and gidMappings are applied to it: a file owned by 0:0 on disk is seen as the mapped ids (1000:2000).', false, [1000, 2000]],
+      ['userns', 'With "idmap" and no mappings of its own, the mount takes the container\'s user namespace mappings: a file owned by 0:0 on disk is seen as 0:0 by the container\'s root.', true, [0, 0]],
+    ] as const
+  ).map(([name, requirement, userns, [uid, gid]]) =>
+    probeCase({
+      id: `config.mounts.idmap.${name}`,
+      section: S_MOUNTS,
+      requirement,
+      mutate(cfg, ctx) {
+        const src = ctx.path(`idmap-${name}`);
+        fs.mkdirSync(src);
+        fs.writeFileSync(path.join(src, 'of-root'), 'x');
+        const m: Cfg = { destination: '/mnt', type: 'bind', source: src, options: ['rbind', 'idmap'] };
+        if (userns) {
+          cfg.linux.namespaces.push({ type: 'user' });
+          cfg.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+          cfg.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+          cfg.mounts = cfg.mounts.filter((x: Cfg) => x.destination !== '/sys/fs/cgroup');
+        } else {
+          m.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+          m.gidMappings = [{ containerID: 0, hostID: 2000, size: 1 }];
+        }
+        cfg.mounts.push(m);
+      },
+      args: ['--stat', '/mnt/of-root'],
+      expect(r, ctx) {
+        const st = checkOf(ctx, r, 'stat', '/mnt/of-root');
+        ctx.equal([st.uid, st.gid], [uid, gid], 'the owner seen through the idmapped mount');
+      },
+    }),
+  ),
+  createFailsCase({
+    id: 'config.mounts.idmap.no-mappings',
+    section: S_MOUNTS,
+    requirement: 'An "idmap" mount without uidMappings and gidMappings in a container without a user namespace is an error.',
+    mutate(cfg, ctx) {
+      fs.mkdirSync(ctx.path('idmap-none'));
+      cfg.mounts.push({ destination: '/mnt', type: 'bind', source: ctx.path('idmap-none'), options: ['rbind', 'idmap'] });
+    },
+  }),
   probeCase({
     id: 'config.mounts.option.nodev-open-fails',
     section: S_MOPTS,

@@ -34,6 +34,7 @@ export const Tag = {
   NS_NEW: 2,
   TIME_OFFSET: 3,
   FORK: 4,
+  IDMAP_TREE: 6,
   JOIN_ROOT: 5,
   HOSTNAME: 10,
   DOMAINNAME: 11,
@@ -83,6 +84,7 @@ export const layouts = {
   NS_NEW: [['flags', 'u64']],
   TIME_OFFSET: [['clock', 'string'], ['secs', 'i64'], ['nanosecs', 'u64']],
   FORK: [],
+  IDMAP_TREE: [['source', 'string'], ['recursive', 'bool'], ['recursiveIdmap', 'bool'], ['uidMap', 'string'], ['gidMap', 'string'], ['usernsPath', 'string'], ['propagation', 'u64']],
   JOIN_ROOT: [['path', 'string']],
   HOSTNAME: [['name', 'string']],
   DOMAINNAME: [['name', 'string']],
@@ -90,7 +92,7 @@ export const layouts = {
   NET_DEVICES: [],
   ROOT: [['rootfs', 'string'], ['propagation', 'u64']],
   MOUNT: [['source', 'string'], ['dest', 'string'], ['fstype', 'string'], ['flags', 'u64'], ['data', 'string'], ['rattrSet', 'u64'], ['rattrClear', 'u64'], ['propagation', 'u64'], ['attrSet', 'u64'], ['copyUp', 'bool'], ['xattrLabel', 'string']],
-  BIND: [['source', 'string'], ['dest', 'string'], ['recursive', 'bool'], ['attrSet', 'u64'], ['attrClear', 'u64'], ['rattrSet', 'u64'], ['rattrClear', 'u64'], ['propagation', 'u64']],
+  BIND: [['source', 'string'], ['dest', 'string'], ['recursive', 'bool'], ['attrSet', 'u64'], ['attrClear', 'u64'], ['rattrSet', 'u64'], ['rattrClear', 'u64'], ['propagation', 'u64'], ['idmapTree', 'u64']],
   MKDEV: [['path', 'string'], ['type', 'string'], ['major', 'u64'], ['minor', 'u64'], ['mode', 'u64'], ['uid', 'u64'], ['gid', 'u64'], ['hostPath', 'string']],
   SYMLINK: [['target', 'string'], ['path', 'string'], ['when', 'u64'], ['probe', 'string']],
   HOOKS: [['stage', 'string']],
@@ -153,6 +155,21 @@ export interface RecordFields {
   };
   /** fork so that the new pid/time namespace applies */
   FORK: Record<never, never>;
+  /** an idmapped bind mount's tree, cloned and idmapped before the user namespace (as host root), attached by its BIND */
+  IDMAP_TREE: {
+    source: WireValue['string'];
+    /** rbind: the submounts are cloned too */
+    recursive: WireValue['bool'];
+    /** ridmap: the submounts are idmapped too */
+    recursiveIdmap: WireValue['bool'];
+    /** uid_map of the user namespace that gives the idmapping, or empty with usernsPath */
+    uidMap: WireValue['string'];
+    gidMap: WireValue['string'];
+    /** a user namespace to take the idmapping from (the container's, joined), or empty */
+    usernsPath: WireValue['string'];
+    /** MS_* propagation of the detached tree (the rootfs's: never a peer of the host's mounts) */
+    propagation: WireValue['u64'];
+  };
   /** a running init's root: chroot there after the joins */
   JOIN_ROOT: {
     /** /proc/<pid>/root */
@@ -208,6 +225,8 @@ export interface RecordFields {
     rattrClear: WireValue['u64'];
     /** MS_* propagation, or 0 */
     propagation: WireValue['u64'];
+    /** an idmapped mount: the number of its IDMAP_TREE record (from 1), attached instead of a clone of source; 0 for none */
+    idmapTree: WireValue['u64'];
   };
   /** a device node */
   MKDEV: {

@@ -21,7 +21,7 @@ export function cgroupMountRecords(m: Mount, i: number, dirs: CgroupDirRecord[],
   const attrs = bindAttributes(p);
   const flags = p.set & ~MS.REMOUNT;
   const bind = (d: CgroupDirRecord, at: string): PlanRecord =>
-    record('BIND', f, { source: d.dir, dest: at, recursive: false, attrSet: attrs.set, attrClear: attrs.clear, rattrSet: 0, rattrClear: 0, propagation: 0 });
+    record('BIND', f, { source: d.dir, dest: at, recursive: false, attrSet: attrs.set, attrClear: attrs.clear, rattrSet: 0, rattrClear: 0, propagation: 0, idmapTree: 0 });
   const mount = (fstype: string, at: string, data: string, mflags = flags, source = fstype): PlanRecord =>
     record('MOUNT', f, { source, dest: at, fstype, flags: mflags, data, rattrSet: 0, rattrClear: 0, propagation: 0, attrSet: 0, copyUp: false, xattrLabel: '' });
 

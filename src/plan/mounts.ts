@@ -120,7 +120,7 @@ const recursiveOptions: Record<string, [number, number]> = {
 
 /** Every mount option tsrun recognizes (for the features document). */
 export function recognizedMountOptions(): string[] {
-  return ['bind', 'rbind', 'tmpcopyup', ...Object.keys(flagOptions), ...Object.keys(propagationOptions), ...Object.keys(recursiveOptions)].sort();
+  return ['bind', 'rbind', 'tmpcopyup', 'idmap', 'ridmap', ...Object.keys(flagOptions), ...Object.keys(propagationOptions), ...Object.keys(recursiveOptions)].sort();
 }
 
 export interface ParsedOptions {
@@ -134,10 +134,12 @@ export interface ParsedOptions {
   data: string[];
   /** tmpcopyup: what a tmpfs covers is copied into it (as crun does). */
   copyUp: boolean;
+  /** idmap: the mount idmapped; ridmap: its submounts too. */
+  idmap: 'none' | 'idmap' | 'ridmap';
 }
 
 export function parseOptions(options: string[] = []): ParsedOptions {
-  const p: ParsedOptions = { bind: 'none', set: 0, clear: 0, propagation: 0, rset: 0, rclear: 0, data: [], copyUp: false };
+  const p: ParsedOptions = { bind: 'none', set: 0, clear: 0, propagation: 0, rset: 0, rclear: 0, data: [], copyUp: false, idmap: 'none' };
   for (const o of options) {
     if (o === 'bind' || o === 'rbind') {
       if (p.bind !== 'rbind') p.bind = o;
@@ -158,6 +160,8 @@ export function parseOptions(options: string[] = []): ParsedOptions {
       p.rclear = (p.rclear & ~s) | c;
     } else if (o === 'tmpcopyup') {
       p.copyUp = true;
+    } else if (o === 'idmap' || o === 'ridmap') {
+      if (p.idmap !== 'ridmap') p.idmap = o;
     } else {
       p.data.push(o);
     }
@@ -193,10 +197,21 @@ export function bindAttributes(p: ParsedOptions): { set: number; clear: number }
   return { set, clear };
 }
 
+export interface IdmapContext {
+  /** The IDMAP_TREE records, to which each idmapped mount adds its own. */
+  trees: PlanRecord[];
+  /** The container's user namespace (joined by path, or the maps of a new one), for a mount without mappings of its own. */
+  userNs?: { path?: string; uidMap: string; gidMap: string };
+  /** The propagation the rootfs's copies of the host's mounts get (MS_*). */
+  propagation: number;
+}
+
 export interface MountContext {
   bundle: string;
   /** Warnings for options that are accepted but not applied. */
   warn(message: string): void;
+  /** Where idmapped mounts' trees are planned (stage 0); none: refused. */
+  idmap?: IdmapContext;
   /** linux.mountLabel, and whether SELinux applies it. */
   mountLabel?: string;
   lsm?: HostLsm;
@@ -205,6 +220,32 @@ export interface MountContext {
 /** The destination in the container: relative ones (deprecated) from "/". */
 export function mountDestination(m: Mount): string {
   return posix.normalize(`/${m.destination}`);
+}
+
+const idMapText = (m: { containerID: number; hostID: number; size: number }[]) => m.map((e) => `${e.containerID} ${e.hostID} ${e.size}\n`).join('');
+
+// The IDMAP_TREE record of an idmapped bind mount, added to ctx.idmapTrees;
+// its number (from 1), or 0 for a mount that is not idmapped. Mappings
+// without an option mean idmap (as runc).
+function idmapTreeRecord(m: Mount, f: string, p: ParsedOptions, source: string, ctx: MountContext): number {
+  if (p.idmap === 'none' && !m.uidMappings && !m.gidMappings) return 0;
+  const idmap = ctx.idmap;
+  if (!idmap) throw new TsrunError('an idmapped mount is not possible here', f);
+  const own = m.uidMappings?.length && m.gidMappings?.length ? { uidMap: idMapText(m.uidMappings), gidMap: idMapText(m.gidMappings) } : undefined;
+  const from: IdmapContext['userNs'] = own ?? idmap.userNs;
+  if (!from) throw new TsrunError('needs uidMappings and gidMappings, or a user namespace to take the mappings of', f);
+  idmap.trees.push(
+    record('IDMAP_TREE', f, {
+      source,
+      recursive: p.bind === 'rbind',
+      recursiveIdmap: p.idmap === 'ridmap',
+      uidMap: from.path ? '' : from.uidMap,
+      gidMap: from.path ? '' : from.gidMap,
+      usernsPath: from.path ?? '',
+      propagation: idmap.propagation,
+    }),
+  );
+  return idmap.trees.length;
 }
 
 /** The record for config mount i. cgroup mounts are expanded elsewhere. */
@@ -224,6 +265,7 @@ export function mountRecord(m: Mount, i: number, ctx: MountContext): PlanRecord 
     });
     const source = resolve(ctx.bundle, m.source);
     const attrs = bindAttributes(p);
+    const idmapTree = idmapTreeRecord(m, f, p, source, ctx);
     return record('BIND', f, {
       source,
       dest,
@@ -233,6 +275,7 @@ export function mountRecord(m: Mount, i: number, ctx: MountContext): PlanRecord 
       rattrSet: p.rset,
       rattrClear: p.rclear,
       propagation: p.propagation,
+      idmapTree,
     });
   }
   if (!m.type) throw new TsrunError('is required for a mount that is not a bind mount', field(f, 'type'));

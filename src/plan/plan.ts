@@ -124,6 +124,9 @@ function refuseWhatCannotBeApplied(spec: Spec, lsm: HostLsm, warn: (m: string) =
     [linux.intelRdt, 'linux.intelRdt'],
   ];
   for (const [value, name] of unsupported) if (value !== undefined) throw new TsrunError('is not supported by tsrun yet', name);
+  // As runc: an idmapping of a host filesystem needs the host's root.
+  const idmapped = (spec.mounts ?? []).findIndex((m) => m.uidMappings || m.gidMappings || m.options?.some((o) => o === 'idmap' || o === 'ridmap'));
+  if (idmapped >= 0 && process.geteuid?.() !== 0) throw new TsrunError('idmapped mounts need tsrun to run as root', field('mounts', idmapped));
   // As runc: moving a host interface needs the host's CAP_NET_ADMIN.
   if (Object.keys(linux.netDevices ?? {}).length && process.geteuid?.() !== 0) throw new TsrunError('moving network devices needs tsrun to run as root', 'linux.netDevices');
   if (linux.personality?.flags?.length) warn('linux.personality.flags: no flags are supported, ignored');
@@ -154,7 +157,7 @@ function namespaceRecords(spec: Spec): PlanRecord[] {
 
 // Hostname, the root filesystem and its mounts, devices, pivot_root, and
 // what is done once the root is the container's.
-function filesystemRecords(spec: Spec, opts: PlanOptions, lsm: HostLsm, rootfs: string, cgroupDirs: CgroupDirRecord[], cgroupHost: CgroupHost, warn: (m: string) => void): PlanRecord[] {
+function filesystemRecords(spec: Spec, opts: PlanOptions, lsm: HostLsm, rootfs: string, cgroupDirs: CgroupDirRecord[], cgroupHost: CgroupHost, idmapTrees: PlanRecord[], warn: (m: string) => void): PlanRecord[] {
   const linux = spec.linux ?? {};
   const proc = spec.process!;
   const has = (t: NamespaceType) => linux.namespaces?.find((n) => n.type === t);
@@ -178,11 +181,19 @@ function filesystemRecords(spec: Spec, opts: PlanOptions, lsm: HostLsm, rootfs: 
   const propagation = linux.rootfsPropagation ? rootPropagation[linux.rootfsPropagation] : 0;
   const early = propagation & MS.UNBINDABLE ? 0 : propagation;
   records.push(record('ROOT', early ? 'linux.rootfsPropagation' : 'root.path', { rootfs, propagation: early || MS.SLAVE | MS.REC }));
+  // Idmapped mounts' trees are made in stage 0 (see addon/init/idmap.cc),
+  // with the container's user namespace's mappings where they have none.
+  const user = has('user');
+  const idmap = {
+    trees: idmapTrees,
+    userNs: user ? { path: user.path, uidMap: idMap(linux.uidMappings ?? []), gidMap: idMap(linux.gidMappings ?? []) } : undefined,
+    propagation: early || MS.SLAVE | MS.REC,
+  };
   (spec.mounts ?? []).forEach((m, i) => {
     if (m.type === 'cgroup' || m.type === 'cgroup2') {
       records.push(...cgroupMountRecords(m, i, cgroupDirs, cgroupHost.mode, { cgroupNs: !!has('cgroup'), userNs, tmpfsData: withContext('mode=755', 'tmpfs', linux.mountLabel, lsm) }));
     } else {
-      records.push(mountRecord(m, i, { bundle: opts.bundle, warn, mountLabel: linux.mountLabel, lsm }));
+      records.push(mountRecord(m, i, { bundle: opts.bundle, warn, mountLabel: linux.mountLabel, lsm, idmap }));
     }
   });
   // A /dev bound from elsewhere is used as it is (runc does the same).
@@ -276,9 +287,12 @@ export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupH
     path,
     dir,
   }));
+  const idmapTrees: PlanRecord[] = [];
+  const filesystem = filesystemRecords(spec, opts, lsm, rootfs, cgroupDirs, cgroupHost, idmapTrees, warn);
   const records: PlanRecord[] = [
     ...namespaceRecords(spec),
-    ...filesystemRecords(spec, opts, lsm, rootfs, cgroupDirs, cgroupHost, warn),
+    ...idmapTrees,
+    ...filesystem,
     ...processRecords(spec, { ...opts, lsm }, warn),
     // The init waits for start on the exec fifo (exec'd processes do not).
     record('EXEC_FIFO', 'exec fifo', { fifo: { fd: 'execFifo' } }),

@@ -69,6 +69,26 @@ function checkSysctl(spec: Spec, has: (t: NamespaceType) => Namespace | undefine
   }
 }
 
+// config.md "Mounts": an idmapped mount (uidMappings and gidMappings, the
+// idmap and ridmap options) is a bind mount (as runc; mount_setattr idmaps
+// a clone of a tree); without mappings of its own it takes the container's
+// user namespace's, and without one there is nothing to map with.
+function checkIdmappedMounts(spec: Spec, has: (t: NamespaceType) => Namespace | undefined, out: Problem[]): void {
+  spec.mounts?.forEach((m, i) => {
+    const field = join('mounts', i);
+    const options = m.options ?? [];
+    const option = options.findIndex((o) => o === 'idmap' || o === 'ridmap');
+    const mapped = m.uidMappings !== undefined || m.gidMappings !== undefined;
+    if (option < 0 && !mapped) return;
+    const where = option >= 0 ? join(join(field, 'options'), option) : join(field, m.uidMappings ? 'uidMappings' : 'gidMappings');
+    if (m.type !== 'bind' && !options.includes('bind') && !options.includes('rbind')) out.push({ field: where, message: 'an idmapped mount must be a bind mount' });
+    if (mapped && !(m.uidMappings?.length && m.gidMappings?.length)) {
+      out.push({ field: join(field, m.uidMappings?.length ? 'gidMappings' : 'uidMappings'), message: 'an idmapped mount needs both uidMappings and gidMappings' });
+    }
+    if (!mapped && !has('user')) out.push({ field: where, message: 'needs uidMappings and gidMappings on the mount, or a user namespace to take the mappings of' });
+  });
+}
+
 // The kernel's rule for an interface name (dev_valid_name): checked before
 // anything moves, since the kernel moves a device before it refuses its
 // new name. "%d" (once) lets the kernel number it.
@@ -160,13 +180,6 @@ export function semanticProblems(spec: Spec, bundle: string): Problem[] {
   if (!spec.process) out.push({ field: 'process', message: 'is required to create a container' });
   else out.push(...processProblems(spec.process));
 
-  spec.mounts?.forEach((m, i) => {
-    const field = join('mounts', i);
-    // A relative destination is deprecated but allowed (config.md "Mounts").
-    const idmap = m.options?.some((o) => o === 'idmap' || o === 'ridmap') || m.uidMappings || m.gidMappings;
-    if (idmap) out.push({ field, message: 'idmapped mounts are not supported by tsrun yet' });
-  });
-
   const linux = spec.linux ?? {};
   const namespaces = linux.namespaces ?? [];
   const byType = new Map<NamespaceType, Namespace>();
@@ -221,6 +234,7 @@ export function semanticProblems(spec: Spec, bundle: string): Problem[] {
   }
   checkSysctl(spec, has, out);
   checkNetDevices(spec, has, out);
+  checkIdmappedMounts(spec, has, out);
 
   for (const [stage, hooks] of Object.entries(spec.hooks ?? {})) {
     hooks?.forEach((h, i) => {

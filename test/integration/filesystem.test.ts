@@ -132,6 +132,72 @@ if (requireRoot(t)) {
     t.equal(lines.length, 1, 'the later mount hides what the earlier one held (/m/under)');
   });
 
+  // config.md "Mounts": uidMappings, gidMappings, idmap and ridmap. The
+  // kernel shows a file's on-disk owner through the mount's mapping, and
+  // stores a new file's owner mapped back.
+  t.test('idmapped mounts: the owners seen through the mount, and written back', async (t) => {
+    const e = env(t);
+    const host = scratch(t, 'tsrun-idmap');
+    chmodSync(host, 0o777);
+    writeFileSync(join(host, 'of-root'), 'x');
+    mkdirSync(join(host, 'inner'));
+    const stat = 'stat -c "%u:%g %n" /m/of-root /m/inner/of-root 2>&1; touch /m/by-container && echo wrote';
+    const userns = (c: Config) => {
+      c.linux.namespaces.push({ type: 'user' });
+      c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    };
+    // Each run: a submount in the source (a private mount namespace keeps
+    // it off the host), and the mount points made in the rootfs, which a
+    // user namespace's root could not create.
+    const run = (options: string[], more: (c: Config) => void) => {
+      rmSync(join(host, 'by-container'), { force: true });
+      const bundle = e.bundle((c: Config) => {
+        c.process.args = ['sh', '-c', `${stat}; grep " /m " /proc/self/mountinfo`];
+        c.mounts.push({ destination: '/m', type: 'bind', source: host, options });
+        more(c);
+      });
+      mkdirSync(join(bundle, 'rootfs', 'm'));
+      const script = 'mount -t tmpfs tmpfs "$0/inner" && echo x > "$0/inner/of-root" && exec "$@"';
+      const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, host, ...tsrunCmd, '--root', e.root, 'run', '--bundle', bundle, uniqueId('idmap')], { encoding: 'utf8' });
+      const written = existsSync(join(host, 'by-container')) ? statSync(join(host, 'by-container')) : undefined;
+      return { ...r, written: written && `${written.uid}:${written.gid}` };
+    };
+
+    // The container's user namespace maps 0 to 100000: without an idmapping
+    // the host's root files are nobody's, and its own files land as 100000.
+    const plain = run(['rbind'], userns);
+    t.equal(plain.status, 0, plain.stderr);
+    t.match(plain.stdout, /^65534:65534 \/m\/of-root$/m, 'control: not idmapped, root files are nobody\'s');
+    t.equal(plain.written, '100000:100000', 'control: written as the mapped id');
+
+    const idmap = run(['rbind', 'idmap'], userns);
+    t.equal(idmap.status, 0, idmap.stderr);
+    t.match(idmap.stdout, /^0:0 \/m\/of-root$/m, "idmap with the user namespace's mappings: the container's root owns them");
+    t.match(idmap.stdout, /^65534:65534 \/m\/inner\/of-root$/m, 'idmap: the submount is not idmapped');
+    t.match(idmap.stdout, /\/m rw,[^ ]*idmapped/, 'mountinfo says idmapped');
+    t.equal(idmap.written, '0:0', "the container's root writes as the host's root through the mount");
+
+    const ridmap = run(['rbind', 'ridmap'], userns);
+    t.equal(ridmap.status, 0, ridmap.stderr);
+    t.match(ridmap.stdout, /^0:0 \/m\/inner\/of-root$/m, 'ridmap: the submount too');
+
+    // No user namespace: the mount's own mappings, one uid and one gid.
+    const own = run(['bind'], (c) => {
+      c.mounts.at(-1).uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+      c.mounts.at(-1).gidMappings = [{ containerID: 0, hostID: 2000, size: 1 }];
+    });
+    t.equal(own.status, 0, own.stderr);
+    t.match(own.stdout, /^1000:2000 \/m\/of-root$/m, 'the mount\'s own mappings, without a user namespace');
+
+    // A filesystem without idmapping support: refused, naming the mount, nothing left.
+    const proc = e.sh('echo ran', (c: Config) => c.mounts.push({ destination: '/p', type: 'bind', source: '/proc', options: ['rbind', 'idmap'], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] }));
+    t.equal(proc.status, 1);
+    t.match(proc.stderr, /^tsrun: mounts\[\d+\]: idmap \/proc \(its filesystem may not support idmapped mounts\): invalid argument\n$/);
+    t.equal(proc.stdout, '');
+    t.same(e.tsrun(['list', '-q']).stdout, '', 'no container left');
+  });
+
   // config.md "Mounts", tmpcopyup (as crun): the tmpfs starts as a copy of
   // what it covers. The copy is made before pivot_root, from the host's
   // side of the rootfs: a symlink followed there would copy the host's files.

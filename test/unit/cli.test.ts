@@ -69,7 +69,8 @@ t.test('features: valid, and only what is implemented', async (t) => {
   // NOTIFY with an agent runs in test/integration/seccomp.test.ts.
   t.ok(doc.linux.seccomp.actions.includes('SCMP_ACT_NOTIFY'), 'NOTIFY');
   t.ok(doc.linux.seccomp.supportedFlags.includes('SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'), 'with a listener, WAIT_KILLABLE_RECV');
-  t.equal(doc.linux.mountExtensions.idmap.enabled, false);
+  // Idmapped mounts run in test/integration/filesystem.test.ts.
+  t.equal(doc.linux.mountExtensions.idmap.enabled, true);
   // Moved devices are tested in test/integration/net-devices.test.ts.
   t.equal(doc.linux.netDevices.enabled, true);
   // Each mode and flag runs in test/integration/process.test.ts ("memoryPolicy").

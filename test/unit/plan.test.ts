@@ -247,6 +247,46 @@ t.test('SELinux: the process label, the keyring label and the mount label', asyn
   t.throws(() => planExec('c1', labelled, labelled.process!, init, { preserveFds: 0, newKeyring: true, lsm: noLsm }), /^process\.selinuxLabel: SELinux is not enabled on this host$/);
 });
 
+// config.md "Mounts" (uidMappings, gidMappings, idmap, ridmap): the tree of
+// an idmapped bind mount is cloned and idmapped in stage 0, with the
+// mount's mappings or else the container's user namespace's, and attached
+// by its BIND (numbered from 1).
+t.test('idmapped mounts: their trees in stage 0, attached by number', async (t) => {
+  const own = { uidMappings: [{ containerID: 0, hostID: 1000, size: 10 }], gidMappings: [{ containerID: 0, hostID: 2000, size: 10 }] };
+  const userns = (s: Spec & Record<string, any>) => {
+    s.linux!.namespaces!.push({ type: 'user' });
+    s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    s.linux!.gidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
+  };
+  const p = plan(spec((s) => {
+    userns(s);
+    s.mounts!.push({ destination: '/a', type: 'bind', source: '/srv/a', options: ['rbind', 'ridmap'] });
+    s.mounts!.push({ destination: '/b', type: 'bind', source: '/srv/b', options: ['bind'], ...own });
+    s.mounts!.push({ destination: '/c', type: 'bind', source: '/srv/c', options: ['rbind'] });
+  }));
+  t.same(all(p.records, 'IDMAP_TREE'), [
+    { source: '/srv/a', recursive: true, recursiveIdmap: true, uidMap: '0 100000 65536\n', gidMap: '0 200000 65536\n', usernsPath: '', propagation: MS.SLAVE | MS.REC },
+    { source: '/srv/b', recursive: false, recursiveIdmap: false, uidMap: '0 1000 10\n', gidMap: '0 2000 10\n', usernsPath: '', propagation: MS.SLAVE | MS.REC },
+  ], "ridmap; the container's mappings where the mount has none; mappings alone mean idmap");
+  t.same(all(p.records, 'BIND').filter((b) => ['/a', '/b', '/c'].includes(b.dest)).map((b) => [b.dest, Number(b.idmapTree)]), [['/a', 1], ['/b', 2], ['/c', 0]]);
+  const order = tags(p.records);
+  t.ok(order.lastIndexOf('IDMAP_TREE') < order.indexOf('ROOT'), 'before the container setup');
+  t.notOk(all(p.records, 'BIND').some((b) => /idmap/.test(b.source)), 'no option reaches the mount');
+  t.same(parseOptions(['rbind', 'idmap', 'ro']).data, [], 'idmap is not filesystem data');
+
+  const joined = plan(spec((s) => {
+    s.linux!.namespaces!.push({ type: 'user', path: '/proc/1/ns/user' });
+    s.mounts!.push({ destination: '/a', type: 'bind', source: '/srv/a', options: ['rbind', 'idmap'] });
+  }));
+  t.same(values(joined.records, 'IDMAP_TREE'), { source: '/srv/a', recursive: true, recursiveIdmap: false, uidMap: '', gidMap: '', usernsPath: '/proc/1/ns/user', propagation: MS.SLAVE | MS.REC }, 'a joined user namespace: its own mappings');
+  const shared = plan(spec((s) => {
+    s.linux!.rootfsPropagation = 'rshared';
+    s.mounts!.push({ destination: '/b', type: 'bind', source: '/srv/b', options: ['bind'], ...own });
+  }));
+  t.equal(values(shared.records, 'IDMAP_TREE')!.propagation, MS.SHARED | MS.REC, "the rootfs's propagation");
+  t.notOk(find(plan(spec()).records, 'IDMAP_TREE'), 'none without idmapped mounts');
+});
+
 // config-linux.md "Network Devices": tsrun moves them when the init asks,
 // first of the setup (sysctls and hooks may name them).
 t.test('netDevices: one request, before the rest of the setup', async (t) => {

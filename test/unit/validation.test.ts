@@ -83,7 +83,11 @@ const bad: [string, (c: Config) => void, RegExp][] = [
   ['capability not a string', (c) => (c.process.capabilities.bounding = [1]), /process\.capabilities\.bounding\[0\]: /],
   ['mount without destination', (c) => c.mounts.push({ type: 'tmpfs', source: 'tmpfs' }), /mounts\[7\]\.destination: is required/],
   ['mount options not strings', (c) => c.mounts.push({ destination: '/x', type: 'tmpfs', options: [1] }), /mounts\[7\]\.options\[0\]: must be string/],
-  ['idmapped mount', (c) => c.mounts.push({ destination: '/x', type: 'bind', source: '/tmp', options: ['rbind', 'idmap'] }), /mounts\[7\]: idmapped mounts are not supported/],
+  // config.md "Mounts": idmap without mappings of the mount's own takes the
+  // user namespace's, and without one is an error; a bind mount only (runc).
+  ['idmap without mappings or a user namespace', (c) => c.mounts.push({ destination: '/x', type: 'bind', source: '/tmp', options: ['rbind', 'idmap'] }), /mounts\[7\]\.options\[1\]: needs uidMappings and gidMappings on the mount, or a user namespace to take the mappings of/],
+  ['an idmapped tmpfs', (c) => c.mounts.push({ destination: '/x', type: 'tmpfs', source: 'tmpfs', options: ['ridmap'], uidMappings: [{ containerID: 0, hostID: 1, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1, size: 1 }] }), /mounts\[7\]\.options\[0\]: an idmapped mount must be a bind mount/],
+  ['uidMappings without gidMappings', (c) => c.mounts.push({ destination: '/x', type: 'bind', source: '/tmp', options: ['rbind'], uidMappings: [{ containerID: 0, hostID: 1, size: 1 }], gidMappings: [] }), /mounts\[7\]\.gidMappings: an idmapped mount needs both uidMappings and gidMappings/],
   ['unknown namespace type', (c) => c.linux.namespaces.push({ type: 'foo' }), /linux\.namespaces\[5\]\.type: must be one of/],
   ['namespace twice', (c) => c.linux.namespaces.push({ type: 'pid' }), /linux\.namespaces\[5\]\.type: pid namespace is listed twice/],
   ['relative namespace path', (c) => (c.linux.namespaces[0].path = 'proc/1/ns/pid'), /linux\.namespaces\[0\]\.path/],
