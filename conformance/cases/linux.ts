@@ -929,6 +929,21 @@ const netDeviceCases: CaseDef[] = [
   }),
 ];
 
+const S_RDT = 'config-linux.md#configLinuxIntelRdt';
+const resctrlMounted = () => fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' - ')[1]?.startsWith('resctrl '));
+
+const intelRdtCases: CaseDef[] = [
+  createFailsCase({
+    id: 'config-linux.intelRdt.no-resctrl',
+    section: S_RDT,
+    requirement: 'If intelRdt is set and no resctrl filesystem is mounted in the runtime mount namespace, the runtime generates an error: create fails.',
+    mutate(cfg, ctx) {
+      if (resctrlMounted()) ctx.skip('this host has a resctrl filesystem mounted');
+      cfg.linux.intelRdt = { closID: 'conformance' };
+    },
+  }),
+];
+
 export const linuxCases: CaseDef[] = [
   ...newNsCases,
   ...inheritNsCases,
@@ -946,6 +961,7 @@ export const linuxCases: CaseDef[] = [
   ...personalityCases,
   ...memoryPolicyCases,
   ...netDeviceCases,
+  ...intelRdtCases,
 ];
 
 

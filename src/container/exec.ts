@@ -99,6 +99,7 @@ function startProcess(c: Container, opts: ExecOptions): Started {
         helper = p;
         if (plan.oomScoreAdj !== undefined) writeFileSync(`/proc/${p}/oom_score_adj`, String(plan.oomScoreAdj));
         enterExecCgroups(cgroupDirs, p);
+        if (c.rec.intelRdt) (require('../cgroups/resctrl') as typeof import('../cgroups/resctrl')).joinIntelRdt(c.rec.intelRdt, p);
       },
     });
     channel = launched.channel;

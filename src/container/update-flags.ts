@@ -6,7 +6,7 @@
 // default is 0); memory sizes are docker's units.RAMInBytes (go-units
 // v0.4.0, which runc 1.1.5 uses: "1.5g", "64m", "512KiB", "1 g"), "-1"
 // being unlimited; the kernel-memory flags are ignored with a warning;
-// Intel RDT is refused (tsrun does not support linux.intelRdt).
+// the Intel RDT flags are linux.intelRdt's, not resources (see update.ts).
 import { TsrunError } from '../errors';
 import type { Resources } from '../spec/types';
 
@@ -91,13 +91,6 @@ export function resourcesFromFlags(flags: Flags): FlagResources {
       if (text !== undefined) fn(name, text);
     }
   };
-
-  for (const [flag, what] of [
-    ['l3-cache-schema', 'Intel RDT/CAT: l3 cache schema is not enabled'],
-    ['mem-bw-schema', 'Intel RDT/MBA: memory bandwidth schema is not enabled'],
-  ]) {
-    if (flagValue(flags, flag) !== undefined) bad(flag, `${what} (tsrun does not support linux.intelRdt)`);
-  }
 
   each(['blkio-weight'], (flag, text) => {
     const w = integer(flag, text, 0n, 65535n, 'an integer from 0 to 65535');

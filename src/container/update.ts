@@ -140,9 +140,17 @@ export function mergeResources(current: Resources, change: Resources): Resources
 export function update(root: string, id: string, flags: Flags): void {
   const { change, fromFlag, warnings } = requestedResources(flags);
   for (const w of warnings) warn(w);
+  const rdt = { l3CacheSchema: flagValue(flags, 'l3-cache-schema'), memBwSchema: flagValue(flags, 'mem-bw-schema') };
   withContainer(root, id, 'exclusive', (c) => {
     const status = c.status();
     if (!isLive(status)) throw new TsrunError(`cannot update container ${id}: container not running (it is ${status})`);
+    // As runc: the Intel RDT flags rewrite the container's resctrl group.
+    if (rdt.l3CacheSchema !== undefined || rdt.memBwSchema !== undefined) {
+      const flag = rdt.l3CacheSchema !== undefined ? '--l3-cache-schema' : '--mem-bw-schema';
+      if (!c.rec.intelRdt) throw new TsrunError('the container has no resctrl group (it was created without linux.intelRdt)', flag);
+      const { updateIntelRdt } = require('../cgroups/resctrl') as typeof import('../cgroups/resctrl');
+      updateIntelRdt(c.rec.intelRdt, rdt, { l3CacheSchema: '--l3-cache-schema', memBwSchema: '--mem-bw-schema' });
+    }
     const current = currentResources(c.rec) as Resources;
     if (change.devices !== undefined && !isDeepStrictEqual(change.devices, current.devices ?? [])) {
       throw new TsrunError('cannot be changed by update (runc leaves the allowlist as create set it; tsrun refuses rather than ignore a change)', `${R}.devices`);

@@ -5,6 +5,7 @@
 import { closeSync, fstatSync, openSync, writeFileSync } from 'node:fs';
 import { cgroupHost } from '../cgroups/host';
 import { cgroupManager, planCgroups } from '../cgroups/manager';
+import { applyIntelRdt } from '../cgroups/resctrl';
 import { TsrunError, messageOf } from '../errors';
 import type { Channel } from '../init/channel';
 import { handshake, launchInit } from '../init/launcher';
@@ -152,6 +153,11 @@ export function create(opts: CreateOptions): Created {
         // never runs outside them.
         if (plan.oomScoreAdj !== undefined) writeFileSync(`/proc/${pid}/oom_score_adj`, String(plan.oomScoreAdj));
         cgroups.enter(pid);
+        // Likewise its resctrl group, which its children inherit.
+        if (plan.intelRdt) {
+          record.intelRdt = applyIntelRdt(plan.intelRdt, pid);
+          dir.write(record);
+        }
       },
     });
     channel = launched.channel;

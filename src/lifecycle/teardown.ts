@@ -2,6 +2,7 @@
 // killed, its cgroups removed, its state directory deleted. Used by delete
 // and by a create that fails half-way, so both leave nothing behind.
 import { cgroupManager } from '../cgroups/manager';
+import { warn } from '../log';
 import { processState } from '../state/proc';
 import type { StateRecord } from '../state/record';
 import type { ContainerDir } from '../state/store';
@@ -28,6 +29,11 @@ export function teardown(dir: ContainerDir, rec: StateRecord | undefined): void 
   if (rec) {
     killAndWait([rec.init, rec.helper]);
     cgroupManager(rec.cgroup).destroy();
+    if (rec.intelRdt) {
+      // Loaded only for a container with a resctrl group: delete stays lean.
+      const { removeIntelRdt } = require('../cgroups/resctrl') as typeof import('../cgroups/resctrl');
+      removeIntelRdt(rec.intelRdt, warn);
+    }
   }
   dir.remove();
 }

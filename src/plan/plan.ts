@@ -5,6 +5,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type CgroupHost, defaultCgroupsPath, plannedCgroupDirs } from '../cgroups/host';
 import type { CgroupDirRecord } from '../cgroups/manager';
+import { findResctrlMount, planIntelRdt, type RdtPlan } from '../cgroups/resctrl';
 import { TsrunError } from '../errors';
 import { debug } from '../log';
 import { type PlanRecord, type RecordFields, record } from '../init/protocol';
@@ -67,6 +68,8 @@ export interface ContainerPlan {
   terminal: boolean;
   /** Where the seccomp notify listener goes, when there is one. */
   seccompListener?: SeccompListener;
+  /** linux.intelRdt: the resctrl group the container goes in. */
+  intelRdt?: RdtPlan;
 }
 
 function idMap(m: IdMapping[]): string {
@@ -120,10 +123,6 @@ function refuseWhatCannotBeApplied(spec: Spec, lsm: HostLsm, warn: (m: string) =
   // As crun: without SELinux a mount label has no meaning (runc would pass
   // context= on and the kernel refuse it).
   if (linux.mountLabel && !lsm.selinux) warn('linux.mountLabel: SELinux is not enabled on this host; ignored');
-  const unsupported: [unknown, string][] = [
-    [linux.intelRdt, 'linux.intelRdt'],
-  ];
-  for (const [value, name] of unsupported) if (value !== undefined) throw new TsrunError('is not supported by tsrun yet', name);
   // As runc: an idmapping of a host filesystem needs the host's root.
   const idmapped = (spec.mounts ?? []).findIndex((m) => m.uidMappings || m.gidMappings || m.options?.some((o) => o === 'idmap' || o === 'ridmap'));
   if (idmapped >= 0 && process.geteuid?.() !== 0) throw new TsrunError('idmapped mounts need tsrun to run as root', field('mounts', idmapped));
@@ -310,5 +309,6 @@ export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupH
     ownPidNamespace: !!linux.namespaces?.some((n) => n.type === 'pid'),
     terminal: !!spec.process!.terminal,
     seccompListener: seccompListener(linux.seccomp),
+    intelRdt: linux.intelRdt ? planIntelRdt(linux.intelRdt, opts.id, findResctrlMount()) : undefined,
   };
 }

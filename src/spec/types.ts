@@ -94,7 +94,7 @@ export interface Linux {
   netDevices?: Record<string, { name?: string }>;
   cgroupsPath?: string;
   resources?: Resources;
-  intelRdt?: Record<string, unknown>;
+  intelRdt?: IntelRdt;
   memoryPolicy?: Record<string, unknown>;
   sysctl?: Record<string, string>;
   seccomp?: Seccomp;
@@ -125,6 +125,15 @@ export interface Resources {
   network?: Record<string, unknown>;
   rdma?: Record<string, unknown>;
   unified?: Record<string, string>;
+}
+
+/** config-linux.md "IntelRdt" */
+export interface IntelRdt {
+  closID?: string;
+  l3CacheSchema?: string;
+  memBwSchema?: string;
+  schemata?: string[];
+  enableMonitoring?: boolean;
 }
 
 export interface Seccomp {

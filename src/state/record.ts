@@ -47,6 +47,8 @@ export const stateRecord = z.object({
    * of older versions: then config's linux.resources are the current ones.
    */
   resources: z.record(z.unknown()).optional(),
+  /** linux.intelRdt: the resctrl group (and monitoring group) the container's processes are in, and whether delete removes the group. */
+  intelRdt: z.object({ mount: z.string(), group: z.string(), removeGroup: z.boolean(), monitor: z.string().optional() }).optional(),
 });
 
 export type StateRecord = z.infer<typeof stateRecord>;

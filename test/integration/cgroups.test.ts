@@ -404,4 +404,24 @@ if (requireRoot(t)) {
     t.equal(lines[1], '77', 'pids limit visible inside');
     for (const name of ['cpu', 'memory', 'pids', 'systemd', 'unified']) t.ok(lines.includes(name), `/sys/fs/cgroup/${name}`);
   });
+
+  // config-linux.md "IntelRdt": without a resctrl filesystem mounted, an
+  // error (the resctrl work itself is tested on a fake in
+  // test/unit/resctrl.test.ts). The field named is the most specific set.
+  t.test('intelRdt without resctrl: an error naming the field, nothing left', async (t) => {
+    const mounted = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' - ')[1]?.startsWith('resctrl '));
+    if (mounted) return t.skip('this host has resctrl mounted');
+    const e = env(t);
+    for (const [rdt, field] of [
+      [{ closID: 'tsrun-test' }, 'linux.intelRdt.closID'],
+      [{ l3CacheSchema: 'L3:0=f', enableMonitoring: true }, 'linux.intelRdt.l3CacheSchema'],
+      [{ enableMonitoring: true }, 'linux.intelRdt.enableMonitoring'],
+    ] as const) {
+      const r = e.sh('echo ran', (c: Config) => (c.linux.intelRdt = rdt));
+      t.equal(r.status, 1);
+      t.equal(r.stderr, `tsrun: ${field}: Intel RDT is not available on this host (no resctrl filesystem is mounted)\n`);
+      t.equal(r.stdout, '');
+    }
+    t.same(e.tsrun(['list', '-q']).stdout, '', 'no container left');
+  });
 }

@@ -169,7 +169,7 @@ if (requireRoot(t)) {
       ['a cpu this host does not have', () => e.tsrun(['update', '--cpuset-cpus', '99', '--cpu-share', '900', c.id]), /--cpuset-cpus: cannot set cpuset\.cpus to "99": /],
       ['a memory node it does not have, after the cpus were written', () => e.tsrun(['update', '--cpuset-cpus', '0', '--cpuset-mems', '5', c.id]), /--cpuset-mems: cannot set cpuset\.mems to "5": .*; what this update had already written was put back/],
       ['a limit below the usage, after cpu and cpuset were written', () => e.tsrun(['update', '--cpuset-cpus', '0', '--cpu-share', '900', '--pids-limit', '7', '--memory', '4096', '--memory-swap', '8192', c.id]), /--memory: unable to set memory limit to 4096 \(current usage: \d+, peak usage: \d+\); what this update had already written was put back/],
-      ['Intel RDT', () => e.tsrun(['update', '--l3-cache-schema', 'L3:0=f', '--pids-limit', '9', c.id]), /--l3-cache-schema: Intel RDT\/CAT: l3 cache schema is not enabled/],
+      ['Intel RDT without a resctrl group', () => e.tsrun(['update', '--l3-cache-schema', 'L3:0=f', '--pids-limit', '9', c.id]), /^tsrun: --l3-cache-schema: the container has no resctrl group \(it was created without linux\.intelRdt\)\n$/],
     ];
     for (const [what, run, re] of cases) {
       const r = run();

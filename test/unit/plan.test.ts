@@ -180,7 +180,7 @@ t.test('scheduler, ioPriority; what cannot be applied is refused', async (t) => 
   t.same(values(p.records, 'IOPRIO'), { value: (2 << 13) | 3 });
   for (const [field, mutate] of [
     ['process.selinuxLabel', (s: any) => (s.process.selinuxLabel = 'l')],
-    ['linux.intelRdt', (s: any) => (s.linux.intelRdt = { closID: 'x' })],
+    ['linux.intelRdt.closID', (s: any) => (s.linux.intelRdt = { closID: 'x' })], // no resctrl here
     ['linux.seccomp.syscalls[0].action', (s: any) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['kill'], action: 'SCMP_ACT_KILL', errnoRet: 1 }] })],
   ] as const) {
     t.throws(() => plan(spec(mutate)), new RegExp(`^${field.replace(/[.[\]]/g, '\\$&')}: `), `${field} that cannot be applied is an error`);

@@ -92,8 +92,6 @@ t.test('a bad flag value is refused naming the flag', async (t) => {
     [{ 'cpu-rt-runtime': '9223372036854775808' }, /^--cpu-rt-runtime: .*out of range/],
     [{ 'blkio-weight': '70000' }, /^--blkio-weight: .*out of range for an integer from 0 to 65535$/],
     [{ 'pids-limit': 'many' }, /^--pids-limit: invalid value "many"/],
-    [{ 'l3-cache-schema': 'L3:0=f' }, /^--l3-cache-schema: Intel RDT\/CAT: l3 cache schema is not enabled \(tsrun does not support linux\.intelRdt\)$/],
-    [{ 'mem-bw-schema': 'MB:0=50' }, /^--mem-bw-schema: Intel RDT\/MBA: memory bandwidth schema is not enabled/],
   ];
   for (const [flags, re] of cases) t.match(errorOf(() => resourcesFromFlags(flags)), re, JSON.stringify(flags));
 });
