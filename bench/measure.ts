@@ -37,9 +37,13 @@ export function exec(argv: readonly string[]): Result {
 
 /** The time of a command that must succeed. */
 export function must(argv: readonly string[]): number {
-  const r = exec(argv);
+  return succeeded(argv, exec(argv)).ms;
+}
+
+/** The result of argv, or an error saying how it failed. */
+export function succeeded(argv: readonly string[], r: Result): Result {
   if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr.trim()}`);
-  return r.ms;
+  return r;
 }
 
 /** The same, without waiting: for the concurrent clients. stdout is discarded; stderr is what came before the exit. */

@@ -8,7 +8,7 @@
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Result, Samples, exec, must, setOutputDir } from './measure';
+import { type Result, Samples, exec, must, setOutputDir, succeeded } from './measure';
 import { type Runtime, deleteAll, leftovers, makeBundle, runtimes } from './runtimes';
 import { concurrentRuns, sequentialRuns } from './throughput';
 
@@ -80,10 +80,7 @@ function round(rt: Runtime, bundles: { sleep: string; true: string; execProcess:
     }
     return result;
   };
-  const mustTimed = (what: string, argv: string[]) => {
-    const result = timed(what, () => exec(argv));
-    if (result.status !== 0) throw new Error(`${argv.join(' ')} failed (${result.status}): ${result.stderr.trim()}`);
-  };
+  const mustTimed = (what: string, argv: string[]) => succeeded(argv, timed(what, () => exec(argv)));
   mustTimed('--version', [...rt.argv, '--version']);
   timed('features', () => exec([...rt.argv, 'features']));
   mustTimed('list', [...rt.argv, 'list']);
