@@ -42,9 +42,10 @@ Plan parse_plan(const uint8_t *buf, uint32_t len);
 // or the joined process (or, for a hook, the process that execs it: there
 // the intermediate process waits for it and exits with its status).
 void enter_namespaces(const Plan &plan, bool hook);
-// Idmapped mounts (idmap.cc): each IDMAP_TREE cloned and idmapped (stage 0,
-// as host root); then the n-th (from 1) handed to its BIND, once.
-void prepare_idmap_trees(const Plan &plan);
+// Idmapped mounts (idmap.cc): a helper forked in stage 0 (still host root)
+// clones and idmaps each IDMAP_TREE in the container's mount namespace when
+// the first is needed; the n-th (from 1) is handed to its BIND, once.
+void start_idmap_mounter(const Plan &plan);
 int take_idmap_tree(uint64_t number);
 
 // hook.cc: hook mode; never returns.

@@ -121,8 +121,8 @@ void enter_namespaces(const Plan &plan, bool hook) {
   }
 
   // Before any namespace changes: from the container's user namespace an
-  // idmapping of a host filesystem is refused.
-  if (!hook) prepare_idmap_trees(plan);
+  // idmapping of a host filesystem is refused (see idmap.cc).
+  if (!hook) start_idmap_mounter(plan);
 
   // The user namespace comes first: it owns whatever is created after it,
   // and joining the others needs the capabilities it gives.
@@ -135,6 +135,11 @@ void enter_namespaces(const Plan &plan, bool hook) {
   if (new_flags & CLONE_NEWUSER) {
     g_ref = new_ref;
     if (unshare(CLONE_NEWUSER) < 0) fail(errno, "create user namespace");
+    // An unprivileged tsrun can write our maps only while our /proc files
+    // are its user's, which they are while we are dumpable (as runc's
+    // nsexec); root can anyway. become_root makes us undumpable again.
+    bool rootless = geteuid() != 0;
+    if (rootless && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) fail(errno, "make the process dumpable for its id maps");
     send_msg(proto::MSG_IDMAP, nullptr, 0);  // tsrun writes our uid_map and gid_map
     expect_ack();
     become_root();

@@ -121,9 +121,12 @@ void load_seccomp(const proto::SeccompRec &r, const char *field = "") {
   int listener = static_cast<int>(ret);
   send_msg(proto::MSG_SECCOMP_FD, nullptr, 0);
   int err = send_fd(g_sync, listener, "L");
+  // Ours closed at once: the message holds its own reference, and should
+  // tsrun never pass it on, a notified syscall then fails (ENOSYS) rather
+  // than wait on a listener nobody reads.
+  close(listener);
   if (err) fail(err, "send the seccomp listener to tsrun");
   expect_ack();
-  close(listener);
 }
 
 // An LSM label for the program (AppArmor's "exec <profile>", SELinux's
@@ -387,11 +390,13 @@ void finalize_process(const Plan &plan, int console, ProcessKind kind) {
   }
   if (p.no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(errno, "set no_new_privs");
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it now.
-  // So with a notify listener, which can reach tsrun only while the
-  // channel is open (as runc: before the wait for start).
+  // With it, as late as possible: after the wait for start, or, with a
+  // notify listener (which reaches tsrun only while the channel is open),
+  // just before READY (as runc), after the user and capabilities are set.
   bool listener = p.seccomp && (proto::SeccompRec(*p.seccomp).flags() & SECCOMP_FILTER_FLAG_NEW_LISTENER);
   bool late_seccomp = p.seccomp && p.no_new_privs && !listener;
-  if (p.seccomp && !late_seccomp) {
+  bool ready_seccomp = p.seccomp && p.no_new_privs && listener;
+  if (p.seccomp && !p.no_new_privs) {
     g_ref = p.seccomp->ref;
     load_seccomp(proto::SeccompRec(*p.seccomp));
   }
@@ -421,6 +426,10 @@ void finalize_process(const Plan &plan, int console, ProcessKind kind) {
   g_ref = p.args->ref;
   const char *program = resolve_program(argv[0], envp);
   g_start_report = p.report;
+  if (ready_seccomp) {
+    g_ref = p.seccomp->ref;
+    load_seccomp(proto::SeccompRec(*p.seccomp));
+  }
 
   send_msg(proto::MSG_READY, nullptr, 0);
   expect_ack();

@@ -58,7 +58,7 @@ enum Tag : uint32_t {
   T_NS_NEW = 2,  // unshare namespaces (a user namespace first)
   T_TIME_OFFSET = 3,  // an offset of the new time namespace
   T_FORK = 4,  // fork so that the new pid/time namespace applies
-  T_IDMAP_TREE = 6,  // an idmapped bind mount's tree, cloned and idmapped before the user namespace (as host root), attached by its BIND
+  T_IDMAP_TREE = 6,  // an idmapped bind mount's tree, cloned in the container's mount namespace and idmapped by a helper forked before the user namespace (still host root); attached by its BIND
   T_JOIN_ROOT = 5,  // a running init's root: chroot there after the joins
   // Container setup (the init), in plan order
   T_HOSTNAME = 10,
@@ -221,7 +221,7 @@ class ForkRec {
   const Record &r_;
 };
 
-// IDMAP_TREE (6): an idmapped bind mount's tree, cloned and idmapped before the user namespace (as host root), attached by its BIND
+// IDMAP_TREE (6): an idmapped bind mount's tree, cloned in the container's mount namespace and idmapped by a helper forked before the user namespace (still host root); attached by its BIND
 class IdmapTreeRec {
  public:
   explicit IdmapTreeRec(const Record &r) : r_(r) { check_record(r, T_IDMAP_TREE); }

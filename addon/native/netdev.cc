@@ -10,6 +10,7 @@
 #include <linux/rtnetlink.h>
 #include <napi.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,7 +18,6 @@
 
 #include <functional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "netdev.h"
@@ -155,18 +155,38 @@ class Rtnl {
 // A socket in the namespace open at ns_fd: opened on a thread of its own
 // that enters the namespace and ends, as Node's threads must stay in theirs.
 // The socket stays in the namespace it was made in.
+struct OpenIn {
+  int ns_fd;
+  const char *step;
+  int fd;
+};
+
+void *OpenInThread(void *arg) {
+  auto *o = static_cast<OpenIn *>(arg);
+  o->step = "enter the namespace";
+  if (setns(o->ns_fd, CLONE_NEWNET) < 0) {
+    o->fd = -errno;
+    return nullptr;
+  }
+  o->step = "netlink socket in the namespace";
+  o->fd = Rtnl::Open();
+  return nullptr;
+}
+
+// pthread rather than std::thread: the addon is built without exceptions,
+// and a thread that cannot be made (EAGAIN under a pids limit) must be an
+// error, not an abort.
 int OpenRtnlIn(int ns_fd, const char **step) {
-  int fd = -EBADF;
-  std::thread([&] {
-    *step = "enter the namespace";
-    if (setns(ns_fd, CLONE_NEWNET) < 0) {
-      fd = -errno;
-      return;
-    }
-    *step = "netlink socket in the namespace";
-    fd = Rtnl::Open();
-  }).join();
-  return fd;
+  OpenIn o{ns_fd, "start a thread", -EBADF};
+  pthread_t t;
+  int err = pthread_create(&t, nullptr, OpenInThread, &o);
+  if (err) {
+    *step = o.step;
+    return -err;
+  }
+  pthread_join(t, nullptr);
+  *step = o.step;
+  return o.fd;
 }
 
 // As the kernel's dev_valid_name; checked first, since the kernel checks a

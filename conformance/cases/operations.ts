@@ -132,11 +132,16 @@ const execCases: CaseDef[] = [
       if (!(xpid > 0)) ctx.fatal('no pid in the pid file', { actual: text });
       ctx.check(xpid !== pid, 'the pid file must name the exec\'d process, not the init');
       ctx.check(pidAlive(xpid), `the exec'd process (pid ${xpid}) must still be running after exec --detach returned`);
+      // A runtime may return while its process is still on its way to the
+      // execve (runc's setns init): its command line is given a moment.
       let cmdline = '';
-      try {
-        cmdline = fs.readFileSync(`/proc/${xpid}/cmdline`, 'utf8').split('\0').join(' ').trim();
-      } catch {
-        /* gone */
+      for (let i = 0; i < 100 && cmdline !== '/probe --sleep 60'; i++) {
+        if (i > 0) await sleep(20);
+        try {
+          cmdline = fs.readFileSync(`/proc/${xpid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+        } catch {
+          break; // gone
+        }
       }
       ctx.equal(cmdline, '/probe --sleep 60', 'the pid file\'s process must run the exec\'d command');
       const v = ctx.hostView(xpid);

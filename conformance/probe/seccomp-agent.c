@@ -1,8 +1,9 @@
 // A seccomp agent for the tests (config-linux.md "Seccomp", listenerPath):
 //   seccomp-agent SOCKET ERRNO LOG
 // Listens on SOCKET. Each connection brings one container process state
-// (JSON) with the listener fd (SCM_RIGHTS): the JSON is appended to LOG as
-// one line, then every notification of the listener is answered: the
+// (JSON) with the listener fd (SCM_RIGHTS): the number of fds it came with
+// (all messages, truncation counted as -1) and the JSON are appended to LOG
+// as one line, then every notification of the listener is answered: the
 // syscall fails with ERRNO, a value the test chooses so that only the
 // agent could have returned it.
 #define _GNU_SOURCE
@@ -20,27 +21,38 @@
 
 #define MAX_FDS 32
 
-// One state: the JSON until the runtime closes, the fd from the first part.
+// One state: the JSON until the runtime closes; the first fd is the
+// listener, any other is counted (and closed).
 static int receive_state(int conn, FILE *log) {
   static char buf[1 << 16];
   union {
-    char b[CMSG_SPACE(sizeof(int))];
+    char b[CMSG_SPACE(sizeof(int) * 8)];
     struct cmsghdr align;
   } ctl;
   size_t got = 0;
-  int fd = -1;
+  int fd = -1, nfds = 0;
   for (;;) {
     struct iovec iov = {buf + got, sizeof buf - 1 - got};
     struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof ctl.b};
     ssize_t r = recvmsg(conn, &m, MSG_CMSG_CLOEXEC);
     if (r <= 0) break;
-    struct cmsghdr *h = CMSG_FIRSTHDR(&m);
-    if (h && h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS && fd < 0) memcpy(&fd, CMSG_DATA(h), sizeof fd);
+    if (m.msg_flags & MSG_CTRUNC) nfds = -1;
+    for (struct cmsghdr *h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h)) {
+      if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS) continue;
+      int n = (int)((h->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+      for (int i = 0; i < n; i++) {
+        int one;
+        memcpy(&one, CMSG_DATA(h) + i * sizeof(int), sizeof one);
+        if (fd < 0) fd = one;
+        else close(one);
+        if (nfds >= 0) nfds++;
+      }
+    }
     got += (size_t)r;
     if (got == sizeof buf - 1) break;
   }
   buf[got] = 0;
-  fprintf(log, "%s\n", buf);
+  fprintf(log, "%d %s\n", nfds, buf);
   fflush(log);
   return fd;
 }

@@ -20,7 +20,8 @@ export interface RdtPlan {
 }
 
 /** What applyIntelRdt did, for the container's state: removeIntelRdt undoes it; an exec joins group, then monitor. */
-export type RdtRecord = { mount: string; group: string; removeGroup: boolean; monitor?: string };
+/** made: this create made the group (a failed create removes it, a closID's too). */
+export type RdtRecord = { mount: string; group: string; removeGroup: boolean; made?: boolean; monitor?: string };
 
 // File operations on resctrl (write: one write(2)), a parameter for the tests:
 // a plain directory cannot do what resctrl's mkdir and rmdir do.
@@ -73,7 +74,7 @@ export function planIntelRdt(rdt: IntelRdt, id: string, mount: string | undefine
 
 /** Makes the groups, writes the schemata, moves pid in; on failure removes what it made. */
 export function applyIntelRdt(plan: RdtPlan, pid: number, fs: ResctrlFs = realResctrlFs): RdtRecord {
-  const rec: RdtRecord = { mount: plan.mount, group: plan.group, removeGroup: plan.removeAtDelete };
+  const rec: RdtRecord = { mount: plan.mount, group: plan.group, removeGroup: plan.removeAtDelete, made: plan.create };
   const made: string[] = [];
   const statusFile = join(plan.mount, 'info', 'last_cmd_status');
   // A refusal names its field and resctrl's reason (as runc's newLastCmdError; none before Linux 4.18), but not
@@ -111,19 +112,35 @@ export function applyIntelRdt(plan: RdtPlan, pid: number, fs: ResctrlFs = realRe
   return rec;
 }
 
+type UpdateFields = { l3CacheSchema: string; memBwSchema: string };
+const renamed = (fields: UpdateFields) => (err: unknown) =>
+  err instanceof TsrunError && err.field?.startsWith(`${F}.`) ? new TsrunError(err.message.slice(err.field.length + 2), fields[err.field.slice(F.length + 1) as keyof UpdateFields]) : err;
+
 /**
- * tsrun update --l3-cache-schema/--mem-bw-schema (as runc): the lines
- * written to the container's group, each checked as create checks it;
- * `fields` names the flag of each.
+ * What tsrun update --l3-cache-schema/--mem-bw-schema would write, checked
+ * as create checks it (`fields` names the flag of each). Only a group of
+ * the container's own is rewritten: a closID's is shared, and "/" is the
+ * host's default class (runc rewrites them; tsrun refuses).
  */
-export function updateIntelRdt(rec: RdtRecord, rdt: Pick<IntelRdt, 'l3CacheSchema' | 'memBwSchema'>, fields: { l3CacheSchema: string; memBwSchema: string }, fs: ResctrlFs = realResctrlFs): void {
-  const rename = (err: unknown) => (err instanceof TsrunError && err.field?.startsWith(`${F}.`) ? new TsrunError(err.message.slice(err.field.length + 2), fields[err.field.slice(F.length + 1) as 'l3CacheSchema']) : err);
+export function checkIntelRdtUpdate(rec: RdtRecord, rdt: Pick<IntelRdt, 'l3CacheSchema' | 'memBwSchema'>, fields: UpdateFields, fs: ResctrlFs = realResctrlFs): SchemaLine[] {
+  const flag = rdt.l3CacheSchema !== undefined ? fields.l3CacheSchema : fields.memBwSchema;
+  if (!rec.removeGroup) throw new TsrunError(`the container's resctrl group ${rec.group} is closID's, which other containers may share: tsrun does not rewrite it`, flag);
   let lines: SchemaLine[];
   try {
     lines = schemaLines(rdt);
   } catch (err) {
-    throw rename(err);
+    throw renamed(fields)(err);
   }
+  for (const { line, field } of lines) {
+    const info = join(rec.mount, 'info', parseLine(line)!.resource);
+    if (!fs.exists(info)) throw renamed(fields)(new TsrunError(`this host's resctrl has no such resource (no ${info})`, field));
+  }
+  return lines;
+}
+
+/** Writes what checkIntelRdtUpdate returned, a line a write. */
+export function updateIntelRdt(rec: RdtRecord, lines: SchemaLine[], fields: UpdateFields, fs: ResctrlFs = realResctrlFs): void {
+  const rename = renamed(fields);
   const file = join(rec.group, 'schemata');
   const statusFile = join(rec.mount, 'info', 'last_cmd_status');
   for (const { line, field } of lines) {
@@ -151,9 +168,10 @@ export function joinIntelRdt(rec: RdtRecord, pid: number, fs: ResctrlFs = realRe
 // Removes what applyIntelRdt made: the MON group, then the group if it is to go (with any MON groups in it).
 // Gone already is fine. One attempt each, not cgroups' retries: resctrl's rmdir does not wait for tasks (the
 // kernel moves them to the parent group), so EBUSY (a mount on the directory) will not pass; it is warned
-// of and the directory left, rather than failing this delete and every one after it.
-export function removeIntelRdt(rec: RdtRecord, warn: (message: string) => void = () => {}, fs: ResctrlFs = realResctrlFs): void {
-  for (const dir of [rec.monitor, rec.removeGroup ? rec.group : undefined]) {
+// of and the directory left, rather than failing this delete and every one after it. `failedCreate`: the create
+// that made them failed, so a group it made goes even if it is a closID's.
+export function removeIntelRdt(rec: RdtRecord, warn: (message: string) => void = () => {}, fs: ResctrlFs = realResctrlFs, failedCreate = false): void {
+  for (const dir of [rec.monitor, rec.removeGroup || (failedCreate && rec.made) ? rec.group : undefined]) {
     try {
       if (dir) fs.rmdir(dir);
     } catch (err) {

@@ -58,8 +58,9 @@ export function execProcess(flags: ProcessFlags, spec: Spec): Process {
     if (flags.command.length) throw new TsrunError('a command and --process cannot both be given', '--process');
     proc = readProcessFile(flags.processFile);
     // As runc: a process without a profile or label of its own runs under the container's.
-    proc.apparmorProfile ??= spec.process?.apparmorProfile;
-    proc.selinuxLabel ??= spec.process?.selinuxLabel;
+    // An empty one is none, as runc takes it.
+    proc.apparmorProfile ||= spec.process?.apparmorProfile;
+    proc.selinuxLabel ||= spec.process?.selinuxLabel;
   } else {
     if (!flags.command.length) throw new TsrunError('exec needs a command, or --process');
     const base = structuredClone(spec.process!);

@@ -144,12 +144,17 @@ export function update(root: string, id: string, flags: Flags): void {
   withContainer(root, id, 'exclusive', (c) => {
     const status = c.status();
     if (!isLive(status)) throw new TsrunError(`cannot update container ${id}: container not running (it is ${status})`);
-    // As runc: the Intel RDT flags rewrite the container's resctrl group.
+    // As runc: the Intel RDT flags rewrite the container's resctrl group,
+    // checked now and written once the cgroups are.
+    let schemata: (() => void) | undefined;
     if (rdt.l3CacheSchema !== undefined || rdt.memBwSchema !== undefined) {
       const flag = rdt.l3CacheSchema !== undefined ? '--l3-cache-schema' : '--mem-bw-schema';
       if (!c.rec.intelRdt) throw new TsrunError('the container has no resctrl group (it was created without linux.intelRdt)', flag);
-      const { updateIntelRdt } = require('../cgroups/resctrl') as typeof import('../cgroups/resctrl');
-      updateIntelRdt(c.rec.intelRdt, rdt, { l3CacheSchema: '--l3-cache-schema', memBwSchema: '--mem-bw-schema' });
+      const rec = c.rec.intelRdt;
+      const { checkIntelRdtUpdate, updateIntelRdt } = require('../cgroups/resctrl') as typeof import('../cgroups/resctrl');
+      const fields = { l3CacheSchema: '--l3-cache-schema', memBwSchema: '--mem-bw-schema' };
+      const lines = checkIntelRdtUpdate(rec, rdt, fields);
+      schemata = () => updateIntelRdt(rec, lines, fields);
     }
     const current = currentResources(c.rec) as Resources;
     if (change.devices !== undefined && !isDeepStrictEqual(change.devices, current.devices ?? [])) {
@@ -163,6 +168,7 @@ export function update(root: string, id: string, flags: Flags): void {
     }
     c.rec.resources = merged as Record<string, unknown>;
     c.save();
+    schemata?.();
   });
 }
 

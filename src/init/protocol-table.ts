@@ -155,7 +155,7 @@ export interface RecordFields {
   };
   /** fork so that the new pid/time namespace applies */
   FORK: Record<never, never>;
-  /** an idmapped bind mount's tree, cloned and idmapped before the user namespace (as host root), attached by its BIND */
+  /** an idmapped bind mount's tree, cloned in the container's mount namespace and idmapped by a helper forked before the user namespace (still host root); attached by its BIND */
   IDMAP_TREE: {
     source: WireValue['string'];
     /** rbind: the submounts are cloned too */

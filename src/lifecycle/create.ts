@@ -231,7 +231,7 @@ function initHandshake(channel: Channel, plan: ContainerPlan, record: StateRecor
         namespaces: containerNamespaces(spec),
       });
     },
-    netDevices: () => moveNetDevices((record.config as unknown as Spec).linux!.netDevices!, record.init!.pid),
+    netDevices: () => moveNetDevices((record.config as unknown as Spec).linux!.netDevices!, record.init!.pid, record.init!.startTime),
     seccompFd: plan.seccompListener
       ? (fd) => {
           const pid = record.init!.pid;

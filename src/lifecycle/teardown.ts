@@ -32,7 +32,7 @@ export function teardown(dir: ContainerDir, rec: StateRecord | undefined): void 
     if (rec.intelRdt) {
       // Loaded only for a container with a resctrl group: delete stays lean.
       const { removeIntelRdt } = require('../cgroups/resctrl') as typeof import('../cgroups/resctrl');
-      removeIntelRdt(rec.intelRdt, warn);
+      removeIntelRdt(rec.intelRdt, warn, undefined, rec.phase === 'creating');
     }
   }
   dir.remove();

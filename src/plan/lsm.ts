@@ -80,11 +80,17 @@ const unlabelled = new Set(['proc', 'sysfs', 'cgroup', 'cgroup2', 'mqueue', 'bin
  */
 export function contextOption(fstype: string, mountLabel: string | undefined, lsm: HostLsm): string {
   if (!mountLabel || !lsm.selinux || unlabelled.has(fstype)) return '';
+  // The label is quoted in the mount data: a quote would end it there.
+  if (/["\n]/.test(mountLabel)) throw new TsrunError('must not contain a double quote or a newline', 'linux.mountLabel');
   return `context="${mountLabel}"`;
 }
 
-/** Mount data with the label's context= appended. */
-export function withContext(data: string, fstype: string, mountLabel: string | undefined, lsm: HostLsm): string {
+// SELinux takes one context option of these per mount, and none on a remount.
+const contextOptions = /^(context|fscontext|defcontext|rootcontext)=/;
+
+/** Mount data with the label's context= appended (unless the mount's options give one, or it is a remount). */
+export function withContext(data: string, fstype: string, mountLabel: string | undefined, lsm: HostLsm, remount = false): string {
+  if (remount || data.split(',').some((o) => contextOptions.test(o))) return data;
   const ctx = contextOption(fstype, mountLabel, lsm);
   return ctx ? (data ? `${data},${ctx}` : ctx) : data;
 }

@@ -18,12 +18,17 @@ const PR_CAP_AMBIENT = 47;
 //   as the container's own processes, and report their own failures).
 // - Without, loading it needs CAP_SYS_ADMIN, so it goes in before the user
 //   and capabilities are set (as runc does), and all of this follows.
-// - With a notify listener, at that same point with or without
-//   noNewPrivileges (the listener must reach tsrun before the wait for
-//   start), and first the listener is sent: write (the frame) and sendmsg
-//   (the fd) reach no agent yet, so they must be allowed outright; after
-//   that, a notified syscall is the agent's to answer.
+// - With a notify listener the filter goes in before the wait for start
+//   (the listener reaches tsrun over the channel, closed after it): without
+//   noNewPrivileges where it does anyway; with it, after the user and
+//   capabilities are set (as runc), and the channel work follows. The
+//   listener is sent with write and sendmsg (a failure reported with
+//   writev): compileSeccomp refuses NOTIFY on them by name.
+// A notified syscall never counts as allowed here: the agent may answer
+// success without making it, and the init would go on believing it had
+// dropped its privileges, or was in its working directory.
 const withNoNewPrivileges: [string, bigint?][] = [['execve']];
+const withNoNewPrivilegesAndListener: [string, bigint?][] = [['write'], ['sendmsg'], ['read'], ['close'], ['fcntl'], ['execve']];
 const withoutNoNewPrivileges: [string, bigint?][] = [
   ['prctl', BigInt(PR_CAPBSET_DROP)],
   ['setgroups'],
@@ -43,29 +48,20 @@ const withoutNoNewPrivileges: [string, bigint?][] = [
   ['execve'],
 ];
 
-const listenerHandover = ['write', 'sendmsg'];
-
 /** Throws a TsrunError naming linux.seccomp and the first syscall of the init's that `bpf` refuses. */
 export function checkInitNeeds(bpf: Buffer, noNewPrivileges: boolean, listener = false): void {
   const native = nativeSyscalls;
   if (!native) return; // an architecture whose numbers we do not carry: the init reports at run time
-  const verdict = (name: string, arg0?: bigint) => evaluateSeccomp(bpf, { nr: native.nr[name], arch: native.arch, args: arg0 === undefined ? [] : [arg0] });
-  if (listener) {
-    for (const name of listenerHandover) {
-      if (native.nr[name] === undefined || allows(verdict(name))) continue;
-      throw new TsrunError(`the filter does not allow ${name}, with which tsrun-init sends the notify listener (SCMP_ACT_NOTIFY cannot be used for ${name})`, 'linux.seccomp');
-    }
-  }
-  for (const [name, arg0] of noNewPrivileges && !listener ? withNoNewPrivileges : withoutNoNewPrivileges) {
-    if (native.nr[name] === undefined) continue;
-    const v = verdict(name, arg0);
-    if (allows(v) || (listener && v.action === SECCOMP_RET.USER_NOTIF)) continue;
+  const needs = noNewPrivileges ? (listener ? withNoNewPrivilegesAndListener : withNoNewPrivileges) : withoutNoNewPrivileges;
+  for (const [name, arg0] of needs) {
+    const nr = native.nr[name];
+    if (nr === undefined) continue;
+    const verdict = evaluateSeccomp(bpf, { nr, arch: native.arch, args: arg0 === undefined ? [] : [arg0] });
+    if (allows(verdict)) continue;
     if (name === 'execve') throw new TsrunError('the filter refuses execve, so the program could never start', 'linux.seccomp');
-    const when = listener ? 'with a notify listener' : 'without process.noNewPrivileges';
-    const remedy = listener ? `allow ${name}` : `allow ${name}, or set noNewPrivileges so that only execve is needed`;
-    throw new TsrunError(
-      `the filter refuses ${name}, which tsrun-init needs after loading it: ${when} the filter is loaded before the process's user and capabilities are set (as runc does); ${remedy}`,
-      'linux.seccomp',
-    );
+    const when = noNewPrivileges ? 'with a notify listener the filter is loaded before the wait for start, and the channel to tsrun is used after it' : "without process.noNewPrivileges the filter is loaded before the process's user and capabilities are set (as runc does)";
+    const remedy = noNewPrivileges ? `allow ${name}` : `allow ${name}, or set noNewPrivileges so that only execve is needed`;
+    const how = verdict.action === SECCOMP_RET.USER_NOTIF ? 'notifies (an agent could answer without making it)' : 'refuses';
+    throw new TsrunError(`the filter ${how} ${name}, which tsrun-init needs after loading it: ${when}; ${remedy}`, 'linux.seccomp');
   }
 }

@@ -98,6 +98,9 @@ interface Rule {
   field: string;
 }
 
+/** The syscalls tsrun-init sends the notify listener with (and reports a failure to send it with). */
+export const listenerHandover = ['write', 'writev', 'sendmsg'];
+
 /** Where the notify listener goes (config-linux.md "Seccomp": listenerPath). */
 export interface SeccompListener {
   path: string;
@@ -128,6 +131,12 @@ export function compileSeccomp(s: Seccomp): CompiledSeccomp {
   const notifies = (s.syscalls ?? []).some((c) => c.action === 'SCMP_ACT_NOTIFY');
   if (notifies && !s.listenerPath) throw new TsrunError('is required with an SCMP_ACT_NOTIFY rule', 'linux.seccomp.listenerPath');
   if (notifies && !s.listenerPath!.startsWith('/')) throw new TsrunError(`${JSON.stringify(s.listenerPath)} is not an absolute path`, 'linux.seccomp.listenerPath');
+  // tsrun-init hands the listener over with these (runc refuses write by
+  // name too): notified, they would wait on the listener they carry.
+  (s.syscalls ?? []).forEach((c, i) => {
+    const handover = c.action === 'SCMP_ACT_NOTIFY' && c.names.find((n) => listenerHandover.includes(n));
+    if (handover) throw new TsrunError(`SCMP_ACT_NOTIFY cannot be used for ${handover}: tsrun-init sends the notify listener with it`, join(join('linux.seccomp.syscalls', i), 'names'));
+  });
   const defaultAction = action(s.defaultAction, s.defaultErrnoRet, 'linux.seccomp.defaultAction');
   const arches = (s.architectures ?? []).map((a, i) => {
     const name = architectures[a];

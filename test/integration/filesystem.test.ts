@@ -190,6 +190,19 @@ if (requireRoot(t)) {
     t.equal(own.status, 0, own.stderr);
     t.match(own.stdout, /^1000:2000 \/m\/of-root$/m, 'the mount\'s own mappings, without a user namespace');
 
+    // The container's root cannot undo what the host's mounts are: the
+    // submount of an rbind stays locked in place (a clone made in the host's
+    // mount namespace would not be), so what it covers stays covered.
+    writeFileSync(join(host, 'inner', 'covered'), 'x');
+    const locked = run(['rbind', 'idmap'], (c) => {
+      userns(c);
+      c.process.args = ['sh', '-c', 'umount /m/inner 2>&1; ls /m/inner'];
+      for (const set of ['bounding', 'effective', 'permitted']) c.process.capabilities[set].push('CAP_SYS_ADMIN');
+    });
+    t.equal(locked.status, 0, locked.stderr);
+    t.match(locked.stdout, /umount: can't unmount \/m\/inner: Invalid argument/, 'the locked submount is not unmounted');
+    t.notMatch(locked.stdout, /covered/, 'what it covers stays covered');
+
     // A filesystem without idmapping support: refused, naming the mount, nothing left.
     const proc = e.sh('echo ran', (c: Config) => c.mounts.push({ destination: '/p', type: 'bind', source: '/proc', options: ['rbind', 'idmap'], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] }));
     t.equal(proc.status, 1);

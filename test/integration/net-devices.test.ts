@@ -69,7 +69,8 @@ if (requireRoot(t)) {
       [{ [dev]: {}, lo: { name: dev } }, () => undefined, new RegExp(`linux\\.netDevices\\.lo: is named ${dev} in the container, as ${dev} is`)],
       [{ [dev]: {} }, (c) => (c.linux.namespaces = c.linux.namespaces.filter((n: Config) => n.type !== 'network')), /linux\.netDevices: needs a network namespace to move the devices into/],
       [{ [dev]: {} }, (c) => (c.linux.namespaces = c.linux.namespaces.map((n: Config) => (n.type === 'network' ? { type: 'network', path: '/proc/self/ns/net' } : n))), /linux\.netDevices: needs a network namespace other than the host's/],
-      [{ 'tsnd-none': {} }, () => undefined, /linux\.netDevices\["tsnd-none"\]: network device tsnd-none not found/],
+      // The first exists, the second not: the first has not moved either.
+      [{ [dev]: { name: 'first0' }, 'tsnd-none': {} }, () => undefined, /linux\.netDevices\["tsnd-none"\]: network device tsnd-none not found/],
     ];
     for (const [devices, more, message] of cases) {
       const r = e.sh('echo ran', withDevices(devices, more));

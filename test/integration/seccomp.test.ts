@@ -136,7 +136,12 @@ if (requireRoot(t)) {
     const child = spawn(agent, [sock, '123', log], { stdio: 'ignore' });
     t.teardown(() => child.kill('SIGKILL'));
     t.ok(waitFor(() => existsSync(sock)), 'the agent listens');
-    const states = () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
+    // Each line: the number of fds the state came with, and the state.
+    const states = () =>
+      (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter(Boolean) : []).map((l) => {
+        const space = l.indexOf(' ');
+        return { ...JSON.parse(l.slice(space + 1)), nfds: Number(l.slice(0, space)) };
+      });
     const profile = (extra: Config = {}) => ({
       defaultAction: 'SCMP_ACT_ALLOW',
       listenerPath: sock,
@@ -147,13 +152,15 @@ if (requireRoot(t)) {
 
     for (const noNewPrivileges of [false, true]) {
       const before = states().length;
-      const r = e.sh('mkdir /tmp/a 2>&1; echo "mkdir: $?"; grep "^Seccomp:" /proc/self/status', withSeccomp(profile(), (c) => (c.process.noNewPrivileges = noNewPrivileges)));
+      const r = e.sh('mkdir /tmp/a 2>&1; echo "mkdir: $?"; grep "^Seccomp:" /proc/self/status; ls -l /proc/self/fd 2>/dev/null | grep -c seccomp; true', withSeccomp(profile(), (c) => (c.process.noNewPrivileges = noNewPrivileges)));
       t.equal(r.status, 0, r.stderr);
       t.match(r.stdout, /mkdir: can't create directory '\/tmp\/a': No medium found\nmkdir: 1\n/, `noNewPrivileges ${noNewPrivileges}: the agent's answer`);
-      t.match(r.stdout, /Seccomp:\s+2/);
+      t.match(r.stdout, /Seccomp:\s+2\n0\n$/, 'the program holds no listener');
       const got = states().slice(before);
       t.equal(got.length, 1, 'one state per connection');
       const [m] = got;
+      t.equal(m.nfds, 1, 'the listener, and no other fd');
+      delete m.nfds;
       t.same(Object.keys(m).sort(), ['fds', 'metadata', 'ociVersion', 'pid', 'state']);
       t.same(m.fds, ['seccompFd']);
       t.equal(m.metadata, 'from-the-config');

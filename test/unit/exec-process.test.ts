@@ -26,6 +26,8 @@ t.test("AppArmor and SELinux: a process.json without a profile or label runs und
   t.equal(execProcess(flags({ command: ['true'], apparmor: '' }), spec).apparmorProfile, 'container-profile', '--apparmor ""');
   writeFileSync(file, JSON.stringify({ args: ['true'], cwd: '/' }));
   t.equal(execProcess(flags({ processFile: file }), spec).selinuxLabel, 'container_t');
+  writeFileSync(file, JSON.stringify({ args: ['true'], cwd: '/', selinuxLabel: '', apparmorProfile: '' }));
+  t.same([execProcess(flags({ processFile: file }), spec).selinuxLabel, execProcess(flags({ processFile: file }), spec).apparmorProfile], ['container_t', 'container-profile'], 'an empty one is none (runc)');
   writeFileSync(file, JSON.stringify({ args: ['true'], cwd: '/', selinuxLabel: 'its_own_t' }));
   t.equal(execProcess(flags({ processFile: file }), spec).selinuxLabel, 'its_own_t');
   t.equal(execProcess(flags({ command: ['true'] }), spec).selinuxLabel, 'container_t');

@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import t from 'tap';
-import { type ResctrlFs, applyIntelRdt, findResctrlMount, joinIntelRdt, planIntelRdt, realResctrlFs, removeIntelRdt, updateIntelRdt } from '../../src/cgroups/resctrl';
+import { type ResctrlFs, applyIntelRdt, checkIntelRdtUpdate, findResctrlMount, joinIntelRdt, planIntelRdt, realResctrlFs, removeIntelRdt, updateIntelRdt } from '../../src/cgroups/resctrl';
 import type { IntelRdt } from '../../src/spec/types';
 import { errorOf } from '../helpers/errors';
 
@@ -252,7 +252,7 @@ t.test("a group of the container's own: made, written a line a write, joined, re
   t.same(fs.ops, ['mkdir c1', 'write c1/schemata "L3:0=ff;1=ff\\n"', 'write c1/schemata "MB:0=50\\n"', 'write c1/schemata "L3:1=f0\\n"', 'write c1/tasks "4242"'], 'in the spec\'s order, schemata last');
   t.equal(fs.read(fs.path('c1/schemata')), 'L3:0=0ff;1=0f0\nMB:0= 50;1=100\n', 'the later line overrides');
   t.same([fs.tasks(fs.root), fs.tasks(fs.path('c1'))], [[1], [4242]]);
-  t.same(JSON.parse(JSON.stringify(rec)), { mount: fs.root, group: fs.path('c1'), removeGroup: true }, 'a record for the state file');
+  t.same(JSON.parse(JSON.stringify(rec)), { mount: fs.root, group: fs.path('c1'), removeGroup: true, made: true }, 'a record for the state file');
   removeIntelRdt(JSON.parse(JSON.stringify(rec)), () => t.fail('no warning'), fs);
   t.notOk(existsSync(fs.path('c1')), 'removed at delete');
   t.same(fs.tasks(fs.root), [1, 4242]);
@@ -337,10 +337,28 @@ t.test('update: the flags\' lines written to the group, refusals naming the flag
   const fs = new FakeResctrl();
   const rec = applyIntelRdt(planIntelRdt({ l3CacheSchema: 'L3:0=ff;1=ff' }, 'c1', fs.root, fs), 4242, fs);
   const flags = { l3CacheSchema: '--l3-cache-schema', memBwSchema: '--mem-bw-schema' };
-  updateIntelRdt(rec, { l3CacheSchema: 'L3:0=f0', memBwSchema: 'MB:0=30' }, flags, fs);
+  const update = (rdt: IntelRdt, r = rec) => updateIntelRdt(r, checkIntelRdtUpdate(r, rdt, flags, fs), flags, fs);
+  update({ l3CacheSchema: 'L3:0=f0', memBwSchema: 'MB:0=30' });
   t.same(fs.ops.slice(-2), ['write c1/schemata "L3:0=f0\\n"', 'write c1/schemata "MB:0=30\\n"']);
-  t.equal(errorOf(() => updateIntelRdt(rec, { memBwSchema: 'L3:0=f' }, flags, fs)), '--mem-bw-schema: "L3:0=f" must start with "MB:"');
-  t.match(errorOf(() => updateIntelRdt(rec, { l3CacheSchema: 'L3:0=f0f' }, flags, fs)), /^--l3-cache-schema: cannot write "L3:0=f0f" to \S+: EINVAL: .*\(resctrl: The mask f0f has non-consecutive 1-bits\)$/);
+  t.equal(errorOf(() => update({ memBwSchema: 'L3:0=f' })), '--mem-bw-schema: "L3:0=f" must start with "MB:"');
+  t.match(errorOf(() => update({ l3CacheSchema: 'L3:0=f0f' })), /^--l3-cache-schema: cannot write "L3:0=f0f" to \S+: EINVAL: .*\(resctrl: The mask f0f has non-consecutive 1-bits\)$/);
+  // A closID's group is shared: not rewritten (runc would).
+  fs.mkdir(fs.path('shared'));
+  const shared = applyIntelRdt(planIntelRdt({ closID: 'shared' }, 'c2', fs.root, fs), 4343, fs);
+  const before = fs.ops.length;
+  t.match(errorOf(() => update({ l3CacheSchema: 'L3:0=f' }, shared)), /^--l3-cache-schema: the container's resctrl group \S+\/shared is closID's, which other containers may share: tsrun does not rewrite it$/);
+  t.equal(fs.ops.length, before, 'nothing written');
+});
+
+// A create that fails after making a closID's group removes it; delete never does.
+t.test("a failed create removes the group it made, a closID's too", async (t) => {
+  const fs = new FakeResctrl();
+  const rec = applyIntelRdt(planIntelRdt({ closID: 'fresh', l3CacheSchema: 'L3:0=ff' }, 'c1', fs.root, fs), 4242, fs);
+  t.equal(rec.removeGroup, false, 'not removed at delete');
+  removeIntelRdt(rec, () => {}, fs);
+  t.ok(existsSync(fs.path('fresh')), 'delete leaves it');
+  removeIntelRdt(rec, () => {}, fs, true);
+  t.notOk(existsSync(fs.path('fresh')), 'a failed create removes it');
 });
 
 t.test('removal: EBUSY warned of once and left, other errors thrown', async (t) => {
