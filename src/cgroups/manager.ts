@@ -42,6 +42,12 @@ export interface CgroupRecord {
   dirs: CgroupDirRecord[];
   /** Directories this container created, parents before children. */
   created: string[];
+  /**
+   * Rootless: the hierarchies left out because this user cannot write them
+   * (their controllers, comma-separated, or "unified"). A resource of one
+   * of them is an error naming it, except the device allowlist (as runc).
+   */
+  unwritable?: string[];
 }
 
 export type FreezerState = 'thawed' | 'freezing' | 'frozen';
@@ -121,7 +127,8 @@ export function planCgroups(dirs: CgroupDirRecord[], defaultPath: boolean, fs: C
 /** The manager for a container's recorded cgroups: v2 if all it has is the unified hierarchy. */
 export function cgroupManager(record: CgroupRecord, fs: CgroupFs = realCgroupFs, opts: { freezeTimeoutMs?: number } = {}): CgroupManager {
   const timeout = opts.freezeTimeoutMs ?? FREEZE_TIMEOUT_MS;
-  return record.dirs.some((d) => d.version === 1) ? new V1Manager(record, fs, timeout) : new V2Manager(record, fs, timeout);
+  // No directory at all (rootless, none writable): the v1 manager, whose every controller is then missing.
+  return record.dirs.some((d) => d.version === 1) || !record.dirs.length ? new V1Manager(record, fs, timeout) : new V2Manager(record, fs, timeout);
 }
 
 function errnoText(err: unknown): string {
@@ -224,8 +231,12 @@ abstract class BaseManager implements CgroupManager {
       const writes = c.writes(r, this.version, read);
       if (!writes.length) continue;
       if (typeof at === 'string') {
-        // The allowlist of a host without a devices hierarchy: nothing to confine with.
-        if (!c.fields(r).length) continue;
+        // The allowlist of a host without a devices hierarchy: nothing to
+        // confine with. Rootless, without a devices cgroup of its own: as
+        // runc, the allowlist is not applied (the container's user cannot
+        // make device nodes; those it gets are bound from the host, with
+        // the host's permissions).
+        if (!c.fields(r).length || (c.name === 'devices' && this.record.unwritable)) continue;
         throw new TsrunError(at, writes[0].field);
       }
       for (const w of writes) out.push({ dir: at.dir, write: w });
@@ -408,7 +419,10 @@ class V1Manager extends BaseManager {
 
   protected dirFor(c: Controller): CgroupDirRecord | string {
     if (!c.v1) return `cgroup v1 has no ${c.name} controller`;
-    return this.dirOf(c.v1) ?? `the ${c.v1} cgroup controller is not mounted on this host`;
+    const dir = this.dirOf(c.v1);
+    if (dir) return dir;
+    if (this.record.unwritable?.some((h) => h.split(',').includes(c.v1!))) return `the ${c.v1} cgroup is not writable by this user, so the container has none (rootless)`;
+    return `the ${c.v1} cgroup controller is not mounted on this host`;
   }
 
   create(): void {

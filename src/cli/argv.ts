@@ -46,6 +46,28 @@ function joinDashValues(argv: string[]): string[] {
 const separated = new Set(['exec', 'ps']);
 
 /** argv as yargs should see it: see the top of this file. */
+/**
+ * The global --rootless (runc's: before the command), taken out of argv:
+ * yargs could not tell it from `spec --rootless`, a yes/no flag of the
+ * same name. The last one given wins; undefined without one.
+ */
+export function takeGlobalRootless(argv: string[]): { rootless?: string; rest: string[] } {
+  const rest: string[] = [];
+  let rootless: string | undefined;
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--' || !a.startsWith('-')) break;
+    if (a === '--rootless' && i + 1 < argv.length) rootless = argv[++i];
+    else if (a.startsWith('--rootless=')) rootless = a.slice('--rootless='.length);
+    else {
+      rest.push(a);
+      if (['--root', '--log', '--log-format'].includes(a) && i + 1 < argv.length) rest.push(argv[++i]);
+    }
+  }
+  return { rootless, rest: [...rest, ...argv.slice(i)] };
+}
+
 export function runcArgv(argv: string[]): string[] {
   return joinDashValues(separateCommand(argv));
 }

@@ -26,6 +26,13 @@ function list(v: unknown): string[] {
   return (Array.isArray(v) ? v : [v]).map(String);
 }
 
+/** --rootless: true, false or auto (the default). */
+function rootlessOf(a: Record<string, unknown>): string {
+  const v = list(a.rootless).pop() ?? 'auto';
+  if (v !== 'true' && v !== 'false' && v !== 'auto') throw new TsrunError(`${JSON.stringify(v)} is not true, false or auto`, '--rootless');
+  return v;
+}
+
 /** create's options from yargs-style args (yargs' argv, or what the plain parser makes). */
 export function createOptions(a: Record<string, unknown>): CreateOptions {
   return {
@@ -37,6 +44,7 @@ export function createOptions(a: Record<string, unknown>): CreateOptions {
     noPivot: !!a['no-pivot'],
     noNewKeyring: !!a['no-new-keyring'],
     preserveFds: preserveFdsOf(a),
+    rootless: rootlessOf(a),
   };
 }
 

@@ -19,7 +19,8 @@ import { TsrunError, messageOf } from '../errors';
 export { requireCompiled } from '../code-cache';
 import { configureLog, logOptionsFromArgv, reportError } from '../log';
 import { stdout } from '../output';
-import { defaultRoot, packageRoot } from '../paths';
+import { packageRoot } from '../paths';
+import { defaultStateRoot } from '../rootless';
 import { specVersion } from '../spec/version';
 
 export type HotCall =
@@ -92,7 +93,7 @@ const grammar: Record<Exclude<Command, 'version'>, Shape> = {
 };
 
 /** The global options that take a value (--debug, the one without, is read on its own). */
-const globalValued: Record<string, string> = { '--root': 'root', '--log': 'log', '--log-format': 'log-format' };
+const globalValued: Record<string, string> = { '--root': 'root', '--log': 'log', '--log-format': 'log-format', '--rootless': 'rootless' };
 
 /** The call `argv` makes if it is a plain form of a hot or container command, else undefined (yargs decides). */
 export function parseHot(argv: readonly string[]): PlainCall | undefined {
@@ -122,6 +123,8 @@ export function parseHot(argv: readonly string[]): PlainCall | undefined {
     const eq = arg.indexOf('=');
     const name = eq > 0 ? arg.slice(0, eq) : arg;
     const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
+    // The global --rootless only before the command (argv.ts takeGlobalRootless).
+    if (name === '--rootless' && command) return undefined;
     const valued = globalValued[name] ?? (command && grammar[command].valued?.[name]);
     if (valued) {
       const value = inline ?? argv[++i];
@@ -143,12 +146,14 @@ export function parseHot(argv: readonly string[]): PlainCall | undefined {
   }
   const format = seen.get('log-format');
   if (format !== undefined && format !== 'text' && format !== 'json') return undefined;
+  const rootless = seen.get('rootless');
+  if (rootless !== undefined && rootless !== 'true' && rootless !== 'false' && rootless !== 'auto') return undefined;
   if (version) return command ? undefined : { command: 'version' };
   if (!command) return undefined;
   const shape = grammar[command].words;
   const required = shape.filter((w) => !w.endsWith('?')).length;
   if (words.length < required || words.length > shape.length) return undefined;
-  const root = (seen.get('root') as string | undefined) ?? defaultRoot;
+  const root = (seen.get('root') as string | undefined) ?? defaultStateRoot();
   const on = (name: string) => seen.get(name) === true;
   switch (command) {
     case 'state':
@@ -168,7 +173,7 @@ export function parseHot(argv: readonly string[]): PlainCall | undefined {
     case 'create':
     case 'run':
     case 'exec': {
-      const args: Record<string, unknown> = { ...grammar[command].defaults, root, 'container-id': words[0] };
+      const args: Record<string, unknown> = { ...grammar[command].defaults, root, rootless: rootless ?? 'auto', 'container-id': words[0] };
       for (const name of new Set([...Object.values(grammar[command].flags), ...Object.values(grammar[command].valued ?? {})])) {
         const value = seen.get(name);
         if (value === undefined) continue;

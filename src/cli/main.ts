@@ -6,8 +6,8 @@
 import type { Argv } from 'yargs';
 import { TsrunError, messageOf } from '../errors';
 import { reportError } from '../log';
-import { defaultRoot } from '../paths';
-import { runcArgv } from './argv';
+import { defaultStateRoot } from '../rootless';
+import { runcArgv, takeGlobalRootless } from './argv';
 import { type ContainerCall, type HotCall, type PlainCall, runHot, runHotCommandLine, versionText } from './hot-path';
 
 /** The part of yargs' internals touched below (yargs 17). */
@@ -68,17 +68,20 @@ function requireYargs(): typeof import('yargs/yargs') {
 export function commandLine(argv: string[], record?: (call: PlainCall) => void) {
   let exitCode = 0;
   const hot = (call: HotCall) => (record ? record(call) : runHot(call));
+  // The global --rootless, which yargs does not see (argv.ts).
+  const { rootless, rest } = takeGlobalRootless(argv);
   const container = async (call: ContainerCall) => {
+    call = { ...call, args: { ...call.args, rootless: rootless ?? 'auto' } };
     if (record) return record(call);
     const { runContainerCall } = require('./container-commands') as typeof import('./container-commands');
     exitCode = await runContainerCall(call);
   };
   const yargs = requireYargs();
-  const cli = yargs(runcArgv(argv))
+  const cli = yargs(runcArgv(rest))
     .scriptName('tsrun')
     .usage('$0 [global options] <command> [options] <container-id>\n\nAn OCI runtime-spec container runtime.')
     .parserConfiguration({ 'boolean-negation': false, 'populate--': true })
-    .option('root', { type: 'string', default: defaultRoot, describe: 'directory for container state', global: true })
+    .option('root', { type: 'string', default: defaultStateRoot(), describe: 'directory for container state', global: true })
     .option('log', { type: 'string', describe: 'log file (default: stderr)', global: true })
     .option('log-format', { choices: ['text', 'json'], default: 'text', describe: 'log format', global: true })
     .option('debug', { type: 'boolean', default: false, describe: 'log debug messages', global: true })
@@ -230,7 +233,7 @@ export function commandLine(argv: string[], record?: (call: PlainCall) => void) 
           .option('rootless', { type: 'boolean', default: false, describe: 'a config for an unprivileged user' }),
       (a) => {
         const { writeSpec } = require('./spec') as typeof import('./spec');
-        writeSpec(a.bundle, a.rootless);
+        writeSpec(a.bundle, !!a.rootless);
       },
     )
     .command('features', 'print the features document (JSON)', {}, () => hot({ command: 'features' }))

@@ -6,6 +6,7 @@ import { closeSync, fstatSync, openSync, writeFileSync } from 'node:fs';
 import { cgroupHost } from '../cgroups/host';
 import { cgroupManager, planCgroups } from '../cgroups/manager';
 import { applyIntelRdt } from '../cgroups/resctrl';
+import { isRootless } from '../rootless';
 import { TsrunError, messageOf } from '../errors';
 import type { Channel } from '../init/channel';
 import { handshake, launchInit } from '../init/launcher';
@@ -20,6 +21,7 @@ import { nowMs } from '../util/sleep';
 import type { StateRecord } from '../state/record';
 import { ContainerDir, writeFileAtomic } from '../state/store';
 import { HookError, containerNamespaces, hookState, pidInContainer, runHooks, runPoststop } from './hooks';
+import { writeIdMaps } from './idmaps';
 import { moveNetDevices } from './net-devices';
 import { sendSeccompListener } from './seccomp-listener';
 import { killAndWait, teardown } from './teardown';
@@ -30,6 +32,8 @@ export interface CreateOptions {
   bundle: string;
   pidFile?: string;
   consoleSocket?: string;
+  /** --rootless: true, false or auto. */
+  rootless?: string;
   /** An already connected console socket (run with a terminal of its own). */
   consoleSocketFd?: number;
   noPivot: boolean;
@@ -70,7 +74,8 @@ export function prepare(opts: CreateOptions): { spec: Spec; bundleDir: string; p
   if (!terminal && opts.consoleSocket !== undefined) throw new TsrunError('--console-socket needs process.terminal to be true', 'process.terminal');
   const listen = listenFds();
   for (let fd = 3; fd < 3 + listen + opts.preserveFds; fd++) checkOpen(fd);
-  const plan = planContainer(spec, { root: opts.root, id: opts.id, bundle: bundleDir, noPivot: opts.noPivot, noNewKeyring: opts.noNewKeyring, preserveFds: listen + opts.preserveFds, listenFds: listen }, cgroupHost());
+  const rootless = isRootless(opts.rootless);
+  const plan = planContainer(spec, { root: opts.root, id: opts.id, bundle: bundleDir, noPivot: opts.noPivot, noNewKeyring: opts.noNewKeyring, preserveFds: listen + opts.preserveFds, listenFds: listen, rootless }, cgroupHost());
   return { spec, bundleDir, plan, listen };
 }
 
@@ -84,6 +89,7 @@ export function create(opts: CreateOptions): Created {
   let cgroup;
   try {
     cgroup = planCgroups(plan.cgroupDirs, spec.linux?.cgroupsPath === undefined);
+    if (plan.unwritableCgroups) cgroup.unwritable = plan.unwritableCgroups;
   } catch (err) {
     dir.remove();
     dir.unlock();
@@ -209,12 +215,7 @@ function reap(pid: number | undefined): void {
 // Answers tsrun-init until it reports that the container is ready.
 function initHandshake(channel: Channel, plan: ContainerPlan, record: StateRecord, dir: ContainerDir, helperPid: number): void {
   handshake(channel, plan.records, {
-    idmap: plan.idMaps
-      ? () => {
-          writeFileSync(`/proc/${helperPid}/uid_map`, plan.idMaps!.uid);
-          writeFileSync(`/proc/${helperPid}/gid_map`, plan.idMaps!.gid);
-        }
-      : undefined,
+    idmap: plan.idMaps ? () => writeIdMaps(helperPid, plan.idMaps!) : undefined,
     pid: (pid) => {
       record.init = { pid, startTime: startTimeOf(pid) ?? '' };
       dir.write(record);

@@ -33,7 +33,10 @@ export function kill(root: string, id: string, signal: number, all: boolean): vo
     const rec = dir.read();
     if (all) {
       // A record-less container (create died before writing one) has no cgroups to look in.
-      if (rec) signalCgroups(rec, signal);
+      if (rec?.cgroup.dirs.length) signalCgroups(rec, signal);
+      // Rootless without a cgroup it could write: its init is what can be
+      // found (in a pid namespace of its own, SIGKILL to it ends them all).
+      else if (rec && isLive(statusOf(dir, rec))) signalInit(rec, id, signal);
       return;
     }
     const status = statusOf(dir, rec);

@@ -83,7 +83,7 @@ const flagOptions: Record<string, [number, boolean]> = {
 };
 
 /** Flags of the filesystem (the superblock), which a bind mount cannot change. */
-const superblockOptions = new Set(['sync', 'async', 'dirsync', 'mand', 'nomand', 'lazytime', 'nolazytime', 'iversion', 'noiversion']);
+export const superblockOptions = new Set(['sync', 'async', 'dirsync', 'mand', 'nomand', 'lazytime', 'nolazytime', 'iversion', 'noiversion']);
 
 const propagationOptions: Record<string, number> = {
   private: MS.PRIVATE,
@@ -287,7 +287,7 @@ export function mountRecord(m: Mount, i: number, ctx: MountContext): PlanRecord 
     dest,
     fstype: m.type,
     flags: roTmpfs ? p.set & ~MS.RDONLY : p.set,
-    data: ctx.lsm ? withContext(p.data.join(','), m.type, ctx.mountLabel, ctx.lsm) : p.data.join(','),
+    data: ctx.lsm ? withContext(p.data.join(','), m.type, ctx.mountLabel, ctx.lsm, (p.set & MS.REMOUNT) !== 0) : p.data.join(','),
     rattrSet: p.rset,
     rattrClear: p.rclear,
     propagation: p.propagation,

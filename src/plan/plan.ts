@@ -12,6 +12,7 @@ import { type PlanRecord, type RecordFields, record } from '../init/protocol';
 import { join as field } from '../spec/fieldpath';
 import { exactInteger } from '../spec/json';
 import { hookStateAroundPid } from '../state/hookstate';
+import { cgroupWritable, hierarchyName } from '../rootless';
 import { type CapabilitySet, type IdMapping, type NamespaceType, type Spec, startWaitsForProgram } from '../spec/types';
 import { cgroupMountRecords } from './cgroupmount';
 import { CLONE } from './clone';
@@ -19,7 +20,7 @@ import { capabilityNumber } from './capabilities';
 import { devSymlinkRecords, deviceRecords, populatesDev } from './devices';
 import { type HostLsm, hostLsm, keyringLabel, lsmRecords, refuseProcessLabels, withContext } from './lsm';
 import { memoryPolicyRecords } from './mempolicy';
-import { MS, mountRecord } from './mounts';
+import { MS, mountRecord, superblockOptions } from './mounts';
 import { resourceWarnings } from './resources';
 import { priorityRecords } from './priorities';
 import { rlimitResources } from './rlimits';
@@ -54,6 +55,8 @@ export interface PlanOptions {
   listenFds: number;
   /** The host's LSMs (read from /sys unless given). */
   lsm?: HostLsm;
+  /** Rootless operation (see src/rootless.ts). */
+  rootless?: boolean;
 }
 
 export interface ContainerPlan {
@@ -64,6 +67,8 @@ export interface ContainerPlan {
   idMaps?: { uid: string; gid: string };
   oomScoreAdj?: number;
   cgroupDirs: CgroupDirRecord[];
+  /** Rootless: the cgroup hierarchies left out (see CgroupRecord.unwritable). */
+  unwritableCgroups?: string[];
   ownPidNamespace: boolean;
   terminal: boolean;
   /** Where the seccomp notify listener goes, when there is one. */
@@ -123,6 +128,11 @@ function refuseWhatCannotBeApplied(spec: Spec, lsm: HostLsm, warn: (m: string) =
   // As crun: without SELinux a mount label has no meaning (runc would pass
   // context= on and the kernel refuse it).
   if (linux.mountLabel && !lsm.selinux) warn('linux.mountLabel: SELinux is not enabled on this host; ignored');
+  // As runc: an unprivileged user can do none of the setup in the host's
+  // namespaces; in a user namespace of its own, it is root.
+  if (process.geteuid?.() !== 0 && !linux.namespaces?.some((n) => n.type === 'user')) {
+    throw new TsrunError('needs a user namespace: tsrun runs as an unprivileged user (rootless)', 'linux.namespaces');
+  }
   // As runc: an idmapping of a host filesystem needs the host's root.
   const idmapped = (spec.mounts ?? []).findIndex((m) => m.uidMappings || m.gidMappings || m.options?.some((o) => o === 'idmap' || o === 'ridmap'));
   if (idmapped >= 0 && process.geteuid?.() !== 0) throw new TsrunError('idmapped mounts need tsrun to run as root', field('mounts', idmapped));
@@ -160,7 +170,9 @@ function filesystemRecords(spec: Spec, opts: PlanOptions, lsm: HostLsm, rootfs: 
   const linux = spec.linux ?? {};
   const proc = spec.process!;
   const has = (t: NamespaceType) => linux.namespaces?.find((n) => n.type === t);
-  const userNs = !!has('user');
+  // Rootless without a user namespace of the config's, tsrun is in one
+  // already: no device nodes, no v1 cgroupfs (binds instead).
+  const userNs = !!has('user') || !!opts.rootless;
   const records: PlanRecord[] = [];
   // First, while nothing in the namespace uses the devices yet (sysctls and
   // hooks may name them); tsrun moves them, from the host's namespace.
@@ -180,8 +192,9 @@ function filesystemRecords(spec: Spec, opts: PlanOptions, lsm: HostLsm, rootfs: 
   const propagation = linux.rootfsPropagation ? rootPropagation[linux.rootfsPropagation] : 0;
   const early = propagation & MS.UNBINDABLE ? 0 : propagation;
   records.push(record('ROOT', early ? 'linux.rootfsPropagation' : 'root.path', { rootfs, propagation: early || MS.SLAVE | MS.REC }));
-  // Idmapped mounts' trees are made in stage 0 (see addon/init/idmap.cc),
-  // with the container's user namespace's mappings where they have none.
+  // Idmapped mounts' trees are made by a helper tsrun-init forks in stage 0
+  // (see addon/init/idmap.cc), with the container's user namespace's
+  // mappings where they have none of their own.
   const user = has('user');
   const idmap = {
     trees: idmapTrees,
@@ -191,6 +204,11 @@ function filesystemRecords(spec: Spec, opts: PlanOptions, lsm: HostLsm, rootfs: 
   (spec.mounts ?? []).forEach((m, i) => {
     if (m.type === 'cgroup' || m.type === 'cgroup2') {
       records.push(...cgroupMountRecords(m, i, cgroupDirs, cgroupHost.mode, { cgroupNs: !!has('cgroup'), userNs, tmpfsData: withContext('mode=755', 'tmpfs', linux.mountLabel, lsm) }));
+    } else if (opts.rootless && m.type === 'sysfs' && !has('network')) {
+      // As runc: sysfs needs a network namespace the user owns; without
+      // one, the host's /sys is bound (read-only if the options say so).
+      const options = ['rbind', ...(m.options ?? []).filter((o) => !superblockOptions.has(o))];
+      records.push(mountRecord({ ...m, type: 'bind', source: '/sys', options }, i, { bundle: opts.bundle, warn, mountLabel: linux.mountLabel, lsm, idmap }));
     } else {
       records.push(mountRecord(m, i, { bundle: opts.bundle, warn, mountLabel: linux.mountLabel, lsm, idmap }));
     }
@@ -279,13 +297,17 @@ export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupH
   refuseWhatCannotBeApplied(spec, lsm, warn);
   const linux = spec.linux ?? {};
   const rootfs = realpathSync(resolve(opts.bundle, spec.root!.path));
-  const cgroupDirs = plannedCgroupDirs(cgroupHost, linux.cgroupsPath ?? defaultCgroupsPath(opts.root, opts.id)).map(({ hierarchy: h, path, dir }) => ({
+  const planned = plannedCgroupDirs(cgroupHost, linux.cgroupsPath ?? defaultCgroupsPath(opts.root, opts.id)).map(({ hierarchy: h, path, dir }) => ({
     version: h.version,
     mountpoint: h.mountpoint,
     controllers: h.controllers,
     path,
     dir,
   }));
+  // Rootless: the hierarchies this user cannot write are left out (runc's
+  // rootless cgroup manager); a resource of one is an error at apply.
+  const cgroupDirs = opts.rootless ? planned.filter((d) => cgroupWritable(d.dir, d.mountpoint)) : planned;
+  const unwritableCgroups = opts.rootless ? planned.filter((d) => !cgroupDirs.includes(d)).map(hierarchyName) : undefined;
   const idmapTrees: PlanRecord[] = [];
   const filesystem = filesystemRecords(spec, opts, lsm, rootfs, cgroupDirs, cgroupHost, idmapTrees, warn);
   const records: PlanRecord[] = [
@@ -306,6 +328,7 @@ export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupH
     idMaps: user && !user.path ? { uid: idMap(linux.uidMappings ?? []), gid: idMap(linux.gidMappings ?? []) } : undefined,
     oomScoreAdj: spec.process!.oomScoreAdj,
     cgroupDirs,
+    unwritableCgroups,
     ownPidNamespace: !!linux.namespaces?.some((n) => n.type === 'pid'),
     terminal: !!spec.process!.terminal,
     seccompListener: seccompListener(linux.seccomp),

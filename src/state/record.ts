@@ -34,6 +34,7 @@ export const stateRecord = z.object({
       }),
     ),
     created: z.array(z.string()),
+    unwritable: z.array(z.string()).optional(),
   }),
   /** Whether the container has its own pid namespace (then killing the init ends it). */
   ownPidNamespace: z.boolean(),
@@ -48,7 +49,7 @@ export const stateRecord = z.object({
    */
   resources: z.record(z.unknown()).optional(),
   /** linux.intelRdt: the resctrl group (and monitoring group) the container's processes are in, and whether delete removes the group. */
-  intelRdt: z.object({ mount: z.string(), group: z.string(), removeGroup: z.boolean(), monitor: z.string().optional() }).optional(),
+  intelRdt: z.object({ mount: z.string(), group: z.string(), removeGroup: z.boolean(), made: z.boolean().optional(), monitor: z.string().optional() }).optional(),
 });
 
 export type StateRecord = z.infer<typeof stateRecord>;

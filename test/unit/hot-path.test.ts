@@ -56,6 +56,8 @@ const plain: string[][] = [
   ['run', '--detach', 'c1', '--bundle', '/b'],
   ['--root', '/r', '--log', '/l', '--log-format', 'json', 'exec', '--process', '/b/p.json', '--detach', '--pid-file', '/b/exec.pid', 'c1'],
   ['exec', '-p', '/p.json', '-t', '--console-socket', '/s.sock', 'c1'],
+  ['--rootless', 'true', 'run', '--bundle', '/b', 'c1'],
+  ['--rootless=false', 'create', '--bundle', '/b', 'c1'],
   ['exec', '--process=/p.json', '--tty', '-d', '--preserve-fds', '1', 'c1'],
 ];
 
@@ -132,7 +134,7 @@ t.test('random lines: the plain parser takes a line only as yargs means it', asy
     // (and ends the process after --help and --version).
     'state', 'start', 'kill', 'delete', 'list', 'features', 'create', 'run', 'exec',
     'c1', 'true', 'false', 'KILL', '9', '-', '--', '/b', 'json', 'table', 'x', '0', '2', '-1',
-    '--root', '--log', '--log-format', '--debug',
+    '--root', '--log', '--log-format', '--debug', '--rootless', 'auto', '--rootless=false',
     '--all', '-a', '--force', '-f', '--quiet', '-q', '--format',
     '--bundle', '-b', '--pid-file', '--console-socket', '--no-pivot', '--no-new-keyring', '--preserve-fds',
     '--detach', '-d', '--keep', '--process', '-p', '--tty', '-t', '--cwd',

@@ -228,6 +228,14 @@ t.test('SELinux: the process label, the keyring label and the mount label', asyn
     s.mounts!.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro'] });
   }), hybrid, { ...opts, lsm: selinuxHost });
   t.equal(mountAt(cgroup.records, '/sys/fs/cgroup').data, `mode=755,${ctx}`, "the tmpfs holding a v1 host's hierarchies");
+  const own = plan(spec((s) => {
+    s.linux!.mountLabel = mountLabel;
+    s.mounts!.push({ destination: '/own', type: 'tmpfs', source: 'tmpfs', options: ['rootcontext=system_u:object_r:tmp_t:s0'] });
+    s.mounts!.push({ destination: '/remounted', type: 'tmpfs', source: 'tmpfs', options: ['remount', 'size=1m'] });
+  }), hybrid, { ...opts, lsm: selinuxHost });
+  t.equal(mountAt(own.records, '/own').data, 'rootcontext=system_u:object_r:tmp_t:s0', 'a context option of the mount\'s own: none added');
+  t.equal(mountAt(own.records, '/remounted').data, 'size=1m', 'none on a remount');
+  t.throws(() => plan(spec((s) => (s.linux!.mountLabel = 'a"b')), hybrid, { ...opts, lsm: selinuxHost }), /^linux\.mountLabel: must not contain a double quote or a newline$/);
 
   // Without SELinux: the process label is refused (runc's rule), the mount
   // label ignored with a warning (crun's; runc would pass context= to a
