@@ -2,15 +2,16 @@
 // test/helpers/rootless.ts), as runc runs rootless: a user namespace of the
 // user's own, its ids (or what newuidmap grants), state under
 // $XDG_RUNTIME_DIR, no cgroups it cannot write.
-import { chmodSync, existsSync, lchownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lchownSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { chownTree, rootlessUser } from '../helpers/rootless';
+import { need, run, tsrunWrapper, used } from '../helpers/clients';
 import { makeRootfs, requireRoot, scratch, uniqueId } from '../helpers/tsrun';
 
 type Config = Record<string, any>;
 
-if (requireRoot(t)) {
+if (requireRoot(t) && need(t, ['useradd', 'usermod', 'setpriv', 'newuidmap', 'newgidmap'], 'passwd util-linux uidmap')) {
   const user = rootlessUser();
 
   /** A bundle of the user's: `tsrun spec --rootless` as the user, then `mutate`. */
@@ -128,5 +129,41 @@ if (requireRoot(t)) {
     t.equal(lim.status, 1);
     t.match(lim.stderr, /^tsrun: linux\.resources\.pids\.limit: the pids cgroup is not writable by this user, so the container has none \(rootless\)\n$/);
     t.same(user.tsrun(['list', '-q']).stdout, '', 'nothing left');
+  });
+
+  // Rootless podman runs its runtime as root of a user namespace of the
+  // user's (not the host's root): tsrun takes it as rootless, keeps its
+  // state under $XDG_RUNTIME_DIR and leaves the cgroups alone.
+  t.test('rootless podman with tsrun as its runtime: run, run -d, exec, stop, rm', async (t) => {
+    if (!need(t, ['podman'], 'podman')) return;
+    const w = scratch(t, 'tsrun-rootless-podman');
+    const rootfs = makeRootfs(join(w, 'rootfs'));
+    t.equal(run(['tar', '-C', rootfs, '-cf', join(w, 'rootfs.tar'), '.']).status, 0, 'rootfs tarball');
+    const rt = tsrunWrapper(w);
+    chownTree(w, user.uid, user.gid);
+    const podman = ['podman', '--root', join(w, 'storage'), '--runroot', join(w, 'run'), '--storage-driver', 'vfs', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file', '--runtime', rt.path];
+    t.teardown(() => {
+      user.run([...podman, 'rm', '--all', '--force', '--time', '0']);
+      user.run([...podman, 'system', 'reset', '--force']);
+      // podman's pause process, which holds its user namespace.
+      run(['pkill', '-KILL', '-u', String(user.uid)]);
+    });
+    const image = 'localhost/tsrun-rootless:latest';
+    const imported = user.run([...podman, 'import', join(w, 'rootfs.tar'), image]);
+    t.equal(imported.status, 0, `import: ${imported.stderr}`);
+    const once = user.run([...podman, 'run', '--rm', '--network', 'none', image, 'sh', '-c', 'id -u; exit 3']);
+    t.equal(once.status, 3, `the exit status comes through: ${once.stderr}`);
+    t.equal(once.stdout, '0\n', 'root in the container');
+    const name = uniqueId('rootless-podman');
+    const detached = user.run([...podman, 'run', '-d', '--network', 'none', '--name', name, image, 'sleep', '100']);
+    t.equal(detached.status, 0, detached.stderr);
+    const x = user.run([...podman, 'exec', name, 'sh', '-c', 'echo in-exec']);
+    t.equal(x.stdout, 'in-exec\n', x.stderr);
+    t.equal(user.run([...podman, 'stop', '--time', '1', name]).status, 0);
+    t.match(user.run([...podman, 'ps', '-a', '--format', '{{.Names}} {{.Status}}']).stdout, new RegExp(`^${name} Exited`, 'm'));
+    t.equal(user.run([...podman, 'rm', name]).status, 0);
+    const calls = rt.calls();
+    for (const cmd of ['create', 'start', 'exec', 'kill', 'delete']) t.ok(used(calls, cmd), `podman ran tsrun ${cmd}`);
+    t.same(readdirSync(join(user.runtimeDir, 'tsrun')), [], 'nothing left in the state root');
   });
 }
