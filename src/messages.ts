@@ -112,6 +112,8 @@ export const messages = {
   pauseNotRunning: (id: string, status: string) => `cannot pause container ${id}: ${runcWords.notRunning} (it is ${status})`,
   /** resume of a container that is not paused (runc: "container not paused"). */
   resumeNotPaused: (id: string, status: string) => `cannot resume container ${id}: ${runcWords.notPaused} (it is ${status})`,
+  /** Rootless, with no cgroup the user could write (or no freezer one): what cannot be done. */
+  noCgroup: (id: string, what: string) => `cannot ${what}: container ${id} has no cgroup of its own (rootless, and no cgroup this user can write)`,
   /** pause on a host whose cgroups have no freezer (v1: no freezer hierarchy; v2: no cgroup.freeze). */
   noFreezer: (id: string) => `cannot pause container ${id}: this host's cgroups have no freezer (v1: the freezer controller is not mounted; v2: no cgroup.freeze)`,
   /** pause, when the freezer never reached FROZEN (runc: "unable to freeze"); the container was thawed again. */

@@ -134,11 +134,13 @@ void enter_namespaces(const Plan &plan, bool hook) {
   }
   if (new_flags & CLONE_NEWUSER) {
     g_ref = new_ref;
-    if (unshare(CLONE_NEWUSER) < 0) fail(errno, "create user namespace");
     // An unprivileged tsrun can write our maps only while our /proc files
     // are its user's, which they are while we are dumpable (as runc's
-    // nsexec); root can anyway. become_root makes us undumpable again.
+    // nsexec); root can anyway, so root's init never is. become_root makes
+    // us undumpable again. (Asked before the unshare: after it, our uid is
+    // unmapped until the maps are written.)
     bool rootless = geteuid() != 0;
+    if (unshare(CLONE_NEWUSER) < 0) fail(errno, "create user namespace");
     if (rootless && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) fail(errno, "make the process dumpable for its id maps");
     send_msg(proto::MSG_IDMAP, nullptr, 0);  // tsrun writes our uid_map and gid_map
     expect_ack();

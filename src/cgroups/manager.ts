@@ -48,6 +48,13 @@ export interface CgroupRecord {
    * of them is an error naming it, except the device allowlist (as runc).
    */
   unwritable?: string[];
+  /**
+   * Rootless: the device allowlist is not applied, whether or not the
+   * devices cgroup (or v2's BPF program) could be written: it needs the
+   * host's CAP_SYS_ADMIN, and runc too leaves it out. The container's
+   * device nodes are the host's, bound, with the host's permissions.
+   */
+  rootless?: boolean;
 }
 
 export type FreezerState = 'thawed' | 'freezing' | 'frozen';
@@ -225,18 +232,15 @@ abstract class BaseManager implements CgroupManager {
   private plan(r: Resources, always: boolean): { dir: string; write: Write }[] {
     const out: { dir: string; write: Write }[] = [];
     for (const c of controllerList()) {
+      if (c.name === 'devices' && this.record.rootless) continue;
       if (!(always ? wanted(c, r) : c.fields(r).length > 0)) continue;
       const at = this.dirFor(c);
       const read = (file: string) => (typeof at === 'string' ? undefined : this.fs.read(posix.join(at.dir, file)));
       const writes = c.writes(r, this.version, read);
       if (!writes.length) continue;
       if (typeof at === 'string') {
-        // The allowlist of a host without a devices hierarchy: nothing to
-        // confine with. Rootless, without a devices cgroup of its own: as
-        // runc, the allowlist is not applied (the container's user cannot
-        // make device nodes; those it gets are bound from the host, with
-        // the host's permissions).
-        if (!c.fields(r).length || (c.name === 'devices' && this.record.unwritable)) continue;
+        // The allowlist of a host without a devices hierarchy: nothing to confine with.
+        if (!c.fields(r).length) continue;
         throw new TsrunError(at, writes[0].field);
       }
       for (const w of writes) out.push({ dir: at.dir, write: w });
@@ -541,6 +545,7 @@ class V2Manager extends BaseManager {
   private needed(r: Resources, always: boolean): Map<string, string> {
     const needed = new Map<string, string>(); // controller -> the field that needs it
     for (const c of controllerList()) {
+      if (c.name === 'devices' && this.record.rootless) continue;
       if (!(always ? wanted(c, r) : c.fields(r).length > 0)) continue;
       const needs = c.v2Needs ? c.v2Needs(r) : c.v2 ? [{ controller: c.v2, field: c.fields(r)[0] ?? 'linux.resources' }] : [];
       for (const n of needs) if (!needed.has(n.controller)) needed.set(n.controller, n.field);

@@ -45,7 +45,6 @@ function joinDashValues(argv: string[]): string[] {
 
 const separated = new Set(['exec', 'ps']);
 
-/** argv as yargs should see it: see the top of this file. */
 /**
  * The global --rootless (runc's: before the command), taken out of argv:
  * yargs could not tell it from `spec --rootless`, a yes/no flag of the
@@ -68,6 +67,7 @@ export function takeGlobalRootless(argv: string[]): { rootless?: string; rest: s
   return { rootless, rest: [...rest, ...argv.slice(i)] };
 }
 
+/** argv as yargs should see it: see the top of this file. */
 export function runcArgv(argv: string[]): string[] {
   return joinDashValues(separateCommand(argv));
 }

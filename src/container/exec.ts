@@ -4,12 +4,13 @@
 // process stage as the init (user, capabilities, rlimits, NNP, seccomp).
 // Attached, tsrun waits and exits with the process's status; detached, it
 // returns once the program has been exec'd, with --pid-file written.
-import { closeSync, constants, fstatSync, openSync, readlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readlinkSync } from 'node:fs';
 import { TsrunError, errnoCode } from '../errors';
 import type { Channel } from '../init/channel';
 import { handshake, initError, launchInit } from '../init/launcher';
 import { Msg } from '../init/protocol';
 import { attach } from '../lifecycle/attach';
+import { writeOomScoreAdj } from '../lifecycle/oom-score';
 import { warn } from '../log';
 import { native } from '../native/addon';
 import { NS_FILE } from '../plan/clone';
@@ -97,7 +98,7 @@ function startProcess(c: Container, opts: ExecOptions): Started {
       keep: [...preserved, ...handles.fds, ...(consoleFd === undefined ? [] : [consoleFd])],
       place: (p) => {
         helper = p;
-        if (plan.oomScoreAdj !== undefined) writeFileSync(`/proc/${p}/oom_score_adj`, String(plan.oomScoreAdj));
+        if (plan.oomScoreAdj !== undefined) writeOomScoreAdj(p, plan.oomScoreAdj);
         enterExecCgroups(cgroupDirs, p);
         if (c.rec.intelRdt) (require('../cgroups/resctrl') as typeof import('../cgroups/resctrl')).joinIntelRdt(c.rec.intelRdt, p);
       },

@@ -13,6 +13,7 @@ export function pause(root: string, id: string): void {
     if (status !== 'created' && status !== 'running') throw new TsrunError(messages.pauseNotRunning(id, status));
     const cg = c.cgroups;
     const frozen = cg.freeze();
+    if (!frozen && c.rec.cgroup.rootless && !cg.controllerDir('freezer')) throw new TsrunError(messages.noCgroup(id, 'pause it'));
     if (!frozen) throw new TsrunError(messages.noFreezer(id));
     // A v1 cgroup whose processes keep forking can stay FREEZING: a half-frozen
     // container is worse than a running one, so it is thawed again (as runc).

@@ -15,7 +15,11 @@ import { withContainer } from './container';
 
 export function ps(root: string, id: string, format: 'table' | 'json', psArgs: string[]): void {
   // A record-less container (its create died before writing one) has no cgroups.
-  const pids = withContainer(root, id, 'shared', (c) => (c.record ? c.cgroups.pids() : []));
+  const pids = withContainer(root, id, 'shared', (c) => {
+    // Rootless without a cgroup it could write: nothing to list from.
+    if (c.record?.cgroup.rootless && !c.record.cgroup.dirs.length) throw new TsrunError(messages.noCgroup(id, 'list its processes'));
+    return c.record ? c.cgroups.pids() : [];
+  });
   if (format === 'json') {
     stdout(`${JSON.stringify(pids)}\n`);
     return;

@@ -2,7 +2,7 @@
 // drive it through the handshake until the container waits for start.
 // Whatever fails on the way is undone before the error is reported: no
 // state directory, cgroup, mount or process is left behind.
-import { closeSync, fstatSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { cgroupHost } from '../cgroups/host';
 import { cgroupManager, planCgroups } from '../cgroups/manager';
 import { applyIntelRdt } from '../cgroups/resctrl';
@@ -23,6 +23,7 @@ import { ContainerDir, writeFileAtomic } from '../state/store';
 import { HookError, containerNamespaces, hookState, pidInContainer, runHooks, runPoststop } from './hooks';
 import { writeIdMaps } from './idmaps';
 import { moveNetDevices } from './net-devices';
+import { writeOomScoreAdj } from './oom-score';
 import { sendSeccompListener } from './seccomp-listener';
 import { killAndWait, teardown } from './teardown';
 
@@ -89,7 +90,10 @@ export function create(opts: CreateOptions): Created {
   let cgroup;
   try {
     cgroup = planCgroups(plan.cgroupDirs, spec.linux?.cgroupsPath === undefined);
-    if (plan.unwritableCgroups) cgroup.unwritable = plan.unwritableCgroups;
+    if (plan.unwritableCgroups) {
+      cgroup.unwritable = plan.unwritableCgroups;
+      cgroup.rootless = true;
+    }
   } catch (err) {
     dir.remove();
     dir.unlock();
@@ -157,7 +161,7 @@ export function create(opts: CreateOptions): Created {
         debug(`tsrun-init started as pid ${pid}`);
         // Before the helper reads its plan: in its cgroups, so the container
         // never runs outside them.
-        if (plan.oomScoreAdj !== undefined) writeFileSync(`/proc/${pid}/oom_score_adj`, String(plan.oomScoreAdj));
+        if (plan.oomScoreAdj !== undefined) writeOomScoreAdj(pid, plan.oomScoreAdj);
         cgroups.enter(pid);
         // Likewise its resctrl group, which its children inherit.
         if (plan.intelRdt) {

@@ -36,7 +36,10 @@ export function kill(root: string, id: string, signal: number, all: boolean): vo
       if (rec?.cgroup.dirs.length) signalCgroups(rec, signal);
       // Rootless without a cgroup it could write: its init is what can be
       // found (in a pid namespace of its own, SIGKILL to it ends them all).
-      else if (rec && isLive(statusOf(dir, rec))) signalInit(rec, id, signal);
+      else if (rec && isLive(statusOf(dir, rec))) {
+        if (!rec.ownPidNamespace || signal !== SIGKILL) warn(`container ${id} has no cgroup (rootless): only its init is signalled, and other processes of it may be left`);
+        signalInit(rec, id, signal);
+      }
       return;
     }
     const status = statusOf(dir, rec);

@@ -35,6 +35,7 @@ export const stateRecord = z.object({
     ),
     created: z.array(z.string()),
     unwritable: z.array(z.string()).optional(),
+    rootless: z.boolean().optional(),
   }),
   /** Whether the container has its own pid namespace (then killing the init ends it). */
   ownPidNamespace: z.boolean(),

@@ -2,7 +2,7 @@
 // test/helpers/rootless.ts), as runc runs rootless: a user namespace of the
 // user's own, its ids (or what newuidmap grants), state under
 // $XDG_RUNTIME_DIR, no cgroups it cannot write.
-import { chmodSync, existsSync, lchownSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lchownSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { chownTree, rootlessUser } from '../helpers/rootless';
@@ -55,7 +55,15 @@ if (requireRoot(t) && need(t, ['useradd', 'usermod', 'setpriv', 'newuidmap', 'ne
     const x = user.tsrun(['exec', id, 'sh', '-c', 'echo in; id -u']);
     t.equal(x.status, 0, x.stderr);
     t.equal(x.stdout, 'in\n0\n', 'exec runs in the container');
-    t.equal(user.tsrun(['kill', id, 'KILL']).status, 0);
+    // No cgroup this user can write: ps and pause say so.
+    const ps = user.tsrun(['ps', id]);
+    t.equal(ps.status, 1);
+    t.match(ps.stderr, new RegExp(`cannot list its processes: container ${id} has no cgroup of its own \\(rootless`));
+    t.match(user.tsrun(['pause', id]).stderr, /cannot pause it: container \S+ has no cgroup of its own/);
+    // kill --all signals the init; SIGKILL in a pid namespace of its own ends them all.
+    const all = user.tsrun(['kill', '--all', id, 'KILL']);
+    t.equal(all.status, 0, all.stderr);
+    t.equal(all.stderr, '', 'no warning: the init of its own pid namespace takes the rest with it');
     let status = '';
     for (let i = 0; i < 100 && status !== 'stopped'; i++) status = JSON.parse(user.tsrun(['state', id]).stdout).status;
     t.equal(status, 'stopped');
@@ -128,7 +136,39 @@ if (requireRoot(t) && need(t, ['useradd', 'usermod', 'setpriv', 'newuidmap', 'ne
     const lim = user.tsrun(['run', uniqueId('rootless')], limited);
     t.equal(lim.status, 1);
     t.match(lim.stderr, /^tsrun: linux\.resources\.pids\.limit: the pids cgroup is not writable by this user, so the container has none \(rootless\)\n$/);
-    t.same(user.tsrun(['list', '-q']).stdout, '', 'nothing left');
+    const list = user.tsrun(['list', '-q']);
+    t.same([list.status, list.stdout], [0, ''], 'nothing left');
+  });
+
+  // A v1 cgroup delegated to the user (its directory and files given to
+  // it by root) is used, and a limit in it applied; the hierarchies it
+  // cannot write are left out.
+  t.test('a delegated v1 cgroup is used: the limit applied there', async (t) => {
+    const pidsRoot = '/sys/fs/cgroup/pids';
+    if (!existsSync(join(pidsRoot, 'cgroup.procs'))) return t.skip('no v1 pids hierarchy here');
+    const name = uniqueId('tsrun-rootless-delegated');
+    const delegated = join(pidsRoot, name);
+    mkdirSync(delegated);
+    t.teardown(() => {
+      for (const d of existsSync(delegated) ? readdirSync(delegated, { withFileTypes: true }).filter((e) => e.isDirectory()) : []) rmdirSync(join(delegated, d.name));
+      if (existsSync(delegated)) rmdirSync(delegated);
+    });
+    for (const f of ['', 'cgroup.procs', 'tasks']) lchownSync(join(delegated, f), user.uid, user.gid);
+    const dir = bundle(t, (c) => {
+      c.linux.cgroupsPath = `/${name}/c1`;
+      c.linux.resources = { pids: { limit: 17 } };
+      c.process.args = ['sleep', '60'];
+    });
+    const id = uniqueId('rootless');
+    cleanup(t, id);
+    const r = user.tsrun(['run', '-d', id], dir);
+    t.equal(r.status, 0, r.stderr);
+    const pid = JSON.parse(user.tsrun(['state', id]).stdout).pid;
+    t.match(readFileSync(`/proc/${pid}/cgroup`, 'utf8'), new RegExp(`:pids:/${name}/c1\n`), 'in the delegated cgroup');
+    t.equal(readFileSync(join(delegated, 'c1', 'pids.max'), 'utf8').trim(), '17', 'the limit applied');
+    t.notMatch(readFileSync(`/proc/${pid}/cgroup`, 'utf8'), new RegExp(`:memory:/${name}`), 'no memory cgroup of its own (not writable)');
+    t.equal(user.tsrun(['delete', '--force', id]).status, 0);
+    t.notOk(existsSync(join(delegated, 'c1')), 'delete removed the cgroup it made');
   });
 
   // Rootless podman runs its runtime as root of a user namespace of the

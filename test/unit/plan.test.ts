@@ -295,6 +295,25 @@ t.test('idmapped mounts: their trees in stage 0, attached by number', async (t) 
   t.notOk(find(plan(spec()).records, 'IDMAP_TREE'), 'none without idmapped mounts');
 });
 
+// Rootless (runc's rules), where tsrun runs in a user namespace already
+// (rootless podman): device nodes bound from the host, sysfs without a
+// network namespace of the config's bound from the host's /sys.
+t.test('rootless: host device nodes, /sys bound', async (t) => {
+  const noNet = spec((s) => (s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'network')));
+  const p = plan(noNet, hybrid, { ...opts, rootless: true });
+  t.same(all(p.records, 'MKDEV').map((d) => d.hostPath), ['/dev/null', '/dev/random', '/dev/full', '/dev/tty', '/dev/zero', '/dev/urandom'], 'device nodes bound, not made');
+  const sys = all(p.records, 'BIND').find((b) => b.dest === '/sys');
+  t.ok(sys, '/sys is a bind');
+  t.equal(sys?.source, '/sys', "of the host's /sys");
+  t.equal(sys?.recursive, true);
+  t.notOk(all(p.records, 'MOUNT').some((m) => m.fstype === 'sysfs'), 'no sysfs mount');
+  const withNet = plan(spec(), hybrid, { ...opts, rootless: true });
+  t.ok(all(withNet.records, 'MOUNT').some((m) => m.fstype === 'sysfs'), 'with a network namespace: sysfs');
+  // (Which cgroups a user can write is tested as a user, in
+  // test/integration/rootless.test.ts.)
+  t.same(plan(spec(), hybrid).unwritableCgroups, undefined, 'not rootless: none left out');
+});
+
 // config-linux.md "Network Devices": tsrun moves them when the init asks,
 // first of the setup (sysctls and hooks may name them).
 t.test('netDevices: one request, before the rest of the setup', async (t) => {
