@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -159,7 +160,9 @@ Napi::Value Flock(const Napi::CallbackInfo &info) {
   return Napi::Boolean::New(env, true);
 }
 
-// connectUnix(path) -> fd   (a connected SOCK_STREAM unix socket)
+// connectUnix(path[, sendTimeoutMs]) -> fd   (a connected SOCK_STREAM unix
+// socket). With a timeout (SO_SNDTIMEO), a peer that never accepts or
+// never reads makes connect and the sends fail with EAGAIN, not hang.
 Napi::Value ConnectUnix(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   std::string path = info[0].As<Napi::String>();
@@ -169,6 +172,15 @@ Napi::Value ConnectUnix(const Napi::CallbackInfo &info) {
   memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return ThrowErrno(env, errno, "socket");
+  if (info.Length() > 1 && info[1].IsNumber()) {
+    int64_t ms = info[1].As<Napi::Number>().Int64Value();
+    struct timeval tv = {static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) < 0) {
+      int e = errno;
+      close(fd);
+      return ThrowErrno(env, e, "set a send timeout");
+    }
+  }
   if (connect(fd, reinterpret_cast<struct sockaddr *>(&addr), sizeof addr) < 0) {
     int e = errno;
     close(fd);

@@ -9,6 +9,8 @@ import { native } from '../native/addon';
 import type { SeccompListener } from '../plan/seccomp';
 import { specVersion } from '../spec/version';
 
+const SEND_TIMEOUT_MS = 10_000;
+
 /**
  * `pid`: the process the filter is for, as tsrun sees it; `state`: the
  * container's state (runtime.md "State") as a JSON text.
@@ -23,7 +25,9 @@ export function sendSeccompListener(listener: SeccompListener, fd: number, pid: 
   };
   let sock: number | undefined;
   try {
-    sock = native().connectUnix(listener.path);
+    // An agent that never accepts, or never reads, fails the create rather
+    // than hold it for ever.
+    sock = native().connectUnix(listener.path, SEND_TIMEOUT_MS);
     native().sendFdWithPayload(sock, fd, Buffer.from(JSON.stringify(message)));
   } catch (err) {
     throw new TsrunError(`cannot send the seccomp listener to ${listener.path}: ${messageOf(err)}`, 'linux.seccomp.listenerPath');

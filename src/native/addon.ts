@@ -15,7 +15,8 @@ export interface Native {
   socketpair(): [number, number];
   mkfifo(path: string, mode: number): void;
   flock(fd: number, exclusive: boolean, wait: boolean): boolean;
-  connectUnix(path: string): number;
+  /** With sendTimeoutMs, connect and sends give up (EAGAIN) rather than wait on a peer for ever. */
+  connectUnix(path: string, sendTimeoutMs?: number): number;
   recvFd(socket: number): number;
   /** All of payload on a connected stream socket, fd (SCM_RIGHTS) with its first part. */
   sendFdWithPayload(socket: number, fd: number, payload: Buffer): void;

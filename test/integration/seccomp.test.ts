@@ -187,6 +187,19 @@ if (requireRoot(t)) {
     t.not(m.pid, init, "the exec'd process's pid");
     t.equal(e.tsrun(['delete', '-f', id]).status, 0);
 
+    // An agent that listens but never reads: the state (made large by an
+    // annotation) cannot all be sent; after tsrun's timeout the create
+    // fails, naming the field, instead of waiting for ever.
+    const mute = join(dir, 'mute.sock');
+    const listener = spawn('python3', ['-c', 'import socket,sys,time\ns=socket.socket(socket.AF_UNIX)\ns.bind(sys.argv[1])\ns.listen(8)\ntime.sleep(120)', mute], { stdio: 'ignore' });
+    t.teardown(() => listener.kill('SIGKILL'));
+    t.ok(waitFor(() => existsSync(mute)), 'the mute agent listens');
+    const started = Date.now();
+    const stuck = e.sh('true', withSeccomp(profile({ listenerPath: mute }), (c) => (c.annotations = { big: 'x'.repeat(4 << 20) })));
+    t.equal(stuck.status, 1);
+    t.match(stuck.stderr, /^tsrun: linux\.seccomp\.listenerPath: cannot send the seccomp listener to \S+mute\.sock: .*resource temporarily unavailable/i);
+    t.ok(Date.now() - started < 30_000, 'within the timeout, not the test\'s');
+
     // Without an agent the create fails, naming the field, and leaves nothing.
     child.kill('SIGKILL');
     const dead = () => {
