@@ -38,7 +38,7 @@
 
 namespace {
 
-constexpr int kMaxTrees = 64;
+constexpr int kMaxTrees = kMaxSentFds;  // all sent back in one message
 int g_mounter = -1;      // the init's end of the socket to the mounter
 pid_t g_mounter_pid = -1;
 int g_trees[kMaxTrees];  // the trees, once fetched (-1: taken)
@@ -155,32 +155,6 @@ int recv_one_fd(int sock, void *buf, size_t len, int *fds, int max) {
     }
   }
   return got;
-}
-
-int send_fds(int sock, const void *buf, size_t len, const int *fds, int n) {
-  struct iovec iov = {const_cast<void *>(buf), len};
-  union {
-    char b[CMSG_SPACE(sizeof(int) * kMaxTrees)];
-    struct cmsghdr align;
-  } ctl;
-  memset(&ctl, 0, sizeof ctl);
-  struct msghdr m = {};
-  m.msg_iov = &iov;
-  m.msg_iovlen = 1;
-  if (n > 0) {
-    m.msg_control = ctl.b;
-    m.msg_controllen = CMSG_SPACE(sizeof(int) * n);
-    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * n);
-    memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
-  }
-  ssize_t w;
-  do {
-    w = sendmsg(sock, &m, MSG_NOSIGNAL);
-  } while (w < 0 && errno == EINTR);
-  return w == static_cast<ssize_t>(len) ? 0 : (w < 0 ? errno : EIO);
 }
 
 [[noreturn]] void mounter_main(const Plan &plan) {

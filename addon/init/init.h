@@ -31,7 +31,10 @@ void send_msg(uint32_t type, const void *payload, uint32_t len);
 // Blocks for the next message; exits quietly if tsrun went away.
 uint32_t recv_msg(uint8_t **payload, uint32_t *len);
 void expect_ack();
-// Sends `data` (not empty) with fd as SCM_RIGHTS: 0, or the errno.
+// Sends buf (not empty) with n fds (at most kMaxSentFds) as SCM_RIGHTS, in
+// one sendmsg: 0, or the errno. send_fd: one fd with a text.
+constexpr int kMaxSentFds = 64;
+int send_fds(int sock, const void *buf, size_t len, const int *fds, int n);
 int send_fd(int sock, int fd, const char *data);
 
 // plan.cc

@@ -59,29 +59,34 @@ void send_msg(uint32_t type, const void *payload, uint32_t len) {
   if (!write_full(g_sync, static_cast<const uint8_t *>(payload) + done, len - done)) _exit(1);
 }
 
-int send_fd(int sock, int fd, const char *data) {
-  struct iovec iov = {const_cast<char *>(data), strlen(data)};
+int send_fds(int sock, const void *buf, size_t len, const int *fds, int n) {
+  struct iovec iov = {const_cast<void *>(buf), len};
   union {
-    char buf[CMSG_SPACE(sizeof(int))];
+    char b[CMSG_SPACE(sizeof(int) * kMaxSentFds)];
     struct cmsghdr align;
-  } u;
-  memset(&u, 0, sizeof u);
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = u.buf;
-  msg.msg_controllen = sizeof u.buf;
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  ssize_t n;
+  } ctl;
+  if (n < 0 || n > kMaxSentFds) return EINVAL;
+  memset(&ctl, 0, sizeof ctl);
+  struct msghdr m = {};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  if (n > 0) {
+    m.msg_control = ctl.b;
+    m.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+    memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+  }
+  ssize_t w;
   do {
-    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  return n < 0 ? errno : 0;
+    w = sendmsg(sock, &m, MSG_NOSIGNAL);
+  } while (w < 0 && errno == EINTR);
+  return w == static_cast<ssize_t>(len) ? 0 : (w < 0 ? errno : EIO);
 }
+
+int send_fd(int sock, int fd, const char *data) { return send_fds(sock, data, strlen(data), &fd, 1); }
 
 uint32_t recv_msg(uint8_t **payload, uint32_t *len) {
   uint32_t hdr[2];
