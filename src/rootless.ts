@@ -2,9 +2,10 @@
 // as root inside a user namespace that does not map the whole id range
 // (rootless podman runs its runtime so). Then the state is kept under
 // $XDG_RUNTIME_DIR, cgroups the user cannot write are left out, and the
-// id maps are written as an unprivileged user may (see idmap.ts).
+// id maps are written as an unprivileged user may (lifecycle/idmaps.ts).
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
+import { defaultRoot } from './paths';
 
 /** The whole 32-bit range mapped onto itself: the initial user namespace's uid_map. */
 function inInitialUserNamespace(): boolean {
@@ -30,10 +31,10 @@ export function isRootless(flag: string | undefined): boolean {
  */
 export function defaultStateRoot(): string {
   const xdg = process.env.XDG_RUNTIME_DIR;
-  if (!xdg) return '/run/tsrun';
+  if (!xdg) return defaultRoot;
   if (process.geteuid?.() !== 0) return `${xdg}/tsrun`;
   if (process.env.USER !== 'root' && !inInitialUserNamespace()) return `${xdg}/tsrun`;
-  return '/run/tsrun';
+  return defaultRoot;
 }
 
 /**
