@@ -3,10 +3,10 @@
 // /etc/subgid (useradd's, or 65536 from 300000) for newuidmap and newgidmap,
 // and its own $XDG_RUNTIME_DIR, as a login would give it.
 import { spawnSync } from 'node:child_process';
-import { chownSync, closeSync, existsSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type Result, tsrunBin } from './tsrun';
+import { dirname, join } from 'node:path';
+import { type Result, repo, tsrunBin } from './tsrun';
 
 export const rootlessName = 'tsrun-rootless';
 const subidStart = 300000;
@@ -46,12 +46,27 @@ function ensureSubids(file: string): { start: number; count: number } {
   return { start: Number(start), count: Number(count) };
 }
 
+/**
+ * The user must reach tsrun: every directory above the checkout gets the
+ * search bit for others if it lacks it (a checkout under a 0700 home, say),
+ * taken back when the tests end.
+ */
+function reachable(dir: string): void {
+  for (let d = dir; d !== dirname(d); d = dirname(d)) {
+    const mode = statSync(d).mode & 0o7777;
+    if (mode & 0o001) continue;
+    chmodSync(d, mode | 0o001);
+    process.on('exit', () => chmodSync(d, mode));
+  }
+}
+
 /** The test user, made on first use (useradd, usermod). */
 export function rootlessUser(): RootlessUser {
   if (!ids()) must(['useradd', '--create-home', '--shell', '/bin/sh', rootlessName]);
   const subuid = ensureSubids('/etc/subuid');
   const subgid = ensureSubids('/etc/subgid');
   const { uid, gid, home } = ids()!;
+  reachable(repo);
   const runtimeDir = `/run/user/${uid}`;
   mkdirSync(runtimeDir, { recursive: true, mode: 0o700 });
   chownSync(runtimeDir, uid, gid);
