@@ -17,7 +17,21 @@ void stay_undumpable() {
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail(errno, "make the process non-dumpable");
 }
 
+// process.oomScoreAdj (tsrun's --oom-score-adj N): written to our own
+// /proc file while it is still ours. Once we are undumpable it is root's,
+// and an unprivileged tsrun (rootless) could not write it at all (as
+// runc's nsexec, which writes it first too). 0, or the errno.
+int write_oom_score_adj(const char *value) {
+  int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  int err = write(fd, value, strlen(value)) < 0 ? errno : 0;
+  close(fd);
+  return err;
+}
+
 int main(int argc, char **argv) {
+  const char *oom = argc == 5 && strcmp(argv[3], "--oom-score-adj") == 0 ? argv[4] : nullptr;
+  int oom_err = oom ? write_oom_score_adj(oom) : 0;
   // Non-dumpable before anything else: no other process of the container
   // may ptrace us or open our /proc entries (fds, exe, mem).
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -25,7 +39,7 @@ int main(int argc, char **argv) {
   // container program exec'ing "/proc/self/exe") gets nothing.
   struct stat st;
   enum { STANDARD, JOIN, HOOK, NONE } kind = NONE;
-  if (argc == 3) {
+  if (argc == 3 || oom) {
     if (strcmp(argv[1], "--sync-fd") == 0) kind = STANDARD;
     else if (strcmp(argv[1], "--join") == 0) kind = JOIN;
     else if (strcmp(argv[1], "--hook") == 0) kind = HOOK;
@@ -43,6 +57,12 @@ int main(int argc, char **argv) {
   uint32_t len;
   if (recv_msg(&buf, &len) != proto::MSG_PLAN) _exit(1);
   Plan plan = parse_plan(buf, len);
+  // Told once tsrun has sent the plan and reads our answer; the message
+  // names the field itself (no record is at fault).
+  if (oom_err) {
+    g_ref = UINT32_MAX;
+    fail(oom_err, "process.oomScoreAdj: cannot set it to %s: write /proc/self/oom_score_adj", oom);
+  }
 
   switch (kind) {
     case HOOK:

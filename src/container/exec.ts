@@ -10,7 +10,6 @@ import type { Channel } from '../init/channel';
 import { handshake, initError, launchInit } from '../init/launcher';
 import { Msg } from '../init/protocol';
 import { attach } from '../lifecycle/attach';
-import { writeOomScoreAdj } from '../lifecycle/oom-score';
 import { warn } from '../log';
 import { native } from '../native/addon';
 import { NS_FILE } from '../plan/clone';
@@ -96,9 +95,9 @@ function startProcess(c: Container, opts: ExecOptions): Started {
       records: plan.records,
       fds: { consoleSocket: consoleFd },
       keep: [...preserved, ...handles.fds, ...(consoleFd === undefined ? [] : [consoleFd])],
+      oomScoreAdj: plan.oomScoreAdj,
       place: (p) => {
         helper = p;
-        if (plan.oomScoreAdj !== undefined) writeOomScoreAdj(p, plan.oomScoreAdj);
         enterExecCgroups(cgroupDirs, p);
         if (c.rec.intelRdt) (require('../cgroups/resctrl') as typeof import('../cgroups/resctrl')).joinIntelRdt(c.rec.intelRdt, p);
       },

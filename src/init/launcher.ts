@@ -19,9 +19,9 @@ export type InitKind = 'standard' | 'join' | 'hook';
 
 const kindFlag: Record<InitKind, string> = { standard: '--sync-fd', join: '--join', hook: '--hook' };
 
-/** tsrun-init's arguments for a kind, its channel at fd (argv[0] is the caller's). */
-export function initArgs(kind: InitKind, fd: number): string[] {
-  return [kindFlag[kind], String(fd)];
+/** tsrun-init's arguments for a kind, its channel at fd (argv[0] is the caller's), and the oom_score_adj it gives itself. */
+export function initArgs(kind: InitKind, fd: number, oomScoreAdj?: number): string[] {
+  return [kindFlag[kind], String(fd), ...(oomScoreAdj === undefined ? [] : ['--oom-score-adj', String(oomScoreAdj)])];
 }
 
 export interface LaunchOptions {
@@ -33,6 +33,8 @@ export interface LaunchOptions {
   keep: number[];
   /** Called with the helper's pid before it reads its plan: the place to put it in cgroups. */
   place(pid: number): void;
+  /** process.oomScoreAdj, which tsrun-init writes for itself first thing (its children inherit it). */
+  oomScoreAdj?: number;
 }
 
 export interface Launched {
@@ -51,7 +53,7 @@ export function launchInit(opts: LaunchOptions): Launched {
   try {
     const exe = native().openHelper(initHelperPath);
     try {
-      pid = native().spawnInit(exe, ['tsrun-init', ...initArgs(opts.kind, theirs)], [0, 1, 2, ...opts.keep, theirs]);
+      pid = native().spawnInit(exe, ['tsrun-init', ...initArgs(opts.kind, theirs, opts.oomScoreAdj)], [0, 1, 2, ...opts.keep, theirs]);
     } finally {
       closeSync(exe);
       closeSync(theirs);

@@ -23,7 +23,6 @@ import { ContainerDir, writeFileAtomic } from '../state/store';
 import { HookError, containerNamespaces, hookState, pidInContainer, runHooks, runPoststop } from './hooks';
 import { writeIdMaps } from './idmaps';
 import { moveNetDevices } from './net-devices';
-import { writeOomScoreAdj } from './oom-score';
 import { sendSeccompListener } from './seccomp-listener';
 import { killAndWait, teardown } from './teardown';
 
@@ -155,13 +154,13 @@ export function create(opts: CreateOptions): Created {
       records: plan.records,
       fds: { execFifo: fifo, consoleSocket: consoleFd, startReport },
       keep,
+      oomScoreAdj: plan.oomScoreAdj,
       place: (pid) => {
         record.helper = { pid, startTime: startTimeOf(pid) ?? '' };
         dir.write(record);
         debug(`tsrun-init started as pid ${pid}`);
         // Before the helper reads its plan: in its cgroups, so the container
         // never runs outside them.
-        if (plan.oomScoreAdj !== undefined) writeOomScoreAdj(pid, plan.oomScoreAdj);
         cgroups.enter(pid);
         // Likewise its resctrl group, which its children inherit.
         if (plan.intelRdt) {

@@ -140,6 +140,23 @@ if (requireRoot(t) && need(t, ['useradd', 'usermod', 'setpriv', 'newuidmap', 'ne
     t.same([list.status, list.stdout], [0, ''], 'nothing left');
   });
 
+  // tsrun-init writes its own oom_score_adj before it makes itself
+  // undumpable (as runc's nsexec): an unprivileged user may raise it, and
+  // the kernel refuses to lower it, which is named.
+  t.test('oomScoreAdj: raised for an unprivileged user, a lowering refused and named', async (t) => {
+    const raised = bundle(t, (c) => {
+      c.process.oomScoreAdj = 700;
+      c.process.args = ['cat', '/proc/self/oom_score_adj'];
+    });
+    const r = user.tsrun(['run', uniqueId('rootless')], raised);
+    t.equal(r.status, 0, r.stderr);
+    t.equal(r.stdout, '700\n');
+    const lowered = bundle(t, (c) => (c.process.oomScoreAdj = -500));
+    const l = user.tsrun(['run', uniqueId('rootless')], lowered);
+    t.equal(l.status, 1);
+    t.equal(l.stderr, 'tsrun: process.oomScoreAdj: cannot set it to -500: write /proc/self/oom_score_adj: permission denied\n');
+  });
+
   // A v1 cgroup delegated to the user (its directory and files given to
   // it by root) is used, and a limit in it applied; the hierarchies it
   // cannot write are left out.
