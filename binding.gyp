@@ -16,6 +16,7 @@
       "type": "executable",
       "sources": [
         "addon/init/main.cc",
+        "addon/init/join_cgroups.cc",
         "addon/init/sync.cc",
         "addon/init/plan.cc",
         "addon/init/namespaces.cc",

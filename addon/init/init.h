@@ -37,6 +37,17 @@ constexpr int kMaxSentFds = 64;
 int send_fds(int sock, const void *buf, size_t len, const int *fds, int n);
 int send_fd(int sock, int fd, const char *data);
 
+// join_cgroups.cc: tsrun-init's first act, given --cgroup1/--cgroup2: it
+// puts itself in those cgroups and tells tsrun on report_fd which pid goes
+// on as tsrun-init. Returns in that process; exits in any other.
+struct CgroupArgs {
+  const char *v1[64];
+  size_t n_v1;
+  const char *v2;
+  int report_fd;
+};
+void join_cgroups(const CgroupArgs &args);
+
 // plan.cc
 Plan parse_plan(const uint8_t *buf, uint32_t len);
 // Every record is checked against its shape (check_record) as it is parsed.

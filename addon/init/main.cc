@@ -30,8 +30,20 @@ int write_oom_score_adj(const char *value) {
 }
 
 int main(int argc, char **argv) {
-  const char *oom = argc == 5 && strcmp(argv[3], "--oom-score-adj") == 0 ? argv[4] : nullptr;
-  int oom_err = oom ? write_oom_score_adj(oom) : 0;
+  // tsrun-init --sync-fd|--join|--hook FD [--oom-score-adj N]
+  //   [--cgroup1 DIR]... [--cgroup2 DIR] [--report-fd FD]   (launcher.ts)
+  const char *oom = nullptr;
+  CgroupArgs cgroups{};
+  cgroups.report_fd = -1;
+  bool usage = argc < 3 || argc % 2 == 0;
+  for (int i = 3; !usage && i + 1 < argc; i += 2) {
+    if (strcmp(argv[i], "--oom-score-adj") == 0 && !oom) oom = argv[i + 1];
+    else if (strcmp(argv[i], "--cgroup1") == 0 && cgroups.n_v1 < sizeof cgroups.v1 / sizeof *cgroups.v1) cgroups.v1[cgroups.n_v1++] = argv[i + 1];
+    else if (strcmp(argv[i], "--cgroup2") == 0 && !cgroups.v2) cgroups.v2 = argv[i + 1];
+    else if (strcmp(argv[i], "--report-fd") == 0 && cgroups.report_fd < 0) cgroups.report_fd = atoi(argv[i + 1]);
+    else usage = true;
+  }
+  int oom_err = oom && !usage ? write_oom_score_adj(oom) : 0;
   // Non-dumpable before anything else: no other process of the container
   // may ptrace us or open our /proc entries (fds, exe, mem).
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -39,15 +51,20 @@ int main(int argc, char **argv) {
   // container program exec'ing "/proc/self/exe") gets nothing.
   struct stat st;
   enum { STANDARD, JOIN, HOOK, NONE } kind = NONE;
-  if (argc == 3 || oom) {
+  if (!usage) {
     if (strcmp(argv[1], "--sync-fd") == 0) kind = STANDARD;
     else if (strcmp(argv[1], "--join") == 0) kind = JOIN;
     else if (strcmp(argv[1], "--hook") == 0) kind = HOOK;
   }
-  if (kind == NONE || fstat(atoi(argv[2]), &st) < 0 || !S_ISSOCK(st.st_mode)) {
+  bool placed = cgroups.n_v1 || cgroups.v2;
+  if (kind == NONE || fstat(atoi(argv[2]), &st) < 0 || !S_ISSOCK(st.st_mode) || placed != (cgroups.report_fd >= 0) ||
+      (placed && (fstat(cgroups.report_fd, &st) < 0 || !S_ISFIFO(st.st_mode)))) {
     fputs("tsrun-init is started by tsrun; it is not a command\n", stderr);
     return 2;
   }
+  // In the container's cgroups before anything else; this may go on in a
+  // clone of this process (join_cgroups.cc).
+  if (placed) join_cgroups(cgroups);
   g_sync = atoi(argv[2]);
   fcntl(g_sync, F_SETFD, FD_CLOEXEC);  // posix_spawn's dup2 cleared it
   if (chdir("/") < 0) fail(0, "chdir /");  // keep no reference to tsrun's cwd

@@ -85,17 +85,29 @@ Napi::Value OpenHelper(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, mfd);
 }
 
-// spawnInit(exeFd, argv[], keepFds[]) -> pid
+// spawnInit(exeFd, argv[], keepFds[], joinsCgroups) -> pid
 // posix_spawn of the helper with every signal reset to default, an empty
 // signal mask, an empty environment, and only keepFds inherited (their
 // close-on-exec flag cleared: Node sets it even on 0, 1 and 2).
+// joinsCgroups: argv names cgroups tsrun-init puts itself in first
+// (addon/init/join_cgroups.cc); it reports on a pipe (--report-fd, added
+// here) which pid goes on as tsrun-init, maybe a clone of the one spawned.
+// Until then nothing else of the helper runs, so waiting here is short. A
+// cgroup it could not join is an error with `errno` and `cgroupIndex`.
 Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int exe = IntArg(info, 0);
   Napi::Array jargv = info[1].As<Napi::Array>();
   Napi::Array jkeep = info[2].As<Napi::Array>();
+  bool joins = info.Length() > 3 && info[3].ToBoolean();
+  int report[2] = {-1, -1};
+  if (joins && pipe2(report, O_CLOEXEC) < 0) return ThrowErrno(env, errno, "pipe");
   std::vector<std::string> args;
   for (uint32_t i = 0; i < jargv.Length(); i++) args.push_back(jargv.Get(i).As<Napi::String>());
+  if (joins) {
+    args.push_back("--report-fd");
+    args.push_back(std::to_string(report[1]));
+  }
   std::vector<char *> argv;
   for (auto &a : args) argv.push_back(const_cast<char *>(a.c_str()));
   argv.push_back(nullptr);
@@ -110,6 +122,7 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
     int fd = jkeep.Get(i).As<Napi::Number>().Int32Value();
     posix_spawn_file_actions_adddup2(&fa, fd, fd);  // same fd: clears FD_CLOEXEC
   }
+  if (joins) posix_spawn_file_actions_adddup2(&fa, report[1], report[1]);
   sigset_t all, none;
   sigfillset(&all);
   sigemptyset(&none);
@@ -120,8 +133,38 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
   int err = posix_spawn(&pid, path.c_str(), &fa, &attr, argv.data(), envp);
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
-  if (err) return ThrowErrno(env, err, "spawn tsrun-init");
-  return Napi::Number::New(env, pid);
+  if (joins) close(report[1]);
+  if (err) {
+    if (joins) close(report[0]);
+    return ThrowErrno(env, err, "spawn tsrun-init");
+  }
+  if (!joins) return Napi::Number::New(env, pid);
+
+  int32_t msg[2];
+  size_t got = 0;
+  while (got < sizeof msg) {
+    ssize_t n = read(report[0], reinterpret_cast<char *>(msg) + got, sizeof msg - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  close(report[0]);
+  if (got == sizeof msg && msg[0] == pid) return Napi::Number::New(env, pid);
+  // The spawned process has exited or is about to: reap it.
+  while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  if (got < sizeof msg) {
+    Napi::Error::New(env, "tsrun-init ended before it joined its cgroups").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (msg[0] > 0) return Napi::Number::New(env, msg[0]);
+  Napi::Error e = Napi::Error::New(env, std::string("join cgroup: ") + strerror(-msg[0]));
+  e.Set("errno", Napi::Number::New(env, -msg[0]));
+  const char *name = strerrorname_np(-msg[0]);
+  e.Set("code", Napi::String::New(env, name ? name : "UNKNOWN"));
+  e.Set("cgroupIndex", Napi::Number::New(env, msg[1]));
+  e.ThrowAsJavaScriptException();
+  return env.Undefined();
 }
 
 // socketpair() -> [fd, fd]   (AF_UNIX, SOCK_STREAM, close-on-exec)

@@ -1,6 +1,6 @@
 // The container's cgroups behind one interface (CgroupManager): created
 // under every hierarchy of the host, resources applied by the controller
-// modules (./controllers), the init placed in them before it runs anything
+// modules (./controllers), the init in them before it runs anything
 // of the user's, frozen and thawed, listed, and removed again on delete.
 //
 // Two implementations:
@@ -57,6 +57,17 @@ export interface CgroupRecord {
   rootless?: boolean;
 }
 
+/** Cgroup directories to join, by hierarchy version (each joined its own way). */
+export interface JoinDirs {
+  v1: string[];
+  /** At most one: a host has one cgroup v2 hierarchy. */
+  v2?: string;
+}
+
+export function joinDirs(dirs: { version: 1 | 2; dir: string }[]): JoinDirs {
+  return { v1: dirs.filter((d) => d.version === 1).map((d) => d.dir), v2: dirs.find((d) => d.version === 2)?.dir };
+}
+
 export type FreezerState = 'thawed' | 'freezing' | 'frozen';
 
 /**
@@ -86,8 +97,8 @@ export interface CgroupManager {
    * undone if the kernel refuses a later one. The device allowlist is refused.
    */
   update(resources: Resources): void;
-  /** Moves pid (and so everything it forks later) into the container's cgroups. */
-  enter(pid: number): void;
+  /** The directories the container's init joins (it puts itself in them: launcher.ts InitCgroups). */
+  joins(): JoinDirs;
   /** Freezes the container, retrying for a while: see FreezeResult. */
   freeze(): FreezeResult;
   thaw(): void;
@@ -282,8 +293,8 @@ abstract class BaseManager implements CgroupManager {
     }
   }
 
-  enter(pid: number): void {
-    for (const d of this.record.dirs) this.fs.write(posix.join(d.dir, 'cgroup.procs'), String(pid));
+  joins(): JoinDirs {
+    return joinDirs(this.record.dirs);
   }
 
   pids(): number[] {

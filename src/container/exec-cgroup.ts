@@ -5,10 +5,10 @@
 import { posix } from 'node:path';
 import { TsrunError } from '../errors';
 import { type CgroupFs, realCgroupFs } from '../cgroups/fs';
-import type { CgroupDirRecord } from '../cgroups/manager';
+import { type CgroupDirRecord, type JoinDirs, joinDirs } from '../cgroups/manager';
 
 /** For each of the container's cgroup directories, the one the process joins. */
-export function execCgroupDirs(dirs: CgroupDirRecord[], specs: string[], fs: CgroupFs = realCgroupFs): string[] {
+export function execCgroupDirs(dirs: CgroupDirRecord[], specs: string[], fs: CgroupFs = realCgroupFs): JoinDirs {
   let all: string | undefined;
   const byController = new Map<string, string>();
   for (const s of specs) {
@@ -25,17 +25,24 @@ export function execCgroupDirs(dirs: CgroupDirRecord[], specs: string[], fs: Cgr
       byController.set(ctrl, rel);
     }
   }
-  return dirs.map((d) => {
-    const own = d.controllers.map((c) => byController.get(c)).find((p) => p !== undefined);
-    const sub = own ?? all;
-    if (sub === undefined) return d.dir;
-    const dir = posix.join(d.dir, sub);
-    if (fs.read(posix.join(dir, 'cgroup.procs')) === undefined) throw new TsrunError(`sub-cgroup ${dir} does not exist`, '--cgroup');
-    return dir;
-  });
+  return joinDirs(
+    dirs.map((d) => {
+      const own = d.controllers.map((c) => byController.get(c)).find((p) => p !== undefined);
+      const sub = own ?? all;
+      if (sub === undefined) return d;
+      const dir = posix.join(d.dir, sub);
+      if (fs.read(posix.join(dir, 'cgroup.procs')) === undefined) throw new TsrunError(`sub-cgroup ${dir} does not exist`, '--cgroup');
+      return { version: d.version, dir };
+    }),
+  );
 }
 
-/** Moves pid into those directories. */
-export function enterExecCgroups(dirs: string[], pid: number, fs: CgroupFs = realCgroupFs): void {
-  for (const dir of dirs) fs.write(posix.join(dir, 'cgroup.procs'), String(pid));
+/**
+ * Moves pid into those directories by writing it to their cgroup.procs.
+ * Only for a paused container: tsrun-init joining a frozen cgroup itself
+ * would be frozen before it could tell tsrun, which waits for that holding
+ * the container's lock, which resume needs.
+ */
+export function enterExecCgroups(dirs: JoinDirs, pid: number, fs: CgroupFs = realCgroupFs): void {
+  for (const dir of [...dirs.v1, ...(dirs.v2 === undefined ? [] : [dirs.v2])]) fs.write(posix.join(dir, 'cgroup.procs'), String(pid));
 }

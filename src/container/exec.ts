@@ -1,6 +1,6 @@
 // exec: a new process in a running container, as runc's. tsrun-init's join
-// kind enters the namespaces and root of the container's init, after tsrun
-// has put it in the container's cgroups, and then goes through the same
+// kind enters the namespaces and root of the container's init, after it has
+// put itself in the container's cgroups, and then goes through the same
 // process stage as the init (user, capabilities, rlimits, NNP, seccomp).
 // Attached, tsrun waits and exits with the process's status; detached, it
 // returns once the program has been exec'd, with --pid-file written.
@@ -35,11 +35,12 @@ export interface ExecOptions extends ProcessFlags {
 
 // runc's words for a stopped or paused container. A created one is refused
 // too: its init has not run the program yet (runc lets it through).
-function checkStatus(c: Container, ignorePaused: boolean): void {
+/** Whether the container is paused (exec'd with --ignore-paused), or an error. */
+function checkStatus(c: Container, ignorePaused: boolean): boolean {
   const status = c.status();
-  if (status === 'running') return;
+  if (status === 'running') return false;
   if (status === 'paused') {
-    if (ignorePaused) return;
+    if (ignorePaused) return true;
     throw new TsrunError('cannot exec in a paused container (use --ignore-paused to override)');
   }
   if (status === 'created') throw new TsrunError(`cannot exec in a created container: start ${c.id} first`);
@@ -64,7 +65,7 @@ interface Started {
 // Everything up to the program's execve. The container's lock is held until
 // the process is in the container's cgroups: a delete waits until then.
 function startProcess(c: Container, opts: ExecOptions): Started {
-  checkStatus(c, opts.ignorePaused);
+  const paused = checkStatus(c, opts.ignorePaused);
   const proc = execProcess(opts, c.spec);
   const ownTerminal = proc.terminal && opts.consoleSocket === undefined;
   if (ownTerminal && opts.detach) throw new TsrunError('cannot allocate a terminal for a detached process without --console-socket', '--tty');
@@ -96,9 +97,10 @@ function startProcess(c: Container, opts: ExecOptions): Started {
       fds: { consoleSocket: consoleFd },
       keep: [...preserved, ...handles.fds, ...(consoleFd === undefined ? [] : [consoleFd])],
       oomScoreAdj: plan.oomScoreAdj,
+      cgroups: paused ? undefined : { ...cgroupDirs, field: opts.cgroup.length ? '--cgroup' : 'linux.cgroupsPath' },
       place: (p) => {
         helper = p;
-        enterExecCgroups(cgroupDirs, p);
+        if (paused) enterExecCgroups(cgroupDirs, p);
         if (c.rec.intelRdt) (require('../cgroups/resctrl') as typeof import('../cgroups/resctrl')).joinIntelRdt(c.rec.intelRdt, p);
       },
     });

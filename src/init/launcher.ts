@@ -2,10 +2,10 @@
 // standard kind) and exec (the join kind); hooks in a container's
 // namespaces (the hook kind) take the same executable and arguments, but
 // are run with a timeout and their output kept (src/lifecycle/hooks.ts).
-// Here: spawn it from the sealed
-// executable with exactly the fds it needs, let the caller place it (cgroups,
-// oom_score_adj) before it reads anything, send the plan, then answer its
-// messages until it is ready. An error it reports comes back as a TsrunError
+// Here: spawn it from the sealed executable with exactly the fds it needs
+// and the cgroups it puts itself in first, let the caller note its pid
+// before it reads anything, send the plan, then answer its messages until
+// it is ready. An error it reports comes back as a TsrunError
 // naming the config field of the record it was applying.
 import { closeSync } from 'node:fs';
 import { getSystemErrorMap } from 'node:util';
@@ -19,9 +19,32 @@ export type InitKind = 'standard' | 'join' | 'hook';
 
 const kindFlag: Record<InitKind, string> = { standard: '--sync-fd', join: '--join', hook: '--hook' };
 
-/** tsrun-init's arguments for a kind, its channel at fd (argv[0] is the caller's), and the oom_score_adj it gives itself. */
-export function initArgs(kind: InitKind, fd: number, oomScoreAdj?: number): string[] {
-  return [kindFlag[kind], String(fd), ...(oomScoreAdj === undefined ? [] : ['--oom-score-adj', String(oomScoreAdj)])];
+/**
+ * The cgroups tsrun-init puts itself in first thing, before it reads its
+ * plan (addon/init/join_cgroups.cc: faster than tsrun writing its pid to
+ * cgroup.procs, which waits for the kernel's RCU).
+ */
+export interface InitCgroups {
+  /** v1 hierarchies' directories. */
+  v1: string[];
+  /** The cgroup v2 directory (on a hybrid host the unified hierarchy's). */
+  v2?: string;
+  /** The field a cgroup that cannot be joined is reported under. */
+  field: string;
+}
+
+/** tsrun-init's arguments for a kind, its channel at fd (argv[0] is the caller's), the oom_score_adj it gives itself, and the cgroups it joins. */
+export function initArgs(kind: InitKind, fd: number, oomScoreAdj?: number, cgroups?: InitCgroups): string[] {
+  const args = [kindFlag[kind], String(fd)];
+  if (oomScoreAdj !== undefined) args.push('--oom-score-adj', String(oomScoreAdj));
+  for (const dir of cgroups?.v1 ?? []) args.push('--cgroup1', dir);
+  if (cgroups?.v2 !== undefined) args.push('--cgroup2', cgroups.v2);
+  return args;
+}
+
+/** The cgroups in `cgroups`, in the order tsrun-init's report counts them. */
+function cgroupAt(cgroups: InitCgroups, index: number): string | undefined {
+  return [...cgroups.v1, ...(cgroups.v2 === undefined ? [] : [cgroups.v2])][index];
 }
 
 export interface LaunchOptions {
@@ -31,7 +54,9 @@ export interface LaunchOptions {
   fds: Partial<Record<FdName, number>>;
   /** Fds passed on besides stdio and the channel (preserved fds, the ones `fds` names). */
   keep: number[];
-  /** Called with the helper's pid before it reads its plan: the place to put it in cgroups. */
+  /** The cgroups it joins before it reads its plan (none: it stays in tsrun's). */
+  cgroups?: InitCgroups;
+  /** Called with the helper's pid, in its cgroups, before it reads its plan. */
   place(pid: number): void;
   /** process.oomScoreAdj, which tsrun-init writes for itself first thing (its children inherit it). */
   oomScoreAdj?: number;
@@ -53,7 +78,13 @@ export function launchInit(opts: LaunchOptions): Launched {
   try {
     const exe = native().openHelper(initHelperPath);
     try {
-      pid = native().spawnInit(exe, ['tsrun-init', ...initArgs(opts.kind, theirs, opts.oomScoreAdj)], [0, 1, 2, ...opts.keep, theirs]);
+      const joins = !!opts.cgroups && (opts.cgroups.v1.length > 0 || opts.cgroups.v2 !== undefined);
+      pid = native().spawnInit(exe, ['tsrun-init', ...initArgs(opts.kind, theirs, opts.oomScoreAdj, opts.cgroups)], [0, 1, 2, ...opts.keep, theirs], joins);
+    } catch (err) {
+      const index = (err as { cgroupIndex?: number }).cgroupIndex;
+      const dir = opts.cgroups && index !== undefined ? cgroupAt(opts.cgroups, index) : undefined;
+      if (dir === undefined) throw err;
+      throw new TsrunError(`cannot join the cgroup ${dir}: ${strerror((err as { errno: number }).errno)}`, opts.cgroups!.field);
     } finally {
       closeSync(exe);
       closeSync(theirs);

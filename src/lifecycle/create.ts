@@ -155,14 +155,15 @@ export function create(opts: CreateOptions): Created {
       fds: { execFifo: fifo, consoleSocket: consoleFd, startReport },
       keep,
       oomScoreAdj: plan.oomScoreAdj,
+      // Joined before the helper reads its plan, so that the container never
+      // runs outside them.
+      cgroups: { ...cgroups.joins(), field: 'linux.cgroupsPath' },
       place: (pid) => {
         record.helper = { pid, startTime: startTimeOf(pid) ?? '' };
         dir.write(record);
         debug(`tsrun-init started as pid ${pid}`);
-        // Before the helper reads its plan: in its cgroups, so the container
-        // never runs outside them.
-        cgroups.enter(pid);
-        // Likewise its resctrl group, which its children inherit.
+        // Before the helper reads its plan, as its cgroups: its resctrl
+        // group, which its children inherit.
         if (plan.intelRdt) {
           record.intelRdt = applyIntelRdt(plan.intelRdt, pid);
           dir.write(record);

@@ -11,7 +11,8 @@ export interface WaitStatus {
 
 export interface Native {
   openHelper(path: string): number;
-  spawnInit(exeFd: number, argv: string[], keepFds: number[]): number;
+  /** joinsCgroups: argv names cgroups tsrun-init joins first; the pid is the one that goes on (maybe a clone), and a cgroup it cannot join is an error with errno and cgroupIndex. */
+  spawnInit(exeFd: number, argv: string[], keepFds: number[], joinsCgroups?: boolean): number;
   socketpair(): [number, number];
   mkfifo(path: string, mode: number): void;
   flock(fd: number, exclusive: boolean, wait: boolean): boolean;

@@ -10,7 +10,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, 
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { defaultCgroupsPath } from '../../src/cgroups/host';
-import { cgroupLeftovers, env, hostHierarchies, requireRoot, scratch, skipOrFail, tsrunShell, uniqueId } from '../helpers/tsrun';
+import { cgroupLeftovers, env, hostHierarchies, requireRoot, scratch, skipOrFail, tsrunCmd, tsrunShell, uniqueId } from '../helpers/tsrun';
 
 type Config = Record<string, any>;
 
@@ -391,6 +391,68 @@ if (requireRoot(t)) {
     t.equal(r.status, 1);
     t.match(r.stderr, /linux\.cgroupsPath: cgroup .* already has processes in it/);
     t.ok(existsSync(dir), 'the existing cgroup is not removed');
+  });
+
+  // tsrun-init puts itself in its cgroups (addon/init/join_cgroups.cc): a
+  // v1 hierarchy by writing "0" to tasks, falling back to its pid in
+  // cgroup.procs; the v2 one by being cloned into it. Each refusal of the
+  // kernel is reported with the directory, before the program could run.
+  t.test('a cgroup the init cannot join: an error naming linux.cgroupsPath and the directory, nothing left behind', async (t) => {
+    const e = env(t);
+    const cases: { what: string; controllers: string; cgroupsPath: string; prepare(): void; runAs: string[]; reason: string }[] = [
+      {
+        // A new cpu cgroup has no real-time runtime (cpu.rt_runtime_us 0): a
+        // real-time process may not enter it, and tsrun-init is one when
+        // tsrun is (it is not the config's process.scheduler yet).
+        what: 'v1: a real-time tsrun-init, a cpu cgroup without real-time runtime',
+        controllers: 'cpu',
+        cgroupsPath: `/tsrun-test-nojoin-v1-${process.pid}`,
+        prepare() {
+          t.equal(readFileSync(join(hs.get('cpu')![0], 'cpu.rt_runtime_us'), 'utf8').trim() !== '0', true, 'this host groups real-time runtime by cgroup');
+        },
+        runAs: ['chrt', '--fifo', '1'],
+        reason: 'invalid argument',
+      },
+    ];
+    if (hs.has('')) {
+      const [unified] = hs.get('')!;
+      const path = `/tsrun-test-nojoin-v2-${process.pid}`;
+      cases.push({
+        // Beside a threaded sibling, a domain cgroup is "domain invalid": no process may enter it.
+        what: 'v2: a "domain invalid" cgroup',
+        controllers: '',
+        cgroupsPath: `${path}/c`,
+        prepare() {
+          mkdirSync(join(unified, path, 'threads'), { recursive: true });
+          writeFileSync(join(unified, path, 'threads', 'cgroup.type'), 'threaded');
+          mkdirSync(join(unified, path, 'c'));
+          t.equal(readFileSync(join(unified, path, 'c', 'cgroup.type'), 'utf8').trim(), 'domain invalid');
+          t.teardown(() => {
+            for (const dir of ['c', 'threads', '']) rmdirSync(join(unified, path, dir));
+          });
+        },
+        runAs: [],
+        reason: 'operation not supported',
+      });
+    }
+    for (const { what, controllers, cgroupsPath, prepare, runAs, reason } of cases) {
+      const existing = new Map([...hs].map(([c, [mount]]) => [c, existsSync(join(mount, cgroupsPath))]));
+      prepare();
+      const id = uniqueId('nojoin');
+      const bundle = e.bundle((c: Config) => {
+        c.process.args = ['sh', '-c', 'echo the program ran'];
+        c.linux.cgroupsPath = cgroupsPath;
+      });
+      const r = spawnSync(runAs[0] ?? tsrunCmd[0], [...runAs.slice(1), ...(runAs.length ? tsrunCmd : tsrunCmd.slice(1)), '--root', e.root, 'run', '--bundle', bundle, id], { encoding: 'utf8', timeout: 30_000 });
+      t.equal(r.status, 1, `${what}: exit status 1`);
+      const dir = join(hs.get(controllers)![0], cgroupsPath);
+      t.match(r.stderr, new RegExp(`linux\\.cgroupsPath: cannot join the cgroup ${dir}: ${reason}`), `${what}: the field, the directory and the kernel's reason`);
+      t.notMatch(r.stdout, /the program ran/, `${what}: the program never ran`);
+      t.notOk(existsSync(join(e.root, id)), `${what}: no state directory`);
+      for (const [c, [mount]] of hs) {
+        if (!existing.get(c) && !(c === controllers && runAs.length === 0)) t.notOk(existsSync(join(mount, cgroupsPath)), `${what}: ${c || 'unified'}: the cgroup tsrun made is removed`);
+      }
+    }
   });
 
   t.test('the cgroup mount shows the container its own cgroups', async (t) => {

@@ -281,6 +281,22 @@ if (requireRoot(t)) {
     process.kill(execPid, 'SIGKILL');
     waitFor(() => !readFileSync(join(sub, 'cgroup.procs'), 'utf8').trim());
     rmdirSync(sub);
+    // A sub-cgroup the kernel lets no process join (a new cpuset cgroup has
+    // no cpus): the exec'd process puts itself in its cgroups, and says which failed.
+    const cpuset = /^\d+:cpuset:(.*)$/m.exec(readFileSync(`/proc/${pid}/cgroup`, 'utf8'))![1];
+    const nocpus = join('/sys/fs/cgroup/cpuset', cpuset, 'nocpus');
+    mkdirSync(nocpus);
+    t.teardown(() => {
+      if (existsSync(nocpus)) rmdirSync(nocpus);
+    });
+    // The cpu hierarchy comes before cpuset in the host's order: joined before the refusal.
+    const cpuProcs = join('/sys/fs/cgroup/cpu', /^\d+:cpu:(.*)$/m.exec(readFileSync(`/proc/${pid}/cgroup`, 'utf8'))![1], 'cgroup.procs');
+    const before = readFileSync(cpuProcs, 'utf8');
+    const refused = e.tsrun(['exec', '--cgroup', 'cpuset:nocpus', id, 'sh', '-c', 'echo ran']);
+    t.equal(refused.status, 255, 'a sub-cgroup without cpus: refused');
+    t.match(refused.stderr, new RegExp(`--cgroup: cannot join the cgroup ${nocpus}: no space left on device`), 'naming the flag, the directory and the reason');
+    t.notMatch(refused.stdout, /ran/, 'the program never ran');
+    t.equal(readFileSync(cpuProcs, 'utf8'), before, "no process left in the container's cgroups");
     for (const [spec, message] of [
       ['memory:../../escape', /--cgroup: .* must be a path below the container's cgroup/],
       ['missing', /--cgroup: sub-cgroup .*missing does not exist/],

@@ -11,7 +11,7 @@ import t from 'tap';
 import { containerAllowlist } from '../../src/cgroups/devices/rules';
 import { deviceProgram } from '../../src/cgroups/devices/bpf';
 import { type CgroupHost, cgroupDir, containerCgroupPath, defaultCgroupsPath, parseCgroupHost, plannedCgroupDirs } from '../../src/cgroups/host';
-import { type CgroupDirRecord, type CgroupFs, cgroupManager, planCgroups } from '../../src/cgroups/manager';
+import { type CgroupDirRecord, type CgroupFs, type CgroupManager, cgroupManager, planCgroups } from '../../src/cgroups/manager';
 import { MAX_U64, emptyRuncStats } from '../../src/cgroups/stats';
 import { errorOf } from '../helpers/errors';
 import type { Resources } from '../../src/spec/types';
@@ -27,6 +27,12 @@ const v1Mounts = [
   line(34, '/', '/sys/fs/cgroup/pids', 'cgroup', 'rw,pids'),
 ].join('\n');
 const v1Self = '5:pids:/user.slice\n4:name=systemd:/user.slice/session-1.scope\n3:memory:/user.slice\n2:cpu,cpuacct:/\n';
+
+/** pid in the container's cgroups, as tsrun-init puts itself in the directories joins() names (through cgroup.procs here). */
+function enter(fs: CgroupFs, cg: CgroupManager, pid: number): void {
+  const { v1, v2 } = cg.joins();
+  for (const dir of [...v1, ...(v2 === undefined ? [] : [v2])]) fs.write(`${dir}/cgroup.procs`, String(pid));
+}
 
 t.test('a v1 host', async (t) => {
   const host = parseCgroupHost(v1Mounts, v1Self);
@@ -585,7 +591,7 @@ t.test('v2: create, apply, enter, freeze, thaw, pids, destroy', async (t) => {
   t.equal(fs.read(`${root}/machine/c1/memory.max`), `${M}\n`);
   t.equal(fs.read(`${root}/machine/c1/pids.max`), '10\n');
   const pid = 10_000_001; // above any pid_max: destroy's SIGKILL reaches no real process
-  cg.enter(pid);
+  enter(fs, cg, pid);
   t.same(cg.pids(), [pid]);
   t.equal(cg.freezerState(), 'thawed');
   t.equal(cg.freeze(), 'frozen');
@@ -978,9 +984,10 @@ t.test('v1 devices: deny all, then the effective allowlist, as runc writes it', 
 t.test('v1 hybrid: the unified hierarchy gets the process only, never resources', async (t) => {
   const pid = 10_000_002;
   const { fs, cg } = v1({ memory: { limit: M }, pids: { limit: 5 }, cpu: { shares: 100 } });
-  cg.enter(pid);
+  t.same(cg.joins(), { v1: allV1.map((h) => `${v1Root}/${h}/c`), v2: `${v1Root}/unified/c` }, 'joined: every v1 hierarchy (named ones included), and the unified one as cgroup v2');
+  enter(fs, cg, pid);
   t.ok(fs.dirs.has(`${v1Root}/unified/c`), 'created in the unified hierarchy too');
-  t.same(fs.writes.filter(([f]) => f.startsWith(`${v1Root}/unified/`)), [[`${v1Root}/unified/c/cgroup.procs`, String(pid)]]);
+  t.same(fs.writes.filter(([f]) => f.startsWith(`${v1Root}/unified/`)), [[`${v1Root}/unified/c/cgroup.procs`, String(pid)]], 'nothing else written there');
   t.ok(fs.read(`${v1Root}/systemd/c/cgroup.procs`)!.includes(String(pid)), 'and in every v1 hierarchy, named ones included');
   t.same(cg.pids(), [pid], 'listed once');
   t.equal(cg.freeze(), 'frozen');
@@ -1070,7 +1077,7 @@ t.test('destroy: not frozen, it kills until a look at the cgroup finds no new pr
   const procs = `${v1Root}/pids/c/cgroup.procs`;
   // Each look finds a child of the last process killed, three times: forks that raced the kill.
   const forks = [10_000_010, 10_000_011, 10_000_012];
-  cg.enter(forks[0]); // in every hierarchy: each rmdir is EBUSY until it is gone
+  enter(fs, cg, forks[0]); // in every hierarchy: each rmdir is EBUSY until it is gone
   let looks = 0;
   const freezer = stickyFreezer(fs, Infinity);
   const forking: CgroupFs = {
@@ -1095,7 +1102,7 @@ t.test('destroy: not frozen, it kills until a look at the cgroup finds no new pr
 
   // Frozen: one look after the freeze is enough.
   const frozen = v1({});
-  frozen.cg.enter(10_000_020);
+  enter(frozen.fs, frozen.cg, 10_000_020);
   let frozenLooks = 0;
   const frozenFreezer = stickyFreezer(frozen.fs, 0);
   const counting: CgroupFs = { ...frozenFreezer.sticky, read: (f) => (f.endsWith('/cgroup.procs') && frozenLooks++, frozen.fs.read(f)) };
