@@ -1,7 +1,7 @@
 // File operations on a cgroup filesystem. Everything the managers do to a
 // cgroup tree goes through this interface, so that the unit tests can run
 // them on a fake cgroup2 tree that keeps the kernel's rules.
-import { mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { errnoCode } from '../errors';
 import { native } from '../native/addon';
 
@@ -12,6 +12,8 @@ export interface CgroupFs {
   /** File contents, or undefined if there is no such file (or its cgroup went as it was read). */
   read(file: string): string | undefined;
   write(file: string, value: string): void;
+  /** Whether the cgroup directory exists (cheaper than a failed read: no error is made). */
+  exists(dir: string): boolean;
   /** Whether dir has child cgroups. */
   hasChildren(dir: string): boolean;
   /** Attaches a BPF_PROG_TYPE_CGROUP_DEVICE program (cgroup v2's device allowlist) to dir. */
@@ -41,6 +43,7 @@ export const realCgroupFs: CgroupFs = {
   },
   // r+: a file the kernel does not have is ENOENT, never an attempt to create it.
   write: (file, value) => writeFileSync(file, value, { flag: 'r+' }),
+  exists: (dir) => existsSync(dir),
   hasChildren(dir) {
     try {
       return readdirSync(dir, { withFileTypes: true }).some((e) => e.isDirectory());

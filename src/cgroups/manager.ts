@@ -126,18 +126,26 @@ export interface CgroupManager {
 export function planCgroups(dirs: CgroupDirRecord[], defaultPath: boolean, fs: CgroupFs = realCgroupFs): CgroupRecord {
   const created: string[] = [];
   for (const d of dirs) {
-    const procs = fs.read(posix.join(d.dir, 'cgroup.procs'));
-    if (procs && procs.trim() !== '') {
-      if (defaultPath) throw new TsrunError(`the default cgroup ${d.dir} already has processes in it`);
-      throw new TsrunError(`cgroup ${d.dir} already has processes in it`, 'linux.cgroupsPath');
+    let exists = fs.exists(d.dir);
+    if (exists) {
+      const procs = fs.read(posix.join(d.dir, 'cgroup.procs'));
+      if (procs && procs.trim() !== '') {
+        if (defaultPath) throw new TsrunError(`the default cgroup ${d.dir} already has processes in it`);
+        throw new TsrunError(`cgroup ${d.dir} already has processes in it`, 'linux.cgroupsPath');
+      }
     }
-    const rel = posix.relative(d.mountpoint, d.dir);
-    let cur = d.mountpoint;
-    for (const seg of rel ? rel.split('/') : []) {
-      cur = posix.join(cur, seg);
-      const mine = fs.read(posix.join(cur, 'cgroup.procs')) === undefined || (defaultPath && cur === posix.dirname(d.dir));
-      if (mine && !created.includes(cur)) created.push(cur);
+    // Up from the container's directory to the first that exists: every
+    // one above it exists too (one look each: on a cold start a failed
+    // read costs several times a stat).
+    const mine: string[] = [];
+    const shared = defaultPath ? posix.dirname(d.dir) : undefined;
+    for (let cur = d.dir; cur.length > d.mountpoint.length; cur = posix.dirname(cur)) {
+      if (cur !== d.dir) exists ||= fs.exists(cur);
+      if (!exists || cur === shared) mine.unshift(cur);
+      // Nothing above is ours, but for the shared parent just above.
+      if (exists && (cur !== d.dir || shared === undefined)) break;
     }
+    for (const dir of mine) if (!created.includes(dir)) created.push(dir);
   }
   return { dirs, created };
 }

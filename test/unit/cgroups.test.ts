@@ -184,6 +184,10 @@ class FakeCgroup2 implements CgroupFs {
     this.cgroups.delete(dir);
   }
 
+  exists(dir: string): boolean {
+    return this.cgroups.has(dir);
+  }
+
   hasChildren(dir: string): boolean {
     return [...this.cgroups.keys()].some((d) => d.startsWith(`${dir}/`));
   }
@@ -621,6 +625,19 @@ t.test('v2: errors', async (t) => {
   t.throws(() => planCgroups(records('/busy', 'b'), false, fs), /linux\.cgroupsPath: cgroup \/sys\/fs\/cgroup\/busy already has processes in it/);
 });
 
+t.test('planCgroups lists as ours exactly the directories that do not exist yet, and the shared parent', async (t) => {
+  const fs = new FakeCgroup2(root, ['pids']);
+  fs.mkdir(`${root}/machine`);
+  t.same(planCgroups(records('/machine/c1', 'c1'), false, fs).created, [`${root}/machine/c1`], 'an existing parent is not ours');
+  t.same(planCgroups(records('/a/b/c', 'c'), false, fs).created, [`${root}/a`, `${root}/a/b`, `${root}/a/b/c`], 'every missing one, parents first');
+  fs.mkdir(`${root}/machine/c2`);
+  t.same(planCgroups(records('/machine/c2', 'c2'), false, fs).created, [], 'an existing (empty) cgroup of the config is not ours');
+  t.same(planCgroups(records(undefined, 'a'), true, fs).created, [`${root}/tsrun`, `${root}/tsrun/a`], 'the default path, first container: both');
+  fs.mkdir(`${root}/tsrun`);
+  fs.mkdir(`${root}/tsrun/a`);
+  t.same(planCgroups(records(undefined, 'a'), true, fs).created, [`${root}/tsrun`], 'the default path, its cgroup already there (empty): only the shared parent');
+});
+
 t.test('v2: the default path shares tsrun/ between containers', async (t) => {
   const fs = new FakeCgroup2(root, ['pids']);
   const a = cgroupManager(planCgroups(records(undefined, 'a'), true, fs), fs);
@@ -768,6 +785,9 @@ class FakeCgroupV1 implements CgroupFs {
     this.dirs.delete(dir);
     for (const f of [...this.files.keys()]) if (split(f)[0] === dir) this.files.delete(f);
   }
+  exists(dir: string): boolean {
+    return this.dirs.has(dir);
+  }
   hasChildren(dir: string): boolean {
     return [...this.dirs].some((d) => d.startsWith(`${dir}/`));
   }
@@ -850,6 +870,7 @@ t.test("v1 create: a shared parent removed meanwhile by another container's dele
       write: (f, v) => fake.write(f, v),
       mkdir: (d) => fake.mkdir(d),
       rmdir: (d) => fake.rmdir(d),
+      exists: (d) => fake.exists(d),
       hasChildren: (d) => fake.hasChildren(d),
       attachDeviceProgram: (d, p) => fake.attachDeviceProgram(d, p),
     };
@@ -1022,6 +1043,7 @@ function stickyFreezer(fs: CgroupFs, stuck: number) {
     },
     mkdir: (d) => fs.mkdir(d),
     rmdir: (d) => fs.rmdir(d),
+    exists: (d) => fs.exists(d),
     hasChildren: (d) => fs.hasChildren(d),
     attachDeviceProgram: (d, p) => fs.attachDeviceProgram(d, p),
   };

@@ -181,6 +181,9 @@ class Fake2 implements CgroupFs {
     }
     this.writes.push([file, value]);
   }
+  exists(dir: string): boolean {
+    return this.dirs.includes(dir);
+  }
   hasChildren(): boolean {
     return true;
   }
