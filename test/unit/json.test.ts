@@ -18,6 +18,15 @@ t.test('big integers keep their digits; everything else parses as JSON.parse doe
   t.equal(v.s, '18446744073709551615 " 18446744073709551615', 'digits inside a string stay a string');
 });
 
+t.test('the shortest unsafe integers (16 digits) keep their digits; a config without any is JSON.parse\'s', async (t) => {
+  const v = parseJson('{"x": 9007199254740993, "y": -9007199254740993}') as object;
+  t.equal(exactInteger(v, 'x', 'x'), 9007199254740993n, '2^53+1: 16 digits, not a safe integer');
+  t.equal(exactInteger(v, 'y', 'y'), -9007199254740993n);
+  const plain = '{"a": 123456789012345, "b": [1, -2.5e10], "s": "900719925474099"}';
+  t.same(parseJson(plain), JSON.parse(plain));
+  t.equal(exactInteger(parseJson(plain) as object, 'a', 'a'), 123456789012345n, '15 digits: exact as a double');
+});
+
 t.test('a value that fits no 64-bit field is refused, naming it', async (t) => {
   const v = parseJson('{"soft": 18446744073709551616, "low": -9223372036854775809}') as object;
   t.throws(() => exactInteger(v, 'soft', 'process.rlimits[0].soft'), /^process\.rlimits\[0\]\.soft: 18446744073709551616 does not fit in 64 bits$/);
