@@ -101,44 +101,45 @@ function checkShape(r: PlanRecord): void {
   if (at !== r.fields.length) throw bad();
 }
 
-function fieldBytes(v: FieldValue, fds: Partial<Record<FdName, number>>): Buffer {
+/** A field's bytes, or its text (written as UTF-8). */
+function fieldValue(v: FieldValue, fds: Partial<Record<FdName, number>>): Buffer | string {
   if (Buffer.isBuffer(v)) return v;
   if (typeof v === 'object') {
     const fd = fds[v.fd];
     if (fd === undefined) throw new Error(`no fd for ${v.fd}`);
-    return Buffer.from(String(fd));
+    return String(fd);
   }
   if (typeof v === 'string' && v.includes('\0')) throw new Error('NUL byte in a plan field');
   // A double past 2^53 would print rounded digits: 64-bit values are bigints.
   if (typeof v === 'number' && !Number.isSafeInteger(v)) throw new RangeError(`${v} cannot be passed exactly`);
-  return Buffer.from(String(v));
+  return String(v);
 }
 
 /** Serializes records; the ref of record i is i (errors come back with it). */
 export function encodePlan(records: PlanRecord[], fds: Partial<Record<FdName, number>>): Buffer {
-  const parts: Buffer[] = [];
+  // Measured first, then written into one buffer: a Buffer for each field
+  // and its length cost more than the rest of the encoding.
+  const values: (Buffer | string)[][] = [];
+  const lengths: number[][] = [];
   const sizes: number[] = [];
   records.forEach((r, ref) => {
     checkShape(r);
-    const before = parts.length;
-    const head = Buffer.alloc(12);
-    head.writeUInt32LE(Tag[r.tag], 0);
-    head.writeUInt32LE(ref, 4);
-    head.writeUInt32LE(r.fields.length, 8);
-    parts.push(head);
+    const vs: (Buffer | string)[] = [];
+    const ls: number[] = [];
     for (const f of r.fields) {
-      let b: Buffer;
+      let v: Buffer | string;
       try {
-        b = fieldBytes(f, fds);
+        v = fieldValue(f, fds);
       } catch (err) {
         if (err instanceof RangeError) throw new TsrunError(err.message, r.field);
         throw err;
       }
-      const len = Buffer.alloc(4);
-      len.writeUInt32LE(b.length, 0);
-      parts.push(len, b);
+      vs.push(v);
+      ls.push(typeof v === 'string' ? Buffer.byteLength(v) : v.length);
     }
-    sizes[ref] = parts.slice(before).reduce((n, p) => n + p.length, 0);
+    values.push(vs);
+    lengths.push(ls);
+    sizes.push(ls.reduce((n, l) => n + 4 + l, 12));
   });
   const total = sizes.reduce((a, b) => a + b, 0);
   if (total > MAX_FRAME) {
@@ -147,5 +148,16 @@ export function encodePlan(records: PlanRecord[], fds: Partial<Record<FdName, nu
     const mib = (n: number) => `${(n / (1 << 20)).toFixed(1)} MiB`;
     throw new TsrunError(`the container's plan would be ${mib(total)}, over the ${mib(MAX_FRAME)} its init accepts; this field alone is ${mib(sizes[big])}`, records[big].field);
   }
-  return Buffer.concat(parts);
+  const out = Buffer.allocUnsafe(total);
+  let at = 0;
+  records.forEach((r, ref) => {
+    at = out.writeUInt32LE(Tag[r.tag], at);
+    at = out.writeUInt32LE(ref, at);
+    at = out.writeUInt32LE(r.fields.length, at);
+    values[ref].forEach((v, i) => {
+      at = out.writeUInt32LE(lengths[ref][i], at);
+      at += typeof v === 'string' ? out.write(v, at) : v.copy(out, at);
+    });
+  });
+  return out;
 }

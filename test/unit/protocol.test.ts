@@ -71,6 +71,19 @@ t.test('every record of the table reads back as it was built, and encodes', asyn
   t.throws(() => recordValues(record('FORK', 'f'), 'LOOPBACK'), /a FORK record, not LOOPBACK/);
 });
 
+t.test('the wire bytes: per record tag, ref and field count, then each field as its length and its bytes', async (t) => {
+  const a: PlanRecord = { tag: 'FORK', field: 'f', fields: [] };
+  const b: PlanRecord = { tag: 'ARGS', field: 'process.args', fields: ['n\u00e9t', { fd: 'execFifo' }, 18446744073709551615n, Buffer.from([0, 255]), 7] };
+  const u32 = (n: number) => { const x = Buffer.alloc(4); x.writeUInt32LE(n); return x; };
+  const field = (bytes: Buffer) => Buffer.concat([u32(bytes.length), bytes]);
+  const expected = Buffer.concat([
+    u32(Tag.FORK), u32(0), u32(0),
+    u32(Tag.ARGS), u32(1), u32(5),
+    field(Buffer.from('n\u00e9t')), field(Buffer.from('12')), field(Buffer.from('18446744073709551615')), field(Buffer.from([0, 255])), field(Buffer.from('7')),
+  ]);
+  t.same([...encodePlan([a, b], { execFifo: 12 })], [...expected], 'UTF-8 text, an fd by its number, a u64 by its digits, bytes as they are');
+});
+
 t.test('a record that does not fit its layout is not sent', async (t) => {
   const eight: PlanRecord = { tag: 'MOUNT', field: 'mounts[3]', fields: ['', '/d', '', 0, '', 0, 0, 0] };
   t.throws(() => encodePlan([eight], {}), /^malformed plan record MOUNT: 8 fields$/);
