@@ -12,12 +12,16 @@
 // in proportion to its size. Each bundle keeps the lazy requires lazy:
 // esbuild wraps each module in a function called on first use.
 'use strict';
+const fs = require('node:fs');
 const path = require('node:path');
 const esbuild = require('esbuild');
 
 const root = path.join(__dirname, '..');
 const bundles = { 'tsrun-hot.js': 'hot-path.js', 'tsrun-container.js': 'container-commands.js', 'tsrun.js': 'main.js' };
 for (const [out, entry] of Object.entries(bundles)) {
+  // Its .bin holds the source it was made from (src/code-cache.ts): gone
+  // until build-code-cache.js makes one of this source.
+  fs.rmSync(path.join(root, 'dist', `${out}.bin`), { force: true });
   esbuild.buildSync({
     entryPoints: [path.join(root, 'dist', 'src', 'cli', entry)],
     outfile: path.join(root, 'dist', out),

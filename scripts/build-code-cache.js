@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Writes the V8 code cache (<file>.cache) of each file src/code-cache.ts
-// loads: the three CLI bundles and the config validators. Each cache is taken
+// Writes <file>.bin, the source and its V8 code cache (src/code-cache.ts), of
+// each file tsrun loads that way: the three CLI bundles and the config
+// validators. Each cache is taken
 // in a child process (its output is not the build's) after a warm-up of
 // calls every command of that kind shares, so the functions compiled on the
 // way are in the cache too, not only the top level. A warm-up call that no
@@ -18,7 +19,7 @@ const files = ['tsrun-hot.js', 'tsrun-container.js', 'tsrun.js', ...validators.m
 
 if (process.argv[2] !== '--child') {
   for (const file of files) {
-    fs.rmSync(path.join(dist, `${file}.cache`), { force: true });
+    fs.rmSync(path.join(dist, `${file}.bin`), { force: true });
     const r = spawnSync(process.execPath, [__filename, '--child', file], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
     if (r.status !== 0) {
       process.stderr.write(`code cache of dist/${file}: ${r.stderr || `exit ${r.status}`}\n`);
@@ -29,8 +30,9 @@ if (process.argv[2] !== '--child') {
 }
 
 // The child: compile without a cache, warm up, write the cache.
-const { compileModule } = require(path.join(dist, 'src', 'code-cache.js'));
+const { compileModule, compiledBin } = require(path.join(dist, 'src', 'code-cache.js'));
 const file = process.argv[3];
+const source = fs.readFileSync(path.join(dist, file));
 const { exports: loaded, script } = compileModule(path.join(dist, file), false);
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-cache-'));
 
@@ -105,7 +107,11 @@ async function warmUp() {
 }
 
 warmUp()
-  .then(() => fs.writeFileSync(path.join(dist, `${file}.cache`), script.createCachedData()))
+  .then(() => {
+    // The source as compiled here: a file rewritten since gets no .bin.
+    if (!fs.readFileSync(path.join(dist, file)).equals(source)) throw new Error(`dist/${file} changed while its cache was made`);
+    fs.writeFileSync(path.join(dist, `${file}.bin`), compiledBin(source, script.createCachedData()));
+  })
   .finally(() => fs.rmSync(scratch, { recursive: true, force: true }))
   .catch((err) => {
     process.stderr.write(`${err.message}\n`);

@@ -28,6 +28,8 @@ function write(name, code) {
     write: false,
     logLevel: 'warning',
   });
+  // Its .bin holds the source it was made from (src/code-cache.ts).
+  fs.rmSync(path.join(outDir, `${name}.js.bin`), { force: true });
   fs.writeFileSync(path.join(outDir, `${name}.js`), out.outputFiles[0].text);
 }
 

@@ -20,13 +20,17 @@ const { Script } = require('node:vm');
 
 // bin/ and scripts/ are both one level below the package root.
 const hotBundle = path.join(__dirname, '..', 'dist', 'tsrun-hot.js');
+let bundle;
 let cachedData;
 try {
-  if (fs.statSync(`${hotBundle}.cache`).mtimeMs >= fs.statSync(hotBundle).mtimeMs) cachedData = fs.readFileSync(`${hotBundle}.cache`);
+  const bin = fs.readFileSync(`${hotBundle}.bin`);
+  const n = bin.readUInt32LE(0);
+  cachedData = bin.subarray(4, 4 + n);
+  bundle = bin.toString('utf8', 4 + n);
 } catch {
-  // no cache: compiled without one
+  bundle = fs.readFileSync(hotBundle, 'utf8'); // no .bin: compiled without a cache
 }
-const source = `(function (exports, require, module, __filename, __dirname) { ${fs.readFileSync(hotBundle, 'utf8')}\n});`;
+const source = `(function (exports, require, module, __filename, __dirname) { ${bundle}\n});`;
 const script = new Script(source, { filename: hotBundle, cachedData });
 const hot = { exports: {} };
 script.runInThisContext().call(hot.exports, hot.exports, require, hot, hotBundle, path.dirname(hotBundle));

@@ -2,14 +2,18 @@
 // validators) with a V8 code cache. Every tsrun command is a fresh Node
 // process, and compiling these files from source on each call cost more
 // than most commands' own work. scripts/build-code-cache.js writes
-// `<file>.cache` at build time, after running code every call shares, so the
-// functions compiled on the way are in the cache too, not only the top level.
+// `<file>.bin` at build time: the file's source and the cache V8 made of it
+// after running code every call shares (so the functions compiled on the
+// way are in it too, not only the top level).
 //
-// A cache is used only if it was written after its file (V8 itself checks
-// only the source's length) and V8 accepts it (same Node, same flags);
-// otherwise the file is compiled as require() would compile it. bin/tsrun
-// loads the hot bundle by this same rule, written out there.
-import { readFileSync, statSync } from 'node:fs';
+// One file holds both, so a command reads one file and never asks which of
+// two is newer (two stats of every file it loads). What runs is the source
+// in the .bin: every build step that writes a file removes its .bin
+// (build-bundle.js, build-validators.js), and a file without one is
+// compiled from itself, without a cache. V8 still refuses a cache of
+// another Node or other flags. bin/tsrun loads the hot bundle by this same
+// rule, written out there.
+import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Script } from 'node:vm';
 
@@ -19,14 +23,23 @@ export interface Compiled {
   script: Script;
 }
 
-function freshCache(file: string): Buffer | undefined {
+/** A .bin: the cache's length (u32, little-endian), the cache, the source. */
+export function compiledBin(source: Buffer, cache: Buffer): Buffer {
+  const head = Buffer.alloc(4);
+  head.writeUInt32LE(cache.length, 0);
+  return Buffer.concat([head, cache, source]);
+}
+
+/** The source to compile, and its cache when the build made a .bin of the file. */
+export function compiledSource(file: string): { source: string; cachedData?: Buffer } {
+  let bin: Buffer;
   try {
-    const cache = `${file}.cache`;
-    if (statSync(cache).mtimeMs >= statSync(file).mtimeMs) return readFileSync(cache);
+    bin = readFileSync(`${file}.bin`);
   } catch {
-    // no cache: compiled without one
+    return { source: readFileSync(file, 'utf8') };
   }
-  return undefined;
+  const n = bin.readUInt32LE(0);
+  return { source: bin.toString('utf8', 4 + n), cachedData: bin.subarray(4, 4 + n) };
 }
 
 /**
@@ -39,10 +52,10 @@ export function wrapModule(source: string): string {
   return `(function (exports, require, module, __filename, __dirname) { ${source}\n});`;
 }
 
-/** Compiles and runs a CommonJS file as require() would, with its code cache if useCache and there is a fresh one. */
+/** Compiles and runs a CommonJS file as require() would: with useCache, its .bin's source and cache if the build made one. */
 export function compileModule(file: string, useCache = true): Compiled {
-  const cachedData = useCache ? freshCache(file) : undefined;
-  const script = new Script(wrapModule(readFileSync(file, 'utf8')), { filename: file, cachedData });
+  const { source, cachedData } = useCache ? compiledSource(file) : { source: readFileSync(file, 'utf8'), cachedData: undefined };
+  const script = new Script(wrapModule(source), { filename: file, cachedData });
   const mod = { exports: {} as unknown };
   const { createRequire } = require('node:module') as typeof import('node:module');
   script.runInThisContext().call(mod.exports, mod.exports, createRequire(file), mod, file, dirname(file));

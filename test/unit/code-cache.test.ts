@@ -1,22 +1,24 @@
-// src/code-cache.ts: a generated file is compiled with its V8 code cache
-// only when the cache was written after the file; a stale or foreign cache
-// is never trusted, and the file still loads as require() would load it.
+// src/code-cache.ts: a generated file is compiled from its .bin, the source
+// and the V8 code cache the build made of it, read as one file; without a
+// .bin it is compiled from its own source, as require() would load it; and
+// every .bin of this build holds exactly the source of its file.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import Module from 'node:module';
-import { compileModule, wrapModule } from '../../src/code-cache';
+import { compileModule, compiledBin, compiledSource, wrapModule } from '../../src/code-cache';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsrun-code-cache-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
+/** The file, and its .bin as the build makes it (its cache taken after a compile). */
 function write(name: string, source: string): string {
   const file = join(dir, name);
   writeFileSync(file, source);
   const first = compileModule(file, false);
-  writeFileSync(`${file}.cache`, first.script.createCachedData());
+  writeFileSync(`${file}.bin`, compiledBin(Buffer.from(source), first.script.createCachedData()));
   return file;
 }
 
@@ -25,25 +27,25 @@ t.test('a file is wrapped as require() wraps it', async (t) => {
   t.equal(wrapModule(source), Module.wrap(source));
 });
 
-t.test('a cache written after its file is used', async (t) => {
-  const file = write('fresh.js', 'exports.answer = () => 42;');
+t.test("a .bin's cache is used, for its source", async (t) => {
+  const file = write('fresh.js', 'exports.answer = () => "\u00e9" + 42;');
   const { exports, script } = compileModule(file);
   t.equal(script.cachedDataRejected, false, 'V8 was given the cache and took it');
-  t.equal((exports as { answer(): number }).answer(), 42);
+  t.equal((exports as { answer(): string }).answer(), '\u00e942');
+  t.equal(compiledSource(file).source, readFileSync(file, 'utf8'), 'the source, as UTF-8');
 });
 
-t.test('a cache older than its file is not given to V8', async (t) => {
-  const file = write('stale.js', 'exports.answer = 42;');
-  // Same length (all V8 checks), new content, written after the cache.
+t.test('the source in the .bin is what runs: the build removes a .bin before it rewrites its file', async (t) => {
+  const file = write('kept.js', 'exports.answer = 42;');
   writeFileSync(file, 'exports.answer = 43;');
-  const later = new Date(Date.now() + 60_000);
-  utimesSync(file, later, later);
+  t.equal((compileModule(file).exports as { answer: number }).answer, 42, "the .bin's copy");
+  rmSync(`${file}.bin`);
   const { exports, script } = compileModule(file);
-  t.equal(script.cachedDataRejected, undefined, 'compiled without a cache');
-  t.equal((exports as { answer: number }).answer, 43, 'the new source runs');
+  t.equal(script.cachedDataRejected, undefined, 'no .bin: compiled without a cache');
+  t.equal((exports as { answer: number }).answer, 43, "the file's own source");
 });
 
-t.test('without a cache, or with one for other source, the file still loads', async (t) => {
+t.test('without a .bin, or with a cache made for other source, the file still loads', async (t) => {
   const bare = join(dir, 'bare.js');
   writeFileSync(bare, 'exports.dir = __dirname; exports.req = typeof require;');
   const loaded = compileModule(bare).exports as { dir: string; req: string };
@@ -51,18 +53,27 @@ t.test('without a cache, or with one for other source, the file still loads', as
   t.equal(loaded.req, 'function');
   const foreign = write('foreign.js', 'exports.x = 1;');
   const other = write('other.js', 'exports.y = "a longer source than the first";');
-  writeFileSync(`${foreign}.cache`, compileModule(other, false).script.createCachedData());
+  writeFileSync(`${foreign}.bin`, compiledBin(Buffer.from('exports.x = 1;'), compileModule(other, false).script.createCachedData()));
   // V8 checks the cache against the source (its length, and its flags);
-  // whatever it makes of it, the file's own code runs.
-  t.same(compileModule(foreign).exports, { x: 1 }, 'the file runs, not the source the cache was made from');
+  // whatever it makes of it, the source runs.
+  t.same(compileModule(foreign).exports, { x: 1 }, 'the source runs, not the one the cache was made from');
+});
+
+t.test("every .bin of this build holds its file's source (build-code-cache.js made it of that source)", async (t) => {
+  const dist = join(__dirname, '..', '..', 'dist');
+  const bins = [...readdirSync(dist), ...readdirSync(join(dist, 'validators')).map((f) => `validators/${f}`)].filter((f) => f.endsWith('.js.bin'));
+  t.ok(bins.includes('tsrun-hot.js.bin') && bins.includes('tsrun-container.js.bin') && bins.includes('validators/config.js.bin'), `the bundles and the config validator have one (${bins.join(', ')})`);
+  for (const bin of bins) {
+    const file = join(dist, bin.slice(0, -'.bin'.length));
+    t.equal(compiledSource(file).source, readFileSync(file, 'utf8'), bin);
+  }
 });
 
 // bin/tsrun loads the hot bundle by the same rule, written out in
 // scripts/tsrun-launcher.js. Run as a client runs it (env -i: the test
 // runner's NODE_OPTIONS would change V8's flags, and V8 would then refuse
-// any cache on its own), with a cache made the same way for a source of the
-// same length, which V8 alone would take.
-t.test("bin/tsrun's copy of the rule: a hot bundle newer than its cache is compiled without it", async (t) => {
+// any cache on its own).
+t.test("bin/tsrun's copy of the rule: the hot bundle's .bin, else the bundle itself", async (t) => {
   const repo = join(__dirname, '..', '..');
   const pkg = join(dir, 'pkg');
   mkdirSync(join(pkg, 'bin'), { recursive: true });
@@ -73,19 +84,19 @@ t.test("bin/tsrun's copy of the rule: a hot bundle newer than its cache is compi
   const clean = ['/usr/bin/env', '-i', `PATH=${process.env.PATH}`, process.execPath];
   const run = () => spawnSync(clean[0], [...clean.slice(1), join(pkg, 'bin', 'tsrun')], { encoding: 'utf8' });
   writeFileSync(hot, source('old'));
-  const made = spawnSync(clean[0], [...clean.slice(1), '-e', `const { compileModule } = require(${JSON.stringify(join(repo, 'dist', 'src', 'code-cache.js'))}); require('fs').writeFileSync(process.argv[1] + '.cache', compileModule(process.argv[1], false).script.createCachedData());`, hot], { encoding: 'utf8' });
-  t.equal(made.status, 0, `cache made: ${made.stderr}`);
-  t.equal(run().stdout, 'old\n', 'with its own cache');
-  // Same length, changed behind the cache's back (older than it): V8 runs
-  // what it cached, so the launcher's wrapper is the one the cache was made for.
-  const cacheTime = statSync(`${hot}.cache`).mtime;
-  writeFileSync(hot, source('neu'));
-  const earlier = new Date(cacheTime.getTime() - 60_000);
-  utimesSync(hot, earlier, earlier);
-  t.equal(run().stdout, 'old\n', 'the cache is taken: bin/tsrun wraps the bundle as compileModule does');
+  const made = spawnSync(clean[0], [...clean.slice(1), '-e', `const { compileModule, compiledBin } = require(${JSON.stringify(join(repo, 'dist', 'src', 'code-cache.js'))}); const fs = require('fs'); const f = process.argv[1]; fs.writeFileSync(f + '.bin', compiledBin(fs.readFileSync(f), compileModule(f, false).script.createCachedData()));`, hot], { encoding: 'utf8' });
+  t.equal(made.status, 0, `.bin made: ${made.stderr}`);
   writeFileSync(hot, source('new'));
-  const later = new Date(Date.now() + 60_000);
-  utimesSync(hot, later, later);
+  t.equal(run().stdout, 'old\n', "the .bin's source runs, not the file's");
+  // A .bin whose source (same length: all V8 checks) is not the one its
+  // cache was made of: V8 runs the cached code, which shows the cache was
+  // taken, so the launcher wraps the source as compileModule does.
+  const bin = readFileSync(`${hot}.bin`);
+  const n = bin.readUInt32LE(0);
+  writeFileSync(`${hot}.bin`, compiledBin(Buffer.from(source('neu')), bin.subarray(4, 4 + n)));
+  t.equal(run().stdout, 'old\n', 'the cache is taken');
+  rmSync(`${hot}.bin`);
   const r = run();
-  t.equal(r.stdout, 'new\n', `the new source runs, not the cached one (${r.stderr})`);
+  t.equal(r.stdout, 'new\n', `without a .bin, the bundle's own source (${r.stderr})`);
+  t.notOk(existsSync(`${hot}.bin`));
 });
