@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Records the version and commit that `tsrun --version` prints, at build
-// time (a clone without git history says "unknown").
+// Writes what `tsrun --version` prints (dist/version.txt), at build time: the
+// version, the commit (a clone without git history says "unknown") and the
+// runtime-spec version; Node's own is added when it runs.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -14,5 +15,7 @@ try {
   // not a git checkout
 }
 const { version } = require(path.join(root, 'package.json'));
+const { specVersion } = require(path.join(root, 'dist', 'src', 'spec', 'version.js'));
 fs.mkdirSync(path.join(root, 'dist'), { recursive: true });
-fs.writeFileSync(path.join(root, 'dist', 'build-info.json'), JSON.stringify({ version, commit }) + '\n');
+// All but the last line, Node's version, which is the running Node's.
+fs.writeFileSync(path.join(root, 'dist', 'version.txt'), `tsrun version ${version}\ncommit: ${commit}\nspec: ${specVersion}\n`);

@@ -16,34 +16,67 @@
 // loading node:module for Module.wrap and createRequire cost about 0.6 ms.
 const fs = require('node:fs');
 const path = require('node:path');
-const { Script } = require('node:vm');
 
 // bin/ and scripts/ are both one level below the package root.
-const hotBundle = path.join(__dirname, '..', 'dist', 'tsrun-hot.js');
-let bundle;
-let cachedData;
-try {
-  const bin = fs.readFileSync(`${hotBundle}.bin`);
-  const n = bin.readUInt32LE(0);
-  cachedData = bin.subarray(4, 4 + n);
-  bundle = bin.toString('utf8', 4 + n);
-} catch {
-  bundle = fs.readFileSync(hotBundle, 'utf8'); // no .bin: compiled without a cache
-}
-const source = `(function (exports, require, module, __filename, __dirname) { ${bundle}\n});`;
-const script = new Script(source, { filename: hotBundle, cachedData });
-const hot = { exports: {} };
-script.runInThisContext().call(hot.exports, hot.exports, require, hot, hotBundle, path.dirname(hotBundle));
-
+const dist = path.join(__dirname, '..', 'dist');
 const argv = process.argv.slice(2);
-const code = hot.exports.runHotCommandLine(argv);
-if (code !== undefined) {
-  process.exitCode = code;
-} else {
-  hot.exports
-    .requireCompiled(path.join(path.dirname(hotBundle), hot.exports.bundleFor(argv)))
-    .main(argv)
-    .then((c) => {
-      process.exitCode = c;
-    });
+
+// `tsrun --version` and `tsrun features`, alone on the line, print what the
+// build wrote, without loading any bundle (src/cli/hot-path.ts prints the
+// same for them in any other form). false: not one of these, or no file.
+function printBuilt(args) {
+  const name = args.length !== 1 ? undefined : args[0] === 'features' ? 'features.json' : args[0] === '--version' || args[0] === '-v' ? 'version.txt' : undefined;
+  let text;
+  try {
+    text = name && fs.readFileSync(path.join(dist, name), 'utf8');
+  } catch {
+    return false;
+  }
+  if (!text) return false;
+  const out = Buffer.from(name === 'version.txt' ? `${text}node: ${process.version}\n` : text);
+  for (let off = 0; off < out.length; ) {
+    try {
+      off += fs.writeSync(1, out, off);
+    } catch (err) {
+      if (err.code === 'EAGAIN') continue;
+      // Nobody reads any more, or (as runc) a failed write of the version.
+      if (err.code !== 'EPIPE' && name !== 'version.txt') {
+        fs.writeSync(2, `tsrun: ${err.message}\n`);
+        process.exitCode = 1;
+      }
+      break;
+    }
+  }
+  return true;
+}
+
+if (!printBuilt(argv)) {
+  const { Script } = require('node:vm');
+  const hotBundle = path.join(dist, 'tsrun-hot.js');
+  let bundle;
+  let cachedData;
+  try {
+    const bin = fs.readFileSync(`${hotBundle}.bin`);
+    const n = bin.readUInt32LE(0);
+    cachedData = bin.subarray(4, 4 + n);
+    bundle = bin.toString('utf8', 4 + n);
+  } catch {
+    bundle = fs.readFileSync(hotBundle, 'utf8'); // no .bin: compiled without a cache
+  }
+  const source = `(function (exports, require, module, __filename, __dirname) { ${bundle}\n});`;
+  const script = new Script(source, { filename: hotBundle, cachedData });
+  const hot = { exports: {} };
+  script.runInThisContext().call(hot.exports, hot.exports, require, hot, hotBundle, dist);
+
+  const code = hot.exports.runHotCommandLine(argv);
+  if (code !== undefined) {
+    process.exitCode = code;
+  } else {
+    hot.exports
+      .requireCompiled(path.join(dist, hot.exports.bundleFor(argv)))
+      .main(argv)
+      .then((c) => {
+        process.exitCode = c;
+      });
+  }
 }

@@ -222,14 +222,15 @@ export function runHotCommandLine(argv: readonly string[]): number | undefined {
   }
 }
 
+/** What --version prints (without the last newline): the build's dist/version.txt, and the running Node's version. bin/tsrun prints it alike. */
 export function versionText(): string {
-  let info = { version: 'unknown', commit: 'unknown' };
+  let built = `tsrun version unknown\ncommit: unknown\nspec: ${specVersion}\n`;
   try {
-    info = JSON.parse(readFileSync(join(packageRoot, 'dist', 'build-info.json'), 'utf8'));
+    built = readFileSync(join(packageRoot, 'dist', 'version.txt'), 'utf8');
   } catch {
     // running from sources
   }
-  return `tsrun version ${info.version}\ncommit: ${info.commit}\nspec: ${specVersion}\nnode: ${process.version}`;
+  return `${built}node: ${process.version}`;
 }
 
 /** Runs a hot command; yargs' handlers for these commands come here too. Each implementation is required on first use. */

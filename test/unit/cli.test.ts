@@ -28,6 +28,17 @@ t.test('--version', async (t) => {
   t.match(r.stdout, /^tsrun version \d+\.\d+\.\d+\ncommit: \S+\nspec: 1\.3\.0\n/);
 });
 
+t.test('--version and features alone are printed by bin/tsrun itself, as the hot bundle prints them', async (t) => {
+  for (const args of [['--version'], ['-v'], ['features']]) {
+    const alone = spawnSync(bin, args, { encoding: 'utf8' });
+    const bundled = run(...args); // with --root: through the hot bundle
+    t.equal(alone.status, 0, `${args}: exit 0`);
+    t.equal(alone.stdout, bundled.stdout, `${args}: the same text`);
+    t.equal(alone.stderr, '', `${args}: nothing on stderr`);
+  }
+  t.match(spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout, new RegExp(`\\nnode: ${process.version.replace(/\./g, '\\.')}\\n$`), "the running Node's version last");
+});
+
 t.test('--help lists the runc commands', async (t) => {
   const r = run('--help');
   t.equal(r.status, 0);
