@@ -21,10 +21,19 @@ const path = require('node:path');
 const dist = path.join(__dirname, '..', 'dist');
 const argv = process.argv.slice(2);
 
-// `tsrun --version` and `tsrun features`, alone on the line, print what the
-// build wrote, without loading any bundle (src/cli/hot-path.ts prints the
-// same for them in any other form). false: not one of these, or no file.
+// `tsrun --version` and `tsrun features`, alone on the line or with a
+// --root (which clients pass to every command, and which changes neither),
+// print what the build wrote, without loading any bundle
+// (src/cli/hot-path.ts prints the same for them in any other form).
+// false: not one of these, or no file.
 function printBuilt(args) {
+  const at = args.findIndex((a) => a === '--root' || a.startsWith('--root='));
+  if (at >= 0) {
+    const pair = args[at] === '--root' ? 2 : 1;
+    // No value, or one yargs would read as a flag: the bundles decide.
+    if (pair === 2 && (args[at + 1] === undefined || args[at + 1].startsWith('-'))) return false;
+    args = [...args.slice(0, at), ...args.slice(at + pair)];
+  }
   const name = args.length !== 1 ? undefined : args[0] === 'features' ? 'features.json' : args[0] === '--version' || args[0] === '-v' ? 'version.txt' : undefined;
   let text;
   try {

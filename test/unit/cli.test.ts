@@ -2,7 +2,7 @@
 // version, spec, features, and the error conventions (stderr, --log json
 // lines, exit status 1).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -28,13 +28,25 @@ t.test('--version', async (t) => {
   t.match(r.stdout, /^tsrun version \d+\.\d+\.\d+\ncommit: \S+\nspec: 1\.3\.0\n/);
 });
 
-t.test('--version and features alone are printed by bin/tsrun itself, as the hot bundle prints them', async (t) => {
-  for (const args of [['--version'], ['-v'], ['features']]) {
-    const alone = spawnSync(bin, args, { encoding: 'utf8' });
-    const bundled = run(...args); // with --root: through the hot bundle
-    t.equal(alone.status, 0, `${args}: exit 0`);
-    t.equal(alone.stdout, bundled.stdout, `${args}: the same text`);
-    t.equal(alone.stderr, '', `${args}: nothing on stderr`);
+t.test('--version and features, alone or with --root, are printed by bin/tsrun itself, as the hot bundle prints them', async (t) => {
+  const pkg = join(dir, 'bare');
+  mkdirSync(join(pkg, 'bin'), { recursive: true });
+  mkdirSync(join(pkg, 'dist'));
+  const bare = join(pkg, 'bin', 'tsrun');
+  copyFileSync(bin, bare);
+  for (const f of ['version.txt', 'features.json']) copyFileSync(join(bin, '..', '..', 'dist', f), join(pkg, 'dist', f));
+  t.not(spawnSync(bare, ['--log-format', 'text', 'features']).status, 0, 'without bundles, another form fails');
+  for (const word of ['--version', '-v', 'features']) {
+    // --log-format: a form bin/tsrun leaves to the hot bundle.
+    const bundled = spawnSync(bin, ['--log-format', 'text', word], { encoding: 'utf8' });
+    t.equal(bundled.status, 0, `--log-format text ${word}: exit 0`);
+    for (const args of [[word], ['--root', dir, word], [`--root=${dir}`, word], [word, '--root', dir]]) {
+      // A package with the launcher and the two files only: no bundle to fall back on.
+      const alone = spawnSync(bare, args, { encoding: 'utf8' });
+      t.equal(alone.status, 0, `${args}: exit 0`);
+      t.equal(alone.stdout, bundled.stdout, `${args}: the same text`);
+      t.equal(alone.stderr, '', `${args}: nothing on stderr`);
+    }
   }
   t.match(spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout, new RegExp(`\\nnode: ${process.version.replace(/\./g, '\\.')}\\n$`), "the running Node's version last");
 });
