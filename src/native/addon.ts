@@ -16,6 +16,8 @@ export interface Native {
   socketpair(): [number, number];
   mkfifo(path: string, mode: number): void;
   flock(fd: number, exclusive: boolean, wait: boolean): boolean;
+  /** Whether path names the file open at fd (same device and inode); false when path cannot be looked up. */
+  sameFile(fd: number, path: string): boolean;
   /** With sendTimeoutMs, connect and sends give up (EAGAIN) rather than wait on a peer for ever. */
   connectUnix(path: string, sendTimeoutMs?: number): number;
   recvFd(socket: number): number;

@@ -2,7 +2,7 @@
 // atomically), the exec fifo, and a lock. The lock is flock(2) on the
 // directory itself, so commands on one id serialize, and a crashed tsrun
 // never leaves it held.
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NoSuchContainer, TsrunError, errnoCode, messageOf } from '../errors';
 import { messages } from '../messages';
@@ -71,16 +71,10 @@ export class ContainerDir {
       if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') throw new NoSuchContainer(id);
       throw err;
     }
-    const locked = native().flock(fd, mode === 'exclusive', mode !== 'try');
+    const addon = native();
+    const locked = addon.flock(fd, mode === 'exclusive', mode !== 'try');
     // A delete that held the lock before us may have removed the directory.
-    const held = fstatSync(fd);
-    let current;
-    try {
-      current = statSync(dir);
-    } catch {
-      current = undefined;
-    }
-    if (!current || current.ino !== held.ino || current.dev !== held.dev) {
+    if (!addon.sameFile(fd, dir)) {
       closeSync(fd);
       throw new NoSuchContainer(id);
     }
@@ -128,11 +122,8 @@ export class ContainerDir {
   }
 
   hasFifo(): boolean {
-    try {
-      return statSync(this.fifoPath).isFIFO();
-    } catch {
-      return false;
-    }
+    // Nothing but tsrun, under the container's lock, makes or removes it.
+    return existsSync(this.fifoPath);
   }
 
   /** Removes the whole directory (the lock goes with it). */

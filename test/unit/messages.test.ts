@@ -194,6 +194,8 @@ t.test('--log options are read from the raw command line', async (t) => {
   t.same(logOptionsFromArgv(['--log-format', 'xml', '--log', '/l']), { file: '/l', format: 'text', debug: false }, 'a bad format logs text');
   t.same(logOptionsFromArgv(['--', '--log', '/l']), { format: 'text', debug: false }, 'not after --');
   t.same(logOptionsFromArgv(['kill', '--log']), { format: 'text', debug: false }, 'no value');
+  t.same(logOptionsFromArgv(['--debug=false', '--log=', '--log-formats', 'json', 'state']), { file: undefined, format: 'text', debug: false }, '--debug=false, an empty --log, another flag');
+  t.same(logOptionsFromArgv(['--debug=true', '-log', '/l', '--log=a=b\nc']), { file: 'a=b\nc', format: 'text', debug: true }, 'the value is all after the first =');
 });
 
 // The built command line, as containerd's shim runs it.

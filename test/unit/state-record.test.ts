@@ -2,6 +2,8 @@
 // (src/state/record.ts), and commands check each read with the validator
 // the build compiles from it (dist/validators/state-record.js). The two must
 // take and refuse the same records, and a refused read names the field.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,4 +97,26 @@ t.test('remove: the state directory goes, whatever is in it', async (t) => {
   rmSync(join(root, 'c3'), { recursive: true });
   t.doesNotThrow(() => gone.remove(), 'already gone: nothing to do');
   for (const d of [files, nested, gone]) d.unlock();
+});
+
+t.test('a container whose directory goes while a command waits for its lock does not exist for that command', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'tsrun-lock-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  // A delete (and, for c2, a create of the same id) holds the lock while it
+  // replaces the directory; open waits for it, and must not take the old one.
+  const replace = { c1: 'rm -r "$1"', c2: 'mv "$1" "$1.old" && mkdir "$1" && cp "$1.old/state.json" "$1"/' };
+  for (const [id, how] of Object.entries(replace)) {
+    const dir = join(root, id);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'state.json'), JSON.stringify({ ...good(), id }));
+    const ready = join(root, `${id}.locked`);
+    const holder = spawn('flock', ['-x', dir, 'sh', '-c', `touch "$2" && sleep 0.3 && ${how}`, 'sh', dir, ready], { stdio: 'ignore' });
+    const exited = once(holder, 'exit');
+    while (!existsSync(ready)) await new Promise((r) => setTimeout(r, 10));
+    t.throws(() => ContainerDir.open(root, id, 'shared'), /container does not exist/, `${id}: ${how}`);
+    t.same(await exited, [0, null], `${id}: the holder did its part`);
+  }
+  const { dir } = ContainerDir.open(root, 'c2', 'shared');
+  t.equal(dir.read()?.id, 'c2', 'the new c2 opens');
+  dir.unlock();
 });
