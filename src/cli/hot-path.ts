@@ -9,9 +9,11 @@
 // and lines made at random, both ways and compares.
 //
 // This file is also the entry of the hot bundle, dist/tsrun-hot.js, which
-// bin/tsrun loads first: it runs the hot commands itself, and tells which
-// bundle runs any other line (bundleFor): dist/tsrun-container.js for the
-// plain create, run and exec, dist/tsrun.js (yargs and all) for the rest.
+// bin/tsrun loads first (for a line with the word create, run or exec, the
+// container bundle, which exports the same calls): it runs the hot commands
+// itself, and tells which bundle runs any other line (bundleFor):
+// dist/tsrun-container.js for the plain create, run and exec, dist/tsrun.js
+// (yargs and all) for the rest.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsrunError, messageOf } from '../errors';

@@ -2,7 +2,7 @@
 // version, spec, features, and the error conventions (stderr, --log json
 // lines, exit status 1).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -28,13 +28,18 @@ t.test('--version', async (t) => {
   t.match(r.stdout, /^tsrun version \d+\.\d+\.\d+\ncommit: \S+\nspec: 1\.3\.0\n/);
 });
 
-t.test('--version and features, alone or with --root, are printed by bin/tsrun itself, as the hot bundle prints them', async (t) => {
-  const pkg = join(dir, 'bare');
+/** bin/tsrun in a package of its own with only these files of dist/: what it loads must be among them. */
+function barePackage(name: string, files: string[]): string {
+  const pkg = join(dir, name);
   mkdirSync(join(pkg, 'bin'), { recursive: true });
-  mkdirSync(join(pkg, 'dist'));
   const bare = join(pkg, 'bin', 'tsrun');
   copyFileSync(bin, bare);
-  for (const f of ['version.txt', 'features.json']) copyFileSync(join(bin, '..', '..', 'dist', f), join(pkg, 'dist', f));
+  for (const f of files) cpSync(join(bin, '..', '..', 'dist', f), join(pkg, 'dist', f), { recursive: true });
+  return bare;
+}
+
+t.test('--version and features, alone or with --root, are printed by bin/tsrun itself, as the hot bundle prints them', async (t) => {
+  const bare = barePackage('bare', ['version.txt', 'features.json']);
   t.not(spawnSync(bare, ['--log-format', 'text', 'features']).status, 0, 'without bundles, another form fails');
   for (const word of ['--version', '-v', 'features']) {
     // --log-format: a form bin/tsrun leaves to the hot bundle.
@@ -49,6 +54,22 @@ t.test('--version and features, alone or with --root, are printed by bin/tsrun i
     }
   }
   t.match(spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout, new RegExp(`\\nnode: ${process.version.replace(/\./g, '\\.')}\\n$`), "the running Node's version last");
+});
+
+t.test('a line with create, run or exec starts from the container bundle, without the hot one', async (t) => {
+  const bare = barePackage('container-only', ['tsrun-container.js', 'tsrun-container.js.bin', 'validators']);
+  const bundle = join(dir, 'bad-bundle');
+  mkdirSync(bundle);
+  writeFileSync(join(bundle, 'config.json'), JSON.stringify({ ociVersion: '1.0.2', root: { path: 5 } }));
+  const root = join(dir, 'container-only-state');
+  const create = spawnSync(bare, ['--root', root, 'create', '--bundle', bundle, 'c1'], { encoding: 'utf8' });
+  t.equal(create.status, 1, 'create: exit 1');
+  t.match(create.stderr, /root\.path/, "create: config.json's error, from the container bundle");
+  // A hot command whose id is one of those words: the container bundle runs it too.
+  const state = spawnSync(bare, ['--root', root, 'state', 'run'], { encoding: 'utf8' });
+  t.equal(state.stderr, 'tsrun: container does not exist: run\n', 'state run');
+  t.equal(state.status, 1);
+  t.match(spawnSync(bare, ['--root', root, 'state', 'c2'], { encoding: 'utf8' }).stderr, /ENOENT.*tsrun-hot\.js/, 'without the word, the missing hot bundle is needed');
 });
 
 t.test('--help lists the runc commands', async (t) => {
