@@ -68,17 +68,17 @@ function printBuilt(args) {
 function loadBundle(name) {
   const { Script } = require('node:vm');
   const file = path.join(dist, name);
-  let bundle;
+  let source;
   let cachedData;
   try {
     const bin = fs.readFileSync(`${file}.bin`);
     const n = bin.readUInt32LE(0);
     cachedData = bin.subarray(4, 4 + n);
-    bundle = bin.toString('utf8', 4 + n);
+    source = bin.toString('latin1', 4 + n); // wrapped by the build
   } catch {
-    bundle = fs.readFileSync(file, 'utf8'); // no .bin: compiled without a cache
+    // No .bin: compiled without a cache.
+    source = `(function (exports, require, module, __filename, __dirname) { ${fs.readFileSync(file, 'utf8')}\n});`;
   }
-  const source = `(function (exports, require, module, __filename, __dirname) { ${bundle}\n});`;
   const script = new Script(source, { filename: file, cachedData });
   const mod = { exports: {} };
   script.runInThisContext().call(mod.exports, mod.exports, require, mod, file, dist);

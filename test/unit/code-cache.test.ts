@@ -1,7 +1,7 @@
 // src/code-cache.ts: a generated file is compiled from its .bin, the source
 // and the V8 code cache the build made of it, read as one file; without a
 // .bin it is compiled from its own source, as require() would load it; and
-// every .bin of this build holds exactly the source of its file.
+// every .bin of this build holds exactly the source of its file (wrapped).
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,7 +32,8 @@ t.test("a .bin's cache is used, for its source", async (t) => {
   const { exports, script } = compileModule(file);
   t.equal(script.cachedDataRejected, false, 'V8 was given the cache and took it');
   t.equal((exports as { answer(): string }).answer(), '\u00e942');
-  t.equal(compiledSource(file).source, readFileSync(file, 'utf8'), 'the source, as UTF-8');
+  t.equal(compiledSource(file).source, wrapModule(readFileSync(file, 'utf8')), 'the source, wrapped, its é read back');
+  t.throws(() => compiledBin(Buffer.from('exports.x = "\u20ac";'), Buffer.alloc(0)), /beyond Latin-1/, 'a character a .bin cannot hold is refused');
 });
 
 t.test('the source in the .bin is what runs: the build removes a .bin before it rewrites its file', async (t) => {
@@ -65,7 +66,7 @@ t.test("every .bin of this build holds its file's source (build-code-cache.js ma
   t.ok(bins.includes('tsrun-hot.js.bin') && bins.includes('tsrun-container.js.bin') && bins.includes('validators/config.js.bin'), `the bundles and the config validator have one (${bins.join(', ')})`);
   for (const bin of bins) {
     const file = join(dist, bin.slice(0, -'.bin'.length));
-    t.equal(compiledSource(file).source, readFileSync(file, 'utf8'), bin);
+    t.equal(compiledSource(file).source, wrapModule(readFileSync(file, 'utf8')), bin);
   }
 });
 
