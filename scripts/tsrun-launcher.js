@@ -73,10 +73,14 @@ function loadBundle(name) {
   try {
     const bin = fs.readFileSync(`${file}.bin`);
     const n = bin.readUInt32LE(0);
-    cachedData = bin.subarray(4, 4 + n);
     source = bin.toString('latin1', 4 + n); // wrapped by the build
+    cachedData = bin.subarray(4, 4 + n);
   } catch {
     // No .bin: compiled without a cache.
+  }
+  // Not wrapped: a .bin of an older build's format, left beside a new file.
+  if (!source?.startsWith('(function (exports, require, module, __filename, __dirname) { ')) {
+    cachedData = undefined;
     source = `(function (exports, require, module, __filename, __dirname) { ${fs.readFileSync(file, 'utf8')}\n});`;
   }
   const script = new Script(source, { filename: file, cachedData });

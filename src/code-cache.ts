@@ -48,7 +48,10 @@ export function compiledSource(file: string): { source: string; cachedData?: Buf
     return { source: wrapModule(readFileSync(file, 'utf8')) };
   }
   const n = bin.readUInt32LE(0);
-  return { source: bin.toString('latin1', 4 + n), cachedData: bin.subarray(4, 4 + n) };
+  const source = bin.toString('latin1', 4 + n);
+  // Not wrapped: a .bin of an older build's format, left beside a new file.
+  if (!source.startsWith(wrapperHead)) return { source: wrapModule(readFileSync(file, 'utf8')) };
+  return { source, cachedData: bin.subarray(4, 4 + n) };
 }
 
 /**
@@ -58,8 +61,9 @@ export function compiledSource(file: string): { source: string; cachedData?: Buf
  * wrapper would be refused.
  */
 export function wrapModule(source: string): string {
-  return `(function (exports, require, module, __filename, __dirname) { ${source}\n});`;
+  return `${wrapperHead}${source}\n});`;
 }
+const wrapperHead = '(function (exports, require, module, __filename, __dirname) { ';
 
 /** Compiles and runs a CommonJS file as require() would: with useCache, its .bin's source and cache if the build made one. */
 export function compileModule(file: string, useCache = true): Compiled {

@@ -71,12 +71,15 @@ export class ContainerDir {
       if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') throw new NoSuchContainer(id);
       throw err;
     }
-    const addon = native();
-    const locked = addon.flock(fd, mode === 'exclusive', mode !== 'try');
-    // A delete that held the lock before us may have removed the directory.
-    if (!addon.sameFile(fd, dir)) {
+    let locked: boolean;
+    try {
+      const addon = native();
+      locked = addon.flock(fd, mode === 'exclusive', mode !== 'try');
+      // A delete that held the lock before us may have removed the directory.
+      if (!addon.sameFile(fd, dir)) throw new NoSuchContainer(id);
+    } catch (err) {
       closeSync(fd);
-      throw new NoSuchContainer(id);
+      throw err;
     }
     return { dir: new ContainerDir(root, id, fd), locked };
   }
@@ -122,7 +125,9 @@ export class ContainerDir {
   }
 
   hasFifo(): boolean {
-    // Nothing but tsrun, under the container's lock, makes or removes it.
+    // Nothing but tsrun, under the container's lock, makes or removes it, in
+    // a directory only its owner (root, or the rootless user) can write:
+    // whether the name exists is the answer, its type is not looked at.
     return existsSync(this.fifoPath);
   }
 

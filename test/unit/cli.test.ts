@@ -53,6 +53,13 @@ t.test('--version and features, alone or with --root, are printed by bin/tsrun i
       t.equal(alone.stderr, '', `${args}: nothing on stderr`);
     }
   }
+  // A --root without its value, with one yargs reads as a flag, or given
+  // twice: bin/tsrun leaves the line to the bundles (none in this package).
+  for (const args of [['--root'], ['--root', '--version'], ['features', '--root'], ['--version', '--root', '-x'], ['--root', dir, '--root', dir, '--version']]) {
+    const left = spawnSync(bare, args, { encoding: 'utf8' });
+    t.match(left.stderr, /ENOENT.*tsrun-hot\.js/, `${args}: left to the hot bundle`);
+    t.equal(left.stdout, '', `${args}: nothing printed`);
+  }
   t.match(spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout, new RegExp(`\\nnode: ${process.version.replace(/\./g, '\\.')}\\n$`), "the running Node's version last");
 });
 
@@ -70,6 +77,8 @@ t.test('a line with create, run or exec starts from the container bundle, withou
   t.equal(state.stderr, 'tsrun: container does not exist: run\n', 'state run');
   t.equal(state.status, 1);
   t.match(spawnSync(bare, ['--root', root, 'state', 'c2'], { encoding: 'utf8' }).stderr, /ENOENT.*tsrun-hot\.js/, 'without the word, the missing hot bundle is needed');
+  // Not a plain form (exec without --process): the container bundle names the whole command line's.
+  t.match(spawnSync(bare, ['--root', root, 'exec', 'c1', 'ls'], { encoding: 'utf8' }).stderr, /ENOENT.*tsrun\.js/, 'exec c1 ls: the whole command line is needed');
 });
 
 t.test('--help lists the runc commands', async (t) => {

@@ -44,6 +44,14 @@ t.test('the source in the .bin is what runs: the build removes a .bin before it 
   const { exports, script } = compileModule(file);
   t.equal(script.cachedDataRejected, undefined, 'no .bin: compiled without a cache');
   t.equal((exports as { answer: number }).answer, 43, "the file's own source");
+  // A .bin of the format before the source was stored wrapped (left by a
+  // dist mixed from two builds): the file's own source, without the cache.
+  const bin = readFileSync(`${write('older.js', 'exports.answer = 44;')}.bin`);
+  const n = bin.readUInt32LE(0);
+  writeFileSync(join(dir, 'older.js.bin'), Buffer.concat([bin.subarray(0, 4 + n), Buffer.from('exports.answer = 45;')]));
+  const older = compileModule(join(dir, 'older.js'));
+  t.equal(older.script.cachedDataRejected, undefined, 'an unwrapped source in the .bin: compiled without its cache');
+  t.equal((older.exports as { answer: number }).answer, 44, "the file's own source");
 });
 
 t.test('without a .bin, or with a cache made for other source, the file still loads', async (t) => {
@@ -96,6 +104,8 @@ t.test("bin/tsrun's copy of the rule: the hot bundle's .bin, else the bundle its
   const n = bin.readUInt32LE(0);
   writeFileSync(`${hot}.bin`, compiledBin(Buffer.from(source('neu')), bin.subarray(4, 4 + n)));
   t.equal(run().stdout, 'old\n', 'the cache is taken');
+  writeFileSync(`${hot}.bin`, Buffer.concat([bin.subarray(0, 4 + n), Buffer.from(source('neu'))]));
+  t.equal(run().stdout, 'new\n', "a .bin of the older format, its source not wrapped: the bundle's own source");
   rmSync(`${hot}.bin`);
   const r = run();
   t.equal(r.stdout, 'new\n', `without a .bin, the bundle's own source (${r.stderr})`);
