@@ -58,9 +58,18 @@ function fakeRecord(id, version) {
   };
 }
 
-function fakeContainer(root, id, version) {
+function fakeContainer(root, id, version, init) {
   fs.mkdirSync(path.join(root, id), { recursive: true });
-  fs.writeFileSync(path.join(root, id, 'state.json'), JSON.stringify(fakeRecord(id, version)));
+  const rec = fakeRecord(id, version);
+  if (init) rec.init = init;
+  fs.writeFileSync(path.join(root, id, 'state.json'), JSON.stringify(rec));
+  return rec;
+}
+
+/** A child process of this one, as a container's init: its pid and start time. */
+function childInit(child) {
+  const stat = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+  return { pid: child.pid, startTime: stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] };
 }
 
 async function warmUp() {
@@ -77,6 +86,28 @@ async function warmUp() {
     expect('kill of a missing container', run(['--root', root, 'kill', 'missing', 'KILL']), 1);
     expect('features', run(['features']), 0);
     expect('--version', run(['--version']), 0);
+    // start, kill and delete of a container whose init is a child of this
+    // process (sleep), with its exec fifo open here, and a cgroup that is a
+    // directory of the scratch: start writes the fifo, kill ends the child,
+    // delete removes the directories.
+    const child = require('node:child_process').spawn('sleep', ['100'], { stdio: 'ignore' });
+    try {
+      await new Promise((resolve, reject) => child.once('spawn', resolve).once('error', reject));
+      const rec = fakeContainer(root, 'c3', 1, childInit(child));
+      fs.mkdirSync(rec.cgroup.dirs[0].dir);
+      rec.cgroup.created = [rec.cgroup.dirs[0].dir];
+      fs.writeFileSync(path.join(root, 'c3', 'state.json'), JSON.stringify(rec));
+      spawnSync('mkfifo', [path.join(root, 'c3', 'exec.fifo')]);
+      const reader = fs.openSync(path.join(root, 'c3', 'exec.fifo'), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      expect('start', run(['--root', root, 'start', 'c3']), 0);
+      fs.closeSync(reader);
+      expect('kill', run(['--root', root, 'kill', 'c3', 'KILL']), 0);
+      await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', resolve)));
+      expect('delete', run(['--root', root, 'delete', 'c3']), 0);
+      expect('delete removes the cgroup', fs.existsSync(rec.cgroup.dirs[0].dir), false);
+    } finally {
+      child.kill('SIGKILL');
+    }
   } else if (file === 'tsrun-container.js') {
     // Refused at validation and at the start: nothing is created.
     fs.writeFileSync(path.join(scratch, 'config.json'), JSON.stringify({ ociVersion: '1.0.2', root: { path: 5 } }));
