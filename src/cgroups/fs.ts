@@ -1,8 +1,8 @@
 // File operations on a cgroup filesystem. Everything the managers do to a
 // cgroup tree goes through this interface, so that the unit tests can run
 // them on a fake cgroup2 tree that keeps the kernel's rules.
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
-import { errnoCode } from '../errors';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, writeFileSync, writeSync } from 'node:fs';
+import { errnoCode, messageOf } from '../errors';
 import { native } from '../native/addon';
 
 export interface CgroupFs {
@@ -12,12 +12,29 @@ export interface CgroupFs {
   /** File contents, or undefined if there is no such file (or its cgroup went as it was read). */
   read(file: string): string | undefined;
   write(file: string, value: string): void;
+  /**
+   * Writes each value to file with a write(2) of its own, through one open
+   * (the v1 device lists take one rule a write: a dozen opens of one file
+   * cost about 0.6 ms of a create). A failure carries the index of its
+   * value (WriteEachError). Without it, write is called for each value.
+   */
+  writeEach?(file: string, values: readonly string[]): void;
   /** Whether the cgroup directory exists (cheaper than a failed read: no error is made). */
   exists(dir: string): boolean;
   /** Whether dir has child cgroups. */
   hasChildren(dir: string): boolean;
   /** Attaches a BPF_PROG_TYPE_CGROUP_DEVICE program (cgroup v2's device allowlist) to dir. */
   attachDeviceProgram(dir: string, program: Buffer): void;
+}
+
+/** A failed writeEach: which value (index) failed, and the system error it failed with. */
+export class WriteEachError extends Error {
+  constructor(
+    readonly index: number,
+    readonly error: unknown,
+  ) {
+    super(messageOf(error));
+  }
 }
 
 export const realCgroupFs: CgroupFs = {
@@ -43,6 +60,19 @@ export const realCgroupFs: CgroupFs = {
   },
   // r+: a file the kernel does not have is ENOENT, never an attempt to create it.
   write: (file, value) => writeFileSync(file, value, { flag: 'r+' }),
+  writeEach(file, values) {
+    let at = -1;
+    try {
+      const fd = openSync(file, 'r+');
+      try {
+        for (at = 0; at < values.length; at++) writeSync(fd, values[at]);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (err) {
+      throw new WriteEachError(Math.min(Math.max(at, 0), values.length - 1), err);
+    }
+  },
   exists: (dir) => existsSync(dir),
   hasChildren(dir) {
     try {

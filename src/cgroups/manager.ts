@@ -16,7 +16,10 @@ import { TsrunError, errnoCode, messageOf } from '../errors';
 import type { Resources } from '../spec/types';
 import { nowMs, sleepMs } from '../util/sleep';
 import type { Controller, Write } from './controllers';
-import { type CgroupFs, realCgroupFs } from './fs';
+
+/** A write to a file (not a device program). */
+type FileWrite = Extract<Write, { file: string }>;
+import { type CgroupFs, WriteEachError, realCgroupFs } from './fs';
 import type { RuncStats } from './stats';
 
 // The controller modules and the stats reader are loaded by what applies or
@@ -218,7 +221,18 @@ abstract class BaseManager implements CgroupManager {
   abstract freezerState(): FreezerState | undefined;
 
   apply(resources: Resources | undefined): void {
-    for (const { dir, write } of this.plan(resources ?? {}, true)) this.put(dir, write);
+    const planned = this.plan(resources ?? {}, true);
+    for (let i = 0; i < planned.length; ) {
+      // A run of writes to one file (the v1 device rules): one open.
+      const { dir, write } = planned[i];
+      let end = i + 1;
+      if ('file' in write && this.fs.writeEach) {
+        while (end < planned.length && planned[end].dir === dir && (planned[end].write as { file?: string }).file === write.file) end++;
+      }
+      if (end - i === 1) this.put(dir, write);
+      else this.putEach(dir, planned.slice(i, end).map((p) => p.write as FileWrite));
+      i = end;
+    }
   }
 
   /**
@@ -291,14 +305,29 @@ abstract class BaseManager implements CgroupManager {
     try {
       this.fs.write(posix.join(dir, w.file), w.value);
     } catch (err) {
-      if (errnoCode(err) === 'ENOENT') throw new TsrunError(`this host's cgroup has no ${w.file} (the kernel does not support it)`, w.field);
-      // runc's words: the v1 kernel refuses a limit below the usage.
-      if (errnoCode(err) === 'EBUSY' && w.file === 'memory.limit_in_bytes') {
-        const usage = (f: string) => this.fs.read(posix.join(dir, f))?.trim() ?? '?';
-        throw new TsrunError(`unable to set memory limit to ${w.value} (current usage: ${usage('memory.usage_in_bytes')}, peak usage: ${usage('memory.max_usage_in_bytes')})`, w.field);
-      }
-      throw new TsrunError(`cannot set ${w.file} to ${JSON.stringify(w.value)}: ${errnoText(err)}`, w.field);
+      throw this.refused(dir, w, err);
     }
+  }
+
+  /** Writes to one file, in order, through one open (CgroupFs.writeEach). */
+  private putEach(dir: string, writes: FileWrite[]): void {
+    try {
+      this.fs.writeEach!(posix.join(dir, writes[0].file), writes.map((w) => w.value));
+    } catch (err) {
+      if (!(err instanceof WriteEachError)) throw err;
+      throw this.refused(dir, writes[err.index], err.error);
+    }
+  }
+
+  /** The error of a write the kernel refused, named by its field. */
+  private refused(dir: string, w: FileWrite, err: unknown): TsrunError {
+    if (errnoCode(err) === 'ENOENT') return new TsrunError(`this host's cgroup has no ${w.file} (the kernel does not support it)`, w.field);
+    // runc's words: the v1 kernel refuses a limit below the usage.
+    if (errnoCode(err) === 'EBUSY' && w.file === 'memory.limit_in_bytes') {
+      const usage = (f: string) => this.fs.read(posix.join(dir, f))?.trim() ?? '?';
+      return new TsrunError(`unable to set memory limit to ${w.value} (current usage: ${usage('memory.usage_in_bytes')}, peak usage: ${usage('memory.max_usage_in_bytes')})`, w.field);
+    }
+    return new TsrunError(`cannot set ${w.file} to ${JSON.stringify(w.value)}: ${errnoText(err)}`, w.field);
   }
 
   joins(): JoinDirs {

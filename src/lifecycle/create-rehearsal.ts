@@ -20,6 +20,7 @@ function memoryCgroupFs(): CgroupFs {
     rmdir: (dir) => void dirs.delete(dir),
     read: (file) => files.get(file) ?? (dirs.has(posix.dirname(file)) ? '' : undefined),
     write: (file, value) => void files.set(file, value),
+    writeEach: (file, values) => void files.set(file, values[values.length - 1]),
     exists: (dir) => dirs.has(dir),
     hasChildren: (dir) => [...dirs].some((d) => d.startsWith(`${dir}/`)),
     attachDeviceProgram: () => undefined,

@@ -12,6 +12,7 @@ import { containerAllowlist } from '../../src/cgroups/devices/rules';
 import { deviceProgram } from '../../src/cgroups/devices/bpf';
 import { type CgroupHost, cgroupDir, containerCgroupPath, defaultCgroupsPath, parseCgroupHost, plannedCgroupDirs } from '../../src/cgroups/host';
 import { type CgroupDirRecord, type CgroupFs, type CgroupManager, cgroupManager, planCgroups } from '../../src/cgroups/manager';
+import { WriteEachError } from '../../src/cgroups/fs';
 import { MAX_U64, emptyRuncStats } from '../../src/cgroups/stats';
 import { errorOf } from '../helpers/errors';
 import type { Resources } from '../../src/spec/types';
@@ -217,6 +218,19 @@ class FakeCgroup2 implements CgroupFs {
     else if (name === 'cgroup.procs') this.attach(dir, cg, v);
     else cg.files.set(name, `${this.accept(cg, name, v)}\n`);
     this.writes.push([file, value]);
+  }
+
+  /** Files opened once for several writes (writeEach), in order. */
+  readonly writtenEach: string[] = [];
+  writeEach(file: string, values: readonly string[]): void {
+    this.writtenEach.push(file);
+    values.forEach((v, i) => {
+      try {
+        this.write(file, v);
+      } catch (err) {
+        throw new WriteEachError(i, err);
+      }
+    });
   }
 
   attachDeviceProgram(dir: string, program: Buffer): void {
@@ -486,6 +500,7 @@ t.test('v2 io: weight -> io.weight (converted) or io.bfq.weight (as is), throttl
     },
   });
   t.same(io.written, [['io.max', '8:0 rbps=600'], ['io.max', '8:16 wbps=1000'], ['io.max', '8:16 riops=50'], ['io.max', '8:0 wiops=300']]);
+  t.same(io.fs.writtenEach, [`${C}/io.max`], 'the four through one open');
   t.equal(io.fs.read(`${C}/io.max`), '8:0 rbps=600 wbps=max riops=max wiops=300\n8:16 rbps=max wbps=1000 riops=50 wiops=max\n', 'one line per device, as the kernel keeps them');
   t.equal(refusedV2({ blockIO: { throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 600 }, { major: 8, minor: 16, rate: 0 }] } }), 'linux.resources.blockIO.throttleReadBpsDevice[1]: cannot set io.max to "8:16 rbps=0": result too large');
   t.equal(refusedV2({ blockIO: { leafWeight: 300 } }), 'linux.resources.blockIO.leafWeight: cgroup v2 has no leaf weights');
