@@ -58,12 +58,13 @@ function fakeRecord(id, version) {
   };
 }
 
-function fakeContainer(root, id, version, init) {
-  fs.mkdirSync(path.join(root, id), { recursive: true });
-  const rec = fakeRecord(id, version);
-  if (init) rec.init = init;
-  fs.writeFileSync(path.join(root, id, 'state.json'), JSON.stringify(rec));
-  return rec;
+function writeContainer(root, rec) {
+  fs.mkdirSync(path.join(root, rec.id), { recursive: true });
+  fs.writeFileSync(path.join(root, rec.id, 'state.json'), JSON.stringify(rec));
+}
+
+function fakeContainer(root, id, version) {
+  writeContainer(root, fakeRecord(id, version));
 }
 
 /** A child process of this one, as a container's init: its pid and start time. */
@@ -93,10 +94,10 @@ async function warmUp() {
     const child = require('node:child_process').spawn('sleep', ['100'], { stdio: 'ignore' });
     try {
       await new Promise((resolve, reject) => child.once('spawn', resolve).once('error', reject));
-      const rec = fakeContainer(root, 'c3', 1, childInit(child));
+      const rec = { ...fakeRecord('c3', 1), init: childInit(child) };
       fs.mkdirSync(rec.cgroup.dirs[0].dir);
       rec.cgroup.created = [rec.cgroup.dirs[0].dir];
-      fs.writeFileSync(path.join(root, 'c3', 'state.json'), JSON.stringify(rec));
+      writeContainer(root, rec);
       spawnSync('mkfifo', [path.join(root, 'c3', 'exec.fifo')]);
       const reader = fs.openSync(path.join(root, 'c3', 'exec.fifo'), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
       expect('start', run(['--root', root, 'start', 'c3']), 0);

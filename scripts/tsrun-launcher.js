@@ -68,6 +68,7 @@ function printBuilt(args) {
 function loadBundle(name) {
   const { Script } = require('node:vm');
   const file = path.join(dist, name);
+  const head = '(function (exports, require, module, __filename, __dirname) { ';
   let source;
   let cachedData;
   try {
@@ -79,9 +80,9 @@ function loadBundle(name) {
     // No .bin: compiled without a cache.
   }
   // Not wrapped: a .bin of an older build's format, left beside a new file.
-  if (!source?.startsWith('(function (exports, require, module, __filename, __dirname) { ')) {
+  if (!source?.startsWith(head)) {
     cachedData = undefined;
-    source = `(function (exports, require, module, __filename, __dirname) { ${fs.readFileSync(file, 'utf8')}\n});`;
+    source = `${head}${fs.readFileSync(file, 'utf8')}\n});`;
   }
   const script = new Script(source, { filename: file, cachedData });
   const mod = { exports: {} };

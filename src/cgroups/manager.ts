@@ -16,11 +16,12 @@ import { TsrunError, errnoCode, messageOf } from '../errors';
 import type { Resources } from '../spec/types';
 import { nowMs, sleepMs } from '../util/sleep';
 import type { Controller, Write } from './controllers';
+import { type CgroupFs, WriteEachError, realCgroupFs } from './fs';
+import type { RuncStats } from './stats';
 
 /** A write to a file (not a device program). */
 type FileWrite = Extract<Write, { file: string }>;
-import { type CgroupFs, WriteEachError, realCgroupFs } from './fs';
-import type { RuncStats } from './stats';
+const fileOf = (w: Write): string | undefined => ('file' in w ? w.file : undefined);
 
 // The controller modules and the stats reader are loaded by what applies or
 // reads resources (create, update, events) only: state, kill and delete
@@ -226,8 +227,8 @@ abstract class BaseManager implements CgroupManager {
       // A run of writes to one file (the v1 device rules): one open.
       const { dir, write } = planned[i];
       let end = i + 1;
-      if ('file' in write && this.fs.writeEach) {
-        while (end < planned.length && planned[end].dir === dir && (planned[end].write as { file?: string }).file === write.file) end++;
+      if (this.fs.writeEach && fileOf(write) !== undefined) {
+        while (end < planned.length && planned[end].dir === dir && fileOf(planned[end].write) === fileOf(write)) end++;
       }
       if (end - i === 1) this.put(dir, write);
       else this.putEach(dir, planned.slice(i, end).map((p) => p.write as FileWrite));
