@@ -88,24 +88,30 @@ async function warmUp() {
     expect('features', run(['features']), 0);
     expect('--version', run(['--version']), 0);
     // start, kill and delete of a container whose init is a child of this
-    // process (sleep), with its exec fifo open here, and a cgroup that is a
-    // directory of the scratch: start writes the fifo, kill ends the child,
-    // delete removes the directories.
-    const child = require('node:child_process').spawn('sleep', ['100'], { stdio: 'ignore' });
+    // process (cat, which ends with this process's end of its stdin), with
+    // its exec fifo open here, and a cgroup that is a directory of the
+    // scratch: start writes the fifo, kill ends the child, delete removes
+    // the directories.
+    const child = require('node:child_process').spawn('cat', [], { stdio: ['pipe', 'ignore', 'ignore'] });
     try {
       await new Promise((resolve, reject) => child.once('spawn', resolve).once('error', reject));
+      const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(signal)));
       const rec = { ...fakeRecord('c3', 1), init: childInit(child) };
       fs.mkdirSync(rec.cgroup.dirs[0].dir);
       rec.cgroup.created = [rec.cgroup.dirs[0].dir];
       writeContainer(root, rec);
-      spawnSync('mkfifo', [path.join(root, 'c3', 'exec.fifo')]);
-      const reader = fs.openSync(path.join(root, 'c3', 'exec.fifo'), fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      const fifo = path.join(root, 'c3', 'exec.fifo');
+      expect('mkfifo', spawnSync('mkfifo', [fifo]).status, 0);
+      const reader = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
       expect('start', run(['--root', root, 'start', 'c3']), 0);
       fs.closeSync(reader);
+      expect('start consumes the exec fifo', fs.existsSync(fifo), false);
       expect('kill', run(['--root', root, 'kill', 'c3', 'KILL']), 0);
-      await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', resolve)));
+      const timeout = new Promise((resolve) => setTimeout(resolve, 5000, 'still running 5 s after').unref());
+      expect('the killed init', await Promise.race([exited, timeout]), 'SIGKILL');
       expect('delete', run(['--root', root, 'delete', 'c3']), 0);
       expect('delete removes the cgroup', fs.existsSync(rec.cgroup.dirs[0].dir), false);
+      expect('delete removes the container', fs.existsSync(path.join(root, 'c3')), false);
     } finally {
       child.kill('SIGKILL');
     }

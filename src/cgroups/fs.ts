@@ -61,16 +61,32 @@ export const realCgroupFs: CgroupFs = {
   // r+: a file the kernel does not have is ENOENT, never an attempt to create it.
   write: (file, value) => writeFileSync(file, value, { flag: 'r+' }),
   writeEach(file, values) {
-    let at = -1;
+    let fd: number;
     try {
-      const fd = openSync(file, 'r+');
-      try {
-        for (at = 0; at < values.length; at++) writeSync(fd, values[at]);
-      } finally {
-        closeSync(fd);
-      }
+      fd = openSync(file, 'r+');
     } catch (err) {
-      throw new WriteEachError(Math.min(Math.max(at, 0), values.length - 1), err);
+      throw new WriteEachError(0, err);
+    }
+    for (let at = 0; at < values.length; at++) {
+      try {
+        const bytes = Buffer.from(values[at]);
+        // A write is one value to the kernel: the rest of a short one
+        // would be read as another value, so it is an error, not a retry.
+        const n = writeSync(fd, bytes);
+        if (n !== bytes.length) throw new Error(`the kernel took ${n} of its ${bytes.length} bytes`);
+      } catch (err) {
+        try {
+          closeSync(fd);
+        } catch {
+          // the write's error is the one to report
+        }
+        throw new WriteEachError(at, err);
+      }
+    }
+    try {
+      closeSync(fd);
+    } catch (err) {
+      throw new WriteEachError(values.length - 1, err);
     }
   },
   exists: (dir) => existsSync(dir),

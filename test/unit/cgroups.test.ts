@@ -6,13 +6,15 @@
 // accepts); v1 and hybrid on a simpler fake with the rules the manager's
 // order depends on. Each linux.resources field is checked for the files
 // and values written, conversions included, and for its refusals.
-import { constants as osConstants } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { constants as osConstants, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import { containerAllowlist } from '../../src/cgroups/devices/rules';
 import { deviceProgram } from '../../src/cgroups/devices/bpf';
 import { type CgroupHost, cgroupDir, containerCgroupPath, defaultCgroupsPath, parseCgroupHost, plannedCgroupDirs } from '../../src/cgroups/host';
 import { type CgroupDirRecord, type CgroupFs, type CgroupManager, cgroupManager, planCgroups } from '../../src/cgroups/manager';
-import { WriteEachError } from '../../src/cgroups/fs';
+import { WriteEachError, realCgroupFs } from '../../src/cgroups/fs';
 import { MAX_U64, emptyRuncStats } from '../../src/cgroups/stats';
 import { errorOf } from '../helpers/errors';
 import type { Resources } from '../../src/spec/types';
@@ -809,6 +811,19 @@ class FakeCgroupV1 implements CgroupFs {
   read(file: string): string | undefined {
     return this.files.get(file);
   }
+  /** Files opened once for several writes (writeEach), in order. */
+  readonly writtenEach: string[] = [];
+  writeEach(file: string, values: readonly string[]): void {
+    this.writtenEach.push(file);
+    values.forEach((v, i) => {
+      try {
+        this.write(file, v);
+      } catch (err) {
+        throw new WriteEachError(i, err);
+      }
+    });
+  }
+
   write(file: string, value: string): void {
     need(this.files.has(file), 'ENOENT', file);
     const [dir, name] = split(file);
@@ -993,6 +1008,25 @@ t.test('v1: a controller whose hierarchy is not mounted is refused, naming the f
   t.same(v1({ memory: { limit: M } }, { hierarchies: without('pids') }).written('memory'), [['memory.limit_in_bytes', String(M)]], 'a missing hierarchy matters only to its fields');
 });
 
+t.test("the real writeEach: each value its own write through one open; a failure names the value's index", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsrun-write-each-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'devices.allow');
+  writeFileSync(file, '');
+  realCgroupFs.writeEach!(file, ['c 1:3 rwm\n', 'c 1:5 rwm\n']);
+  t.equal(readFileSync(file, 'utf8'), 'c 1:3 rwm\nc 1:5 rwm\n', 'in order, through one open (a regular file appends them)');
+  const failed = (path: string, values: string[]) => {
+    try {
+      realCgroupFs.writeEach!(path, values);
+    } catch (err) {
+      return err instanceof WriteEachError ? [err.index, (err.error as { code?: string }).code] : err;
+    }
+    return 'no error';
+  };
+  t.same(failed(join(dir, 'missing'), ['a', 'b']), [0, 'ENOENT'], 'no such file: the open, the first value');
+  t.same(failed('/dev/full', ['a', 'b']), [0, 'ENOSPC'], 'a refused write: its value');
+});
+
 t.test('v1 devices: deny all, then the effective allowlist, as runc writes it', async (t) => {
   const runcSpec = v1({ devices: [{ allow: false, access: 'rwm' }] });
   t.same(runcSpec.written('devices'), [
@@ -1009,12 +1043,16 @@ t.test('v1 devices: deny all, then the effective allowlist, as runc writes it', 
     ['devices.allow', 'c 10:200 rwm'],
     ['devices.allow', 'c 136:* rwm'],
   ], "runc spec's config: runc's devices.list");
+  t.same(runcSpec.fs.writtenEach, [`${v1Root}/devices/c/devices.allow`], 'the eleven rules through one open, after the deny on its own');
   t.same(v1(undefined).written('devices'), runcSpec.written('devices'), 'no rules: the same (deny-all is the start)');
   t.same(v1({ devices: [{ allow: true, access: 'rwm' }] }).written('devices'), [['devices.allow', 'a']], 'privileged: allow all, no exception');
   const some = v1({ devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 10, minor: 229, access: 'rw' }, { allow: false, type: 'c', major: 1, minor: 9, access: 'w' }] });
   t.same(some.written('devices').slice(0, 4), [['devices.deny', 'a'], ['devices.allow', 'b *:* m'], ['devices.allow', 'c *:* m'], ['devices.allow', 'c 1:3 rwm']]);
   t.ok(some.written('devices').some(([f, v]) => f === 'devices.allow' && v === 'c 10:229 rw'), 'the config\'s own exception');
   t.ok(some.written('devices').some(([, v]) => v === 'c 1:9 rwm'), 'the defaults come after the config\'s rules: a config deny of one is given back');
+  const denied = v1({ devices: [{ allow: true, access: 'rwm' }, { allow: false, type: 'c', major: 10, minor: 229, access: 'rw' }] });
+  t.same(denied.written('devices'), [['devices.allow', 'a'], ['devices.deny', 'c 10:229 rw']], 'allow all but one');
+  t.same(denied.fs.writtenEach, [], 'one write to each of two files: no run to put through one open');
 });
 
 t.test('v1 hybrid: the unified hierarchy gets the process only, never resources', async (t) => {

@@ -110,10 +110,11 @@ t.test('a container whose directory goes while a command waits for its lock does
     mkdirSync(dir);
     writeFileSync(join(dir, 'state.json'), JSON.stringify({ ...good(), id }));
     const ready = join(root, `${id}.locked`);
-    // It acts once open waits: a blocked lock on the directory's inode shows
-    // in /proc/locks as "-> FLOCK ... <major>:<minor>:<inode> ..." (5 s at most).
-    const waited = `i=$(stat -c %i "$1"); n=0; until grep -q -- "-> FLOCK .*:$i " /proc/locks || [ $n -ge 500 ]; do sleep 0.01; n=$((n+1)); done`;
-    const holder = spawn('flock', ['-x', dir, 'sh', '-c', `touch "$2" && ${waited} && ${how}`, 'sh', dir, ready], { stdio: 'ignore' });
+    // It acts once open waits: this process's blocked lock on the
+    // directory's inode shows in /proc/locks as
+    // "-> FLOCK ADVISORY READ <pid> <major>:<minor>:<inode> ..." (5 s at most).
+    const waited = `i=$(stat -c %i "$1"); n=0; until grep -Eq -- "-> FLOCK +ADVISORY +READ +$3 [0-9a-f]+:[0-9a-f]+:$i " /proc/locks || [ $n -ge 500 ]; do sleep 0.01; n=$((n+1)); done`;
+    const holder = spawn('flock', ['-x', dir, 'sh', '-c', `touch "$2" && ${waited} && ${how}`, 'sh', dir, ready, String(process.pid)], { stdio: 'ignore' });
     const exited = once(holder, 'exit');
     while (!existsSync(ready)) await new Promise((r) => setTimeout(r, 10));
     t.throws(() => ContainerDir.open(root, id, 'shared'), /container does not exist/, `${id}: ${how}`);
