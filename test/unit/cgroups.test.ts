@@ -226,13 +226,7 @@ class FakeCgroup2 implements CgroupFs {
   readonly writtenEach: string[] = [];
   writeEach(file: string, values: readonly string[]): void {
     this.writtenEach.push(file);
-    values.forEach((v, i) => {
-      try {
-        this.write(file, v);
-      } catch (err) {
-        throw new WriteEachError(i, err);
-      }
-    });
+    writeEachBy((f, v) => this.write(f, v), file, values);
   }
 
   attachDeviceProgram(dir: string, program: Buffer): void {
@@ -313,6 +307,17 @@ class FakeCgroup2 implements CgroupFs {
         return v;
     }
   }
+}
+
+/** A fake's writeEach, as the real one: each value in turn, a failure with the index of its value. */
+function writeEachBy(write: (file: string, value: string) => void, file: string, values: readonly string[]): void {
+  values.forEach((v, i) => {
+    try {
+      write(file, v);
+    } catch (err) {
+      throw new WriteEachError(i, err);
+    }
+  });
 }
 
 const split = (file: string): [string, string] => [file.slice(0, file.lastIndexOf('/')), file.slice(file.lastIndexOf('/') + 1)];
@@ -815,13 +820,7 @@ class FakeCgroupV1 implements CgroupFs {
   readonly writtenEach: string[] = [];
   writeEach(file: string, values: readonly string[]): void {
     this.writtenEach.push(file);
-    values.forEach((v, i) => {
-      try {
-        this.write(file, v);
-      } catch (err) {
-        throw new WriteEachError(i, err);
-      }
-    });
+    writeEachBy((f, v) => this.write(f, v), file, values);
   }
 
   write(file: string, value: string): void {
