@@ -1024,6 +1024,11 @@ t.test("the real writeEach: each value its own write through one open; a failure
   };
   t.same(failed(join(dir, 'missing'), ['a', 'b']), [0, 'ENOENT'], 'no such file: the open, the first value');
   t.same(failed('/dev/full', ['a', 'b']), [0, 'ENOSPC'], 'a refused write: its value');
+  // A kernel file that takes one value and refuses the next, as a cgroup
+  // file would: this process's own oom_score_adj, given back unchanged.
+  const own = readFileSync('/proc/self/oom_score_adj', 'utf8').trim();
+  t.same(failed('/proc/self/oom_score_adj', [own, 'not a number']), [1, 'EINVAL'], 'the second value refused: index 1');
+  t.equal(readFileSync('/proc/self/oom_score_adj', 'utf8').trim(), own, '(unchanged)');
 });
 
 t.test('v1 devices: deny all, then the effective allowlist, as runc writes it', async (t) => {
