@@ -60,6 +60,13 @@ t.test('without a .bin, or with a cache made for other source, the file still lo
   const loaded = compileModule(bare).exports as { dir: string; req: string };
   t.equal(loaded.dir, dir, '__dirname as require() sets it');
   t.equal(loaded.req, 'function');
+  // The bundles and validators require only Node's own modules.
+  const builtin = join(dir, 'builtin.js');
+  writeFileSync(builtin, "exports.sep = require('node:path').sep; exports.plain = require('os').EOL;");
+  t.same(compileModule(builtin).exports, { sep: '/', plain: '\n' }, "Node's modules, with and without node:");
+  const relative = join(dir, 'relative.js');
+  writeFileSync(relative, "require('./bare.js');");
+  t.throws(() => compileModule(relative), /relative\.js requires \.\/bare\.js: a generated file may require only Node's own modules/);
   const foreign = write('foreign.js', 'exports.x = 1;');
   const other = write('other.js', 'exports.y = "a longer source than the first";');
   writeFileSync(`${foreign}.bin`, compiledBin(Buffer.from('exports.x = 1;'), compileModule(other, false).script.createCachedData()));
