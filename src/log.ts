@@ -3,6 +3,7 @@
 // which is what containerd's runc shim reads back after a failure.
 import { appendFileSync } from 'node:fs';
 import { stderr } from './output';
+import { isoNow } from './util/time';
 
 export type Level = 'debug' | 'info' | 'warning' | 'error';
 
@@ -57,7 +58,7 @@ function quote(s: string): string {
 
 export function log(level: Level, msg: string): void {
   if (level === 'debug' && !options.debug) return;
-  const time = new Date().toISOString();
+  const time = isoNow();
   const line =
     options.format === 'json'
       ? JSON.stringify({ level, msg, time }) + '\n'

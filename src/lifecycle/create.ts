@@ -18,6 +18,7 @@ import { loadBundle } from '../spec/load';
 import { type Spec, startWaitsForProgram } from '../spec/types';
 import { startTimeOf } from '../state/proc';
 import { nowMs } from '../util/sleep';
+import { isoNow } from '../util/time';
 import type { StateRecord } from '../state/record';
 import { ContainerDir, writeFileAtomic } from '../state/store';
 import { HookError, containerNamespaces, hookState, pidInContainer, runHooks, runPoststop } from './hooks';
@@ -103,7 +104,7 @@ export function create(opts: CreateOptions): Created {
     bundle: bundleDir,
     rootfs: plan.rootfs,
     phase: 'creating',
-    created: new Date().toISOString(),
+    created: isoNow(),
     owner: '',
     annotations: spec.annotations,
     cgroup,
