@@ -8,6 +8,14 @@ import { native } from '../native/addon';
 export interface CgroupFs {
   /** Creates dir; false if it already existed. */
   mkdir(dir: string): boolean;
+  /**
+   * Creates dir and its missing parents (mkdir -p); the topmost directory
+   * it made, undefined if dir existed. One call a hierarchy, none of whose
+   * existing directories is an error to catch: a dozen mkdirs one by one
+   * cost about 0.6 ms of a create. Without it, mkdir is called on each
+   * directory from the hierarchy's root down.
+   */
+  mkdirAll?(dir: string): string | undefined;
   rmdir(dir: string): void;
   /** File contents, or undefined if there is no such file (or its cgroup went as it was read). */
   read(file: string): string | undefined;
@@ -47,6 +55,9 @@ export const realCgroupFs: CgroupFs = {
       throw err;
     }
   },
+  // Node's own mkdir -p: in C++, from the deepest directory up until one
+  // exists, then down; an existing one is no error.
+  mkdirAll: (dir) => mkdirSync(dir, { recursive: true }),
   rmdir: (dir) => rmdirSync(dir),
   read(file) {
     try {

@@ -436,23 +436,37 @@ abstract class BaseManager implements CgroupManager {
     return true;
   }
 
-  // mkdir -p from the hierarchy root. `beforeChild` runs on each parent
-  // before its child is made (v2 enables controllers there); `afterMkdir`
-  // on each directory made (v1 cpuset fills in cpus and mems). A parent
-  // removed meanwhile by another container's delete makes us start over:
-  // ENOENT, or ENODEV from a file of it that was open as it went (seen
-  // with 8 concurrent `run`s sharing the default parent).
-  protected makeDir(d: CgroupDirRecord, beforeChild?: (parent: string) => void, afterMkdir?: (dir: string, parent: string) => void): void {
+  // mkdir -p. `beforeChild` runs on each parent before its child is made
+  // (v2 enables controllers there); `afterMkdir` on each directory of the
+  // path from the hierarchy's root down, saying whether it was made here
+  // (v1 cpuset fills in cpus and mems). Without beforeChild, one mkdirAll
+  // makes the path, and afterMkdir sees what it made and the container's
+  // own directory, not the parents that were there. A parent removed
+  // meanwhile by another container's delete makes us start over: ENOENT,
+  // or ENODEV from a file of it that was open as it went (seen with 8
+  // concurrent `run`s sharing the default parent).
+  protected makeDir(d: CgroupDirRecord, beforeChild?: (parent: string) => void, afterMkdir?: (dir: string, made: boolean) => void): void {
     for (let attempt = 0; ; attempt++) {
       try {
+        if (!beforeChild && this.fs.mkdirAll) {
+          const top = this.fs.mkdirAll(d.dir);
+          if (!afterMkdir) return;
+          let dir = d.mountpoint;
+          const rel = posix.relative(d.mountpoint, d.dir);
+          for (const seg of rel ? rel.split('/') : []) {
+            dir = posix.join(dir, seg);
+            const made = top !== undefined && (dir === top || dir.startsWith(`${top}/`));
+            if (made || dir === d.dir) afterMkdir(dir, made);
+          }
+          return;
+        }
         let cur = d.mountpoint;
         const rel = posix.relative(d.mountpoint, d.dir);
         for (const seg of rel ? rel.split('/') : []) {
-          const parent = cur;
-          beforeChild?.(parent);
+          beforeChild?.(cur);
           cur = posix.join(cur, seg);
-          this.fs.mkdir(cur);
-          afterMkdir?.(cur, parent);
+          const made = this.fs.mkdir(cur);
+          afterMkdir?.(cur, made);
         }
         return;
       } catch (err) {
@@ -480,18 +494,36 @@ class V1Manager extends BaseManager {
 
   create(): void {
     for (const d of this.record.dirs) {
-      // A new cpuset cgroup starts with no cpus and mems (a process cannot
-      // join it): it gets its parent's.
-      const cpuset = d.version === 1 && d.controllers.includes('cpuset');
-      this.makeDir(d, undefined, cpuset ? (dir, parent) => this.inheritCpuset(dir, parent) : undefined);
+      if (d.version !== 1 || !d.controllers.includes('cpuset')) {
+        this.makeDir(d);
+        continue;
+      }
+      // What this create wrote, passed down to the next directory without
+      // reading it back.
+      const given = new Map<string, string>();
+      this.makeDir(d, undefined, (dir, made) => this.inheritCpuset(d, dir, made, given));
     }
   }
 
-  private inheritCpuset(dir: string, parent: string): void {
+  /**
+   * A new cpuset cgroup starts with no cpus and mems (no process could join
+   * it): it gets its parent's. A directory that existed keeps its own, if it
+   * has any. A parent without any (made by someone else) gets its own
+   * parent's first, up to the hierarchy's root.
+   */
+  private inheritCpuset(d: CgroupDirRecord, dir: string, made: boolean, given: Map<string, string>): void {
+    const parent = posix.dirname(dir);
     for (const file of ['cpuset.cpus', 'cpuset.mems']) {
-      if ((this.fs.read(posix.join(dir, file)) ?? '').trim() === '') {
-        this.fs.write(posix.join(dir, file), this.fs.read(posix.join(parent, file)) ?? '');
+      const own = posix.join(dir, file);
+      if (!made && (this.fs.read(own) ?? '').trim() !== '') continue;
+      const from = posix.join(parent, file);
+      let value = given.get(from) ?? this.fs.read(from) ?? '';
+      if (value.trim() === '' && !given.has(from) && parent.startsWith(`${d.mountpoint}/`)) {
+        this.inheritCpuset(d, parent, false, given);
+        value = given.get(from) ?? this.fs.read(from) ?? '';
       }
+      this.fs.write(own, value);
+      given.set(own, value);
     }
   }
 

@@ -801,6 +801,14 @@ class FakeCgroupV1 implements CgroupFs {
     this.populate(dir);
     return true;
   }
+  /** mkdir -p, as Node's: the topmost directory made, undefined if dir existed. */
+  mkdirAll(dir: string): string | undefined {
+    if (this.dirs.has(dir)) return undefined;
+    const parent = split(dir)[0];
+    const top = this.dirs.has(parent) ? undefined : this.mkdirAll(parent);
+    this.mkdir(dir);
+    return top ?? dir;
+  }
   rmdir(dir: string): void {
     need(this.dirs.has(dir), 'ENOENT', dir);
     need(!this.hasChildren(dir) && this.files.get(`${dir}/cgroup.procs`) === '', 'EBUSY', dir);
@@ -888,6 +896,8 @@ t.test("v1 create: a shared parent removed meanwhile by another container's dele
     let raced = 0;
     // The parent exists; as the new container reads its cpus, another
     // container's delete removes it: ENODEV if the file was already open.
+    // (Directory by directory, without mkdirAll: once made, the container's
+    // own directory keeps its parent from being removed.)
     const racing: CgroupFs = {
       read: (f) => {
         if (f === parentCpus && raced++ === 0) {
@@ -907,9 +917,103 @@ t.test("v1 create: a shared parent removed meanwhile by another container's dele
     fake.files.set(parentCpus, '0-3');
     const dirs = plannedCgroupDirs(v1Host(['cpuset']), 'tsrun/c').map(({ hierarchy: h, path, dir }) => ({ version: h.version, mountpoint: h.mountpoint, controllers: h.controllers, path, dir }));
     cgroupManager(planCgroups(dirs, true, fake), racing).create({});
-    t.ok(raced >= 2, `${code}: the parent's cpus read again after the race (${raced} reads)`);
+    t.equal(raced, 1, `${code}: the race happened`);
+    t.ok(fake.exists(`${v1Root}/cpuset/tsrun`), `${code}: the removed parent made again`);
+    t.equal(fake.read(parentCpus), '0-3', `${code}: the parent made again, with the root's cpus`);
     t.equal(fake.read(`${v1Root}/cpuset/tsrun/c/cpuset.cpus`), '0-3', `${code}: the container's cgroup made, with its parent's cpus`);
   }
+});
+
+t.test('v1 create: one mkdir -p a hierarchy; a new cpuset cgroup gets its parent\'s cpus and mems, passed down without reading back', async (t) => {
+  const host = v1Host(['cpuset', 'memory', 'pids']);
+  const dirs = () => plannedCgroupDirs(host, 'tsrun/c').map(({ hierarchy: h, path, dir }) => ({ version: h.version, mountpoint: h.mountpoint, controllers: h.controllers, path, dir }));
+  const cpuset = `${v1Root}/cpuset`;
+  /** create on fake, every call to its fs logged. */
+  const created = (fake: FakeCgroupV1) => {
+    const calls: string[] = [];
+    const logged: CgroupFs = {
+      read: (f) => (calls.push(`read ${f}`), fake.read(f)),
+      write: (f, v) => (calls.push(`write ${f} ${v}`), fake.write(f, v)),
+      mkdir: (d) => (calls.push(`mkdir ${d}`), fake.mkdir(d)),
+      mkdirAll: (d) => (calls.push(`mkdirAll ${d}`), fake.mkdirAll(d)),
+      rmdir: (d) => fake.rmdir(d),
+      exists: (d) => fake.exists(d),
+      hasChildren: (d) => fake.hasChildren(d),
+      attachDeviceProgram: (d, p) => fake.attachDeviceProgram(d, p),
+    };
+    cgroupManager(planCgroups(dirs(), true, fake), logged).create({});
+    return calls;
+  };
+
+  const fresh = new FakeCgroupV1(host);
+  t.same(created(fresh), [
+    `mkdirAll ${cpuset}/tsrun/c`,
+    `read ${cpuset}/cpuset.cpus`,
+    `write ${cpuset}/tsrun/cpuset.cpus 0-3`,
+    `read ${cpuset}/cpuset.mems`,
+    `write ${cpuset}/tsrun/cpuset.mems 0`,
+    `write ${cpuset}/tsrun/c/cpuset.cpus 0-3`,
+    `write ${cpuset}/tsrun/c/cpuset.mems 0`,
+    `mkdirAll ${v1Root}/memory/tsrun/c`,
+    `mkdirAll ${v1Root}/pids/tsrun/c`,
+    `mkdirAll ${v1Root}/unified/tsrun/c`,
+  ], "both levels made by one call a hierarchy; the root's cpus and mems read once, the new directories' never");
+  t.equal(fresh.read(`${cpuset}/tsrun/c/cpuset.cpus`), '0-3');
+
+  // The parent made by someone else, without cpus: it gets the root's first.
+  const empty = new FakeCgroupV1(host);
+  empty.mkdir(`${cpuset}/tsrun`);
+  t.same(created(empty).filter((c) => c.includes('/cpuset')), [
+    `mkdirAll ${cpuset}/tsrun/c`,
+    `read ${cpuset}/tsrun/cpuset.cpus`,
+    `read ${cpuset}/tsrun/cpuset.cpus`,
+    `read ${cpuset}/cpuset.cpus`,
+    `write ${cpuset}/tsrun/cpuset.cpus 0-3`,
+    `read ${cpuset}/tsrun/cpuset.mems`,
+    `read ${cpuset}/cpuset.mems`,
+    `write ${cpuset}/tsrun/cpuset.mems 0`,
+    `write ${cpuset}/tsrun/c/cpuset.cpus 0-3`,
+    `write ${cpuset}/tsrun/c/cpuset.mems 0`,
+  ], 'an existing parent without cpus or mems gets its own parent\'s before the container\'s directory gets them');
+  t.same([empty.read(`${cpuset}/tsrun/cpuset.cpus`), empty.read(`${cpuset}/tsrun/c/cpuset.mems`)], ['0-3', '0']);
+
+  // The parent with cpus of its own: the container gets those.
+  const own = new FakeCgroupV1(host);
+  own.mkdir(`${cpuset}/tsrun`);
+  own.files.set(`${cpuset}/tsrun/cpuset.cpus`, '1');
+  own.files.set(`${cpuset}/tsrun/cpuset.mems`, '0');
+  created(own);
+  t.same([own.read(`${cpuset}/tsrun/cpuset.cpus`), own.read(`${cpuset}/tsrun/c/cpuset.cpus`)], ['1', '1'], "the parent keeps its cpus, and the container's directory gets them");
+
+  // The container's directory exists with cpus of its own: left as it is.
+  const kept = new FakeCgroupV1(host);
+  kept.mkdirAll(`${cpuset}/tsrun/c`);
+  kept.files.set(`${cpuset}/tsrun/c/cpuset.cpus`, '2');
+  kept.files.set(`${cpuset}/tsrun/c/cpuset.mems`, '0');
+  t.same(created(kept).filter((c) => c.includes('/cpuset')), [`mkdirAll ${cpuset}/tsrun/c`, `read ${cpuset}/tsrun/c/cpuset.cpus`, `read ${cpuset}/tsrun/c/cpuset.mems`], 'read, not written');
+
+  // mkdirAll failing with ENOENT (a parent removed as it went): started over.
+  const flaky = new FakeCgroupV1(host);
+  let failed = 0;
+  const once: CgroupFs = Object.assign(Object.create(flaky) as FakeCgroupV1, {
+    mkdirAll: (d: string) => {
+      if (failed++ === 0) throw Object.assign(new Error('ENOENT: gone'), { code: 'ENOENT' });
+      return flaky.mkdirAll(d);
+    },
+  });
+  cgroupManager(planCgroups(dirs(), true, flaky), once).create({});
+  t.equal(failed, 5, 'the first mkdirAll failed, then one each hierarchy');
+  t.equal(flaky.read(`${cpuset}/tsrun/c/cpuset.cpus`), '0-3', 'made, with the cpus');
+});
+
+t.test('the real mkdirAll: mkdir -p, the topmost directory made', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsrun-mkdirall-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  t.equal(realCgroupFs.mkdirAll!(join(dir, 'a/b/c')), join(dir, 'a'), 'three levels: the first made');
+  t.equal(realCgroupFs.mkdirAll!(join(dir, 'a/b/c')), undefined, 'all there: undefined, no error');
+  t.equal(realCgroupFs.mkdirAll!(join(dir, 'a/b/d')), join(dir, 'a/b/d'));
+  writeFileSync(join(dir, 'f'), '');
+  t.throws(() => realCgroupFs.mkdirAll!(join(dir, 'f/x')), { code: 'ENOTDIR' }, 'a file in the way');
 });
 
 t.test('v1 cpu and cpuset: each field to its file', async (t) => {
