@@ -1,15 +1,19 @@
-// For the build only (scripts/build-code-cache.js): create's planning and
-// cgroup steps, run once so that the container bundle's code cache holds
-// their compiled code. Without them in the cache, every create compiled
-// them again (about 3.5 ms). Nothing on the host changes: the bundle is
-// the caller's scratch directory, the cgroup tree is in memory (laid out
-// as this host's hierarchies are, which are only read), and no process is
-// started.
-import { posix } from 'node:path';
+// For the build only (scripts/build-code-cache.js): create's steps up to
+// the start of tsrun-init, run once so that the container bundle's code
+// cache holds their compiled code. Without them in the cache, every create
+// compiled them again (about 3.5 ms). Nothing on the host changes: the
+// bundle and the state root are the caller's scratch directories, the
+// cgroup tree is in memory (laid out as this host's hierarchies are, which
+// are only read), and no process is started.
+import { rmSync } from 'node:fs';
+import { join, posix } from 'node:path';
 import type { CgroupFs } from '../cgroups/fs';
 import { cgroupManager, planCgroups } from '../cgroups/manager';
 import { encodePlan } from '../init/protocol';
-import { prepare } from './create';
+import { native } from '../native/addon';
+import { startTimeOf } from '../state/proc';
+import { ContainerDir, writeFileAtomic } from '../state/store';
+import { newRecord, prepare } from './create';
 
 /** A cgroup tree in memory: directories appear on mkdir, files hold what was written. */
 function memoryCgroupFs(): CgroupFs {
@@ -17,6 +21,12 @@ function memoryCgroupFs(): CgroupFs {
   const files = new Map<string, string>();
   return {
     mkdir: (dir) => !dirs.has(dir) && !!dirs.add(dir),
+    mkdirAll(dir) {
+      let top: string | undefined;
+      for (let d = dir; !dirs.has(d) && d !== '/'; d = posix.dirname(d)) top = d;
+      for (let d = dir; !dirs.has(d) && d !== '/'; d = posix.dirname(d)) dirs.add(d);
+      return top;
+    },
     rmdir: (dir) => void dirs.delete(dir),
     read: (file) => files.get(file) ?? (dirs.has(posix.dirname(file)) ? '' : undefined),
     write: (file, value) => void files.set(file, value),
@@ -27,13 +37,28 @@ function memoryCgroupFs(): CgroupFs {
   };
 }
 
-/** Plans a container of the bundle at `bundle` and creates its cgroups in memory; the encoded plan's size. */
+/** Plans a container of the bundle at `bundle`, keeps its state in `root` and creates its cgroups in memory, then removes it; the encoded plan's size. */
 export function rehearseCreate(root: string, bundle: string): number {
-  const { spec, plan } = prepare({ root, id: 'rehearsal', bundle, noPivot: false, noNewKeyring: false, preserveFds: 0 });
-  const fs = memoryCgroupFs();
-  const cgroups = cgroupManager(planCgroups(plan.cgroupDirs, spec.linux?.cgroupsPath === undefined, fs), fs);
-  cgroups.create(spec.linux?.resources);
-  cgroups.apply(spec.linux?.resources);
-  JSON.stringify({ config: spec, cgroup: cgroups.record });
-  return encodePlan(plan.records, { execFifo: 0 }).length;
+  const opts = { root, id: 'rehearsal', bundle, noPivot: false, noNewKeyring: false, preserveFds: 0 };
+  const { spec, bundleDir, plan } = prepare(opts);
+  const dir = ContainerDir.create(root, opts.id);
+  try {
+    const fs = memoryCgroupFs();
+    const record = newRecord(opts, spec, bundleDir, plan, planCgroups(plan.cgroupDirs, spec.linux?.cgroupsPath === undefined, fs));
+    dir.write(record);
+    native().mkfifo(dir.fifoPath, 0o622);
+    const cgroups = cgroupManager(record.cgroup, fs);
+    cgroups.create(spec.linux?.resources);
+    cgroups.apply(spec.linux?.resources);
+    record.init = { pid: process.pid, startTime: startTimeOf(process.pid) ?? '' };
+    record.phase = 'created';
+    dir.write(record);
+    const pidFile = join(root, 'rehearsal.pid');
+    writeFileAtomic(pidFile, String(process.pid));
+    rmSync(pidFile);
+    return encodePlan(plan.records, { execFifo: 0 }).length;
+  } finally {
+    dir.remove();
+    dir.unlock();
+  }
 }

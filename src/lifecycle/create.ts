@@ -4,7 +4,7 @@
 // state directory, cgroup, mount or process is left behind.
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import { cgroupHost } from '../cgroups/host';
-import { cgroupManager, planCgroups } from '../cgroups/manager';
+import { type CgroupRecord, cgroupManager, planCgroups } from '../cgroups/manager';
 import { applyIntelRdt } from '../cgroups/resctrl';
 import { isRootless } from '../rootless';
 import { TsrunError, messageOf } from '../errors';
@@ -80,6 +80,23 @@ export function prepare(opts: CreateOptions): { spec: Spec; bundleDir: string; p
   return { spec, bundleDir, plan, listen };
 }
 
+/** The state record of a container being created. */
+export function newRecord(opts: CreateOptions, spec: Spec, bundleDir: string, plan: ContainerPlan, cgroup: CgroupRecord): StateRecord {
+  return {
+    id: opts.id,
+    bundle: bundleDir,
+    rootfs: plan.rootfs,
+    phase: 'creating',
+    created: isoNow(),
+    owner: '',
+    annotations: spec.annotations,
+    cgroup,
+    ownPidNamespace: plan.ownPidNamespace,
+    noNewKeyring: opts.noNewKeyring,
+    config: spec as unknown as Record<string, unknown>,
+  };
+}
+
 export function create(opts: CreateOptions): Created {
   const { spec, bundleDir, plan, listen } = prepare(opts);
   for (const w of plan.warnings) warn(w);
@@ -99,19 +116,7 @@ export function create(opts: CreateOptions): Created {
     dir.unlock();
     throw err;
   }
-  const record: StateRecord = {
-    id: opts.id,
-    bundle: bundleDir,
-    rootfs: plan.rootfs,
-    phase: 'creating',
-    created: isoNow(),
-    owner: '',
-    annotations: spec.annotations,
-    cgroup,
-    ownPidNamespace: plan.ownPidNamespace,
-    noNewKeyring: opts.noNewKeyring,
-    config: spec as unknown as Record<string, unknown>,
-  };
+  const record = newRecord(opts, spec, bundleDir, plan, cgroup);
   const opened: number[] = [];
   let channel: Channel | undefined;
   try {
