@@ -7,7 +7,6 @@
 // init itself (addon/init/start_hooks.cc), with the process's identity.
 import type { spawnSync } from 'node:child_process';
 import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { Channel } from '../init/channel';
 import { initArgs } from '../init/launcher';
@@ -68,6 +67,9 @@ function hookModeRecords(hook: Hook, target: InContainer): PlanRecord[] {
 // which is a socket, and a hook may well reopen /dev/stdin (a socket cannot
 // be reopened through /proc/self/fd).
 function stateInput(state: string): number {
+  // Required here: node:os is not among the modules Node starts with, and
+  // most containers have no hooks.
+  const { tmpdir } = require('node:os') as typeof import('node:os');
   const O_TMPFILE = 0o20200000;
   let fd: number;
   try {
