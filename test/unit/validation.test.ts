@@ -1,7 +1,7 @@
 // Schema and semantic validation of config.json (no root needed): every
 // config real generators wrote is accepted; each broken one is refused with
 // the field named (config.md, config-linux.md).
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -56,6 +56,18 @@ t.test('ociVersion range 1.0.0 to 1.3.x', async (t) => {
   for (const v of ['1.0.0', '1.0.2-dev', '1.1.0', '1.2.1', '1.3.0', '1.3.7+build']) t.equal(refusal({ ...base(), ociVersion: v }), '', `${v} accepted`);
   for (const v of ['1.4.0', '2.0.0', '0.9.0']) t.match(refusal({ ...base(), ociVersion: v }), /ociVersion: .* is not supported/, `${v} refused`);
   t.match(refusal({ ...base(), ociVersion: 'one' }), /ociVersion: /, 'not SemVer');
+});
+
+t.test('root.path: a directory, or a link to one', async (t) => {
+  writeFileSync(join(bundle, 'a-file'), '');
+  symlinkSync('rootfs', join(bundle, 'link-to-dir'));
+  symlinkSync('a-file', join(bundle, 'link-to-file'));
+  symlinkSync('nowhere', join(bundle, 'dangling'));
+  const root = (path: string) => refusal({ ...base(), root: { path } });
+  t.equal(root('rootfs'), '', 'a directory');
+  t.equal(root('link-to-dir'), '', 'a link to a directory');
+  t.equal(root(bundle), '', 'an absolute path');
+  for (const path of ['a-file', 'link-to-file', 'dangling', 'missing']) t.match(root(path), new RegExp(`root\\.path: .*${path} is not a directory`), path);
 });
 
 // [what, mutation, expected message]
