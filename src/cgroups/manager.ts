@@ -437,36 +437,49 @@ abstract class BaseManager implements CgroupManager {
   }
 
   // mkdir -p. `beforeChild` runs on each parent before its child is made
-  // (v2 enables controllers there); `afterMkdir` on each directory of the
-  // path from the hierarchy's root down, saying whether it was made here
-  // (v1 cpuset fills in cpus and mems). Without beforeChild, one mkdirAll
-  // makes the path, and afterMkdir sees what it made and the container's
-  // own directory, not the parents that were there. A parent removed
-  // meanwhile by another container's delete makes us start over: ENOENT,
-  // or ENODEV from a file of it that was open as it went (seen with 8
-  // concurrent `run`s sharing the default parent).
-  protected makeDir(d: CgroupDirRecord, beforeChild?: (parent: string) => void, afterMkdir?: (dir: string, made: boolean) => void): void {
+  // (v2 enables controllers there). `afterMkdir` makes, at each attempt, a
+  // function called on the directories of the path from the hierarchy's
+  // root down, saying whether each was made here (v1 cpuset fills in cpus
+  // and mems). Without beforeChild, one mkdirAll makes the path, and that
+  // function sees what it made and the container's own directory, not the
+  // parents that were there. A parent removed meanwhile by another
+  // container's delete makes us start over: ENOENT, or ENODEV from a file of
+  // it that was open as it went (seen with 8 concurrent `run`s sharing the
+  // default parent). A failed mkdirAll is taken again directory by
+  // directory: Node's mkdir -p reports most errors (EAGAIN past v2's
+  // cgroup.max.descendants, ENOMEM) as the ENOENT of a stat after them, and
+  // without naming the directory refused.
+  protected makeDir(d: CgroupDirRecord, beforeChild?: (parent: string) => void, afterMkdir?: () => (dir: string, made: boolean) => void): void {
+    const rel = posix.relative(d.mountpoint, d.dir);
+    const segments = rel ? rel.split('/') : [];
+    let all = !beforeChild && this.fs.mkdirAll !== undefined;
     for (let attempt = 0; ; attempt++) {
+      const after = afterMkdir?.();
       try {
-        if (!beforeChild && this.fs.mkdirAll) {
-          const top = this.fs.mkdirAll(d.dir);
-          if (!afterMkdir) return;
+        if (all) {
+          let top: string | undefined;
+          try {
+            top = this.fs.mkdirAll!(d.dir);
+          } catch {
+            all = false;
+            continue;
+          }
+          if (top !== undefined && !top.startsWith(`${d.mountpoint}/`)) this.madeOutside(d, top);
+          if (!after) return;
           let dir = d.mountpoint;
-          const rel = posix.relative(d.mountpoint, d.dir);
-          for (const seg of rel ? rel.split('/') : []) {
+          for (const seg of segments) {
             dir = posix.join(dir, seg);
             const made = top !== undefined && (dir === top || dir.startsWith(`${top}/`));
-            if (made || dir === d.dir) afterMkdir(dir, made);
+            if (made || dir === d.dir) after(dir, made);
           }
           return;
         }
         let cur = d.mountpoint;
-        const rel = posix.relative(d.mountpoint, d.dir);
-        for (const seg of rel ? rel.split('/') : []) {
+        for (const seg of segments) {
           beforeChild?.(cur);
           cur = posix.join(cur, seg);
           const made = this.fs.mkdir(cur);
-          afterMkdir?.(cur, made);
+          after?.(cur, made);
         }
         return;
       } catch (err) {
@@ -474,6 +487,20 @@ abstract class BaseManager implements CgroupManager {
         if ((code !== 'ENOENT' && code !== 'ENODEV') || attempt >= 10) throw err;
       }
     }
+  }
+
+  // mkdir -p made the hierarchy's mountpoint itself: the hierarchy was
+  // unmounted since the host was read. What it made is removed.
+  private madeOutside(d: CgroupDirRecord, top: string): never {
+    for (let dir = d.dir; ; dir = posix.dirname(dir)) {
+      try {
+        this.fs.rmdir(dir);
+      } catch {
+        // left: the error below says why
+      }
+      if (dir === top || dir === posix.dirname(dir)) break;
+    }
+    throw new TsrunError(`the ${d.controllers.join(',') || 'unified'} cgroup hierarchy is no longer mounted at ${d.mountpoint}`);
   }
 }
 
@@ -498,10 +525,12 @@ class V1Manager extends BaseManager {
         this.makeDir(d);
         continue;
       }
-      // What this create wrote, passed down to the next directory without
+      // What this attempt wrote, passed down to the next directory without
       // reading it back.
-      const given = new Map<string, string>();
-      this.makeDir(d, undefined, (dir, made) => this.inheritCpuset(d, dir, made, given));
+      this.makeDir(d, undefined, () => {
+        const given = new Map<string, string>();
+        return (dir, made) => this.inheritCpuset(d, dir, made, given);
+      });
     }
   }
 

@@ -5,7 +5,7 @@
 // bundle and the state root are the caller's scratch directories, the
 // cgroup tree is in memory (laid out as this host's hierarchies are, which
 // are only read), and no process is started.
-import { rmSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import type { CgroupFs } from '../cgroups/fs';
 import { cgroupManager, planCgroups } from '../cgroups/manager';
@@ -15,18 +15,19 @@ import { startTimeOf } from '../state/proc';
 import { ContainerDir, writeFileAtomic } from '../state/store';
 import { newRecord, prepare } from './create';
 
-/** A cgroup tree in memory: directories appear on mkdir, files hold what was written. */
-function memoryCgroupFs(): CgroupFs {
+/** A cgroup tree in memory, of the hierarchies mounted at `mountpoints`: directories appear on mkdir, files hold what was written. */
+function memoryCgroupFs(mountpoints: string[]): CgroupFs {
   const dirs = new Set<string>();
   const files = new Map<string, string>();
+  const mkdirAll = (dir: string) => {
+    let top: string | undefined;
+    for (let d = dir; !dirs.has(d) && d !== posix.dirname(d); d = posix.dirname(d)) dirs.add((top = d));
+    return top;
+  };
+  for (const m of mountpoints) mkdirAll(m);
   return {
     mkdir: (dir) => !dirs.has(dir) && !!dirs.add(dir),
-    mkdirAll(dir) {
-      let top: string | undefined;
-      for (let d = dir; !dirs.has(d) && d !== '/'; d = posix.dirname(d)) top = d;
-      for (let d = dir; !dirs.has(d) && d !== '/'; d = posix.dirname(d)) dirs.add(d);
-      return top;
-    },
+    mkdirAll,
     rmdir: (dir) => void dirs.delete(dir),
     read: (file) => files.get(file) ?? (dirs.has(posix.dirname(file)) ? '' : undefined),
     write: (file, value) => void files.set(file, value),
@@ -43,7 +44,7 @@ export function rehearseCreate(root: string, bundle: string): number {
   const { spec, bundleDir, plan } = prepare(opts);
   const dir = ContainerDir.create(root, opts.id);
   try {
-    const fs = memoryCgroupFs();
+    const fs = memoryCgroupFs(plan.cgroupDirs.map((d) => d.mountpoint));
     const record = newRecord(opts, spec, bundleDir, plan, planCgroups(plan.cgroupDirs, spec.linux?.cgroupsPath === undefined, fs));
     dir.write(record);
     native().mkfifo(dir.fifoPath, 0o622);
@@ -55,7 +56,7 @@ export function rehearseCreate(root: string, bundle: string): number {
     dir.write(record);
     const pidFile = join(root, 'rehearsal.pid');
     writeFileAtomic(pidFile, String(process.pid));
-    rmSync(pidFile);
+    unlinkSync(pidFile);
     return encodePlan(plan.records, { execFifo: 0 }).length;
   } finally {
     dir.remove();

@@ -168,6 +168,15 @@ class FakeCgroup2 implements CgroupFs {
     return true;
   }
 
+  /** mkdir -p, as Node's: the topmost directory made, undefined if dir existed. */
+  mkdirAll(dir: string): string | undefined {
+    if (this.cgroups.has(dir)) return undefined;
+    const parent = split(dir)[0];
+    const top = this.cgroups.has(parent) ? undefined : this.mkdirAll(parent);
+    this.mkdir(dir);
+    return top ?? dir;
+  }
+
   rmdir(dir: string): void {
     const cg = this.cgroups.get(dir);
     if (!cg) throw fail('ENOENT', dir);
@@ -992,18 +1001,52 @@ t.test('v1 create: one mkdir -p a hierarchy; a new cpuset cgroup gets its parent
   kept.files.set(`${cpuset}/tsrun/c/cpuset.mems`, '0');
   t.same(created(kept).filter((c) => c.includes('/cpuset')), [`mkdirAll ${cpuset}/tsrun/c`, `read ${cpuset}/tsrun/c/cpuset.cpus`, `read ${cpuset}/tsrun/c/cpuset.mems`], 'read, not written');
 
-  // mkdirAll failing with ENOENT (a parent removed as it went): started over.
+  // The container's directory there, without cpus or mems: it gets them,
+  // and so does its parent, empty too.
+  const bare = new FakeCgroupV1(host);
+  bare.mkdirAll(`${cpuset}/tsrun/c`);
+  created(bare);
+  t.same([bare.read(`${cpuset}/tsrun/cpuset.cpus`), bare.read(`${cpuset}/tsrun/c/cpuset.cpus`), bare.read(`${cpuset}/tsrun/c/cpuset.mems`)], ['0-3', '0-3', '0'], "an existing empty container directory gets its parent's, after the parent gets the root's");
+});
+
+t.test('v1 create: a failed mkdir -p is taken again directory by directory, for the error that names its directory', async (t) => {
+  const host = v1Host(['cpuset', 'pids']);
+  const dirs = plannedCgroupDirs(host, 'tsrun/c').map(({ hierarchy: h, path, dir }) => ({ version: h.version, mountpoint: h.mountpoint, controllers: h.controllers, path, dir }));
+  /** The fake, its mkdirAll replaced. */
+  const withMkdirAll = (fake: FakeCgroupV1, mkdirAll: (d: string) => string | undefined, mkdir = (d: string) => fake.mkdir(d)): CgroupFs =>
+    Object.assign(Object.create(fake) as FakeCgroupV1, { mkdirAll, mkdir });
+
+  // Node's mkdir -p reports the kernel's EAGAIN (v2's cgroup.max.descendants)
+  // as the ENOENT of its stat after it.
+  const limited = new FakeCgroupV1(host);
+  const leaf = `${v1Root}/pids/tsrun/c`;
+  const masked = withMkdirAll(
+    limited,
+    (d) => (d === leaf ? (() => { throw fail('ENOENT', d); })() : limited.mkdirAll(d)),
+    (d) => (d === leaf ? (() => { throw fail('EAGAIN', d); })() : limited.mkdir(d)),
+  );
+  t.match(errorOf(() => cgroupManager(planCgroups(dirs, true, limited), masked).create({})), new RegExp(`EAGAIN: ${leaf}`), "the kernel's error on the directory refused, not ENOENT after ten attempts");
+
+  // A mkdir -p that failed once: the hierarchy made directory by directory.
   const flaky = new FakeCgroupV1(host);
-  let failed = 0;
-  const once: CgroupFs = Object.assign(Object.create(flaky) as FakeCgroupV1, {
-    mkdirAll: (d: string) => {
-      if (failed++ === 0) throw Object.assign(new Error('ENOENT: gone'), { code: 'ENOENT' });
-      return flaky.mkdirAll(d);
-    },
+  let calls = 0;
+  const once = withMkdirAll(flaky, (d) => {
+    if (calls++ === 0) throw fail('ENOENT', d);
+    return flaky.mkdirAll(d);
   });
-  cgroupManager(planCgroups(dirs(), true, flaky), once).create({});
-  t.equal(failed, 5, 'the first mkdirAll failed, then one each hierarchy');
-  t.equal(flaky.read(`${cpuset}/tsrun/c/cpuset.cpus`), '0-3', 'made, with the cpus');
+  cgroupManager(planCgroups(dirs, true, flaky), once).create({});
+  t.equal(calls, 3, 'cpuset: failed, taken again directory by directory; pids and the unified hierarchy by mkdir -p');
+  t.equal(flaky.read(`${v1Root}/cpuset/tsrun/c/cpuset.cpus`), '0-3', 'the cpuset directory made, with its cpus');
+
+  // The hierarchy unmounted since the host was read: mkdir -p made its
+  // mountpoint too. Refused, and what it made removed.
+  const unmounted = new FakeCgroupV1(host);
+  const gone = withMkdirAll(unmounted, (d) => {
+    unmounted.mkdirAll(d);
+    return d.startsWith(`${v1Root}/pids/`) ? `${v1Root}/pids` : undefined;
+  });
+  t.equal(errorOf(() => cgroupManager(planCgroups(dirs, true, unmounted), gone).create({})), `the pids cgroup hierarchy is no longer mounted at ${v1Root}/pids`);
+  t.same([unmounted.exists(leaf), unmounted.exists(`${v1Root}/pids/tsrun`)], [false, false], 'what it made is removed');
 });
 
 t.test('the real mkdirAll: mkdir -p, the topmost directory made', async (t) => {
