@@ -69,19 +69,25 @@ const wrapperHead = '(function (exports, require, module, __filename, __dirname)
  * Compiles and runs a CommonJS file as require() would: with useCache, its
  * .bin's source and cache if the build made one. The generated files
  * require only Node's own modules (the bundles and validators carry
- * everything else), so the file gets this module's require, which refuses a
- * path: a require made for the file (node:module's createRequire) cost
- * about 0.5 ms of every create, loading node:module.
+ * everything else), so the file gets a require of those alone rather than
+ * one made for its path: node:module's createRequire cost about 0.5 ms of
+ * every create, loading node:module. Its `main` is the process's (yargs, in
+ * the whole command line's bundle, looks for tsrun's package.json there).
  */
 export function compileModule(file: string, useCache = true): Compiled {
   const { source, cachedData } = useCache ? compiledSource(file) : { source: wrapModule(readFileSync(file, 'utf8')), cachedData: undefined };
   const script = new Script(source, { filename: file, cachedData });
   const mod = { exports: {} as unknown };
-  const requireModule = (id: string): unknown => {
-    if (id.startsWith('.') || id.startsWith('/')) throw new Error(`${file} requires ${id}: a generated file may require only Node's own modules`);
-    return require(id);
+  const requireBuiltin = (id: string): unknown => {
+    try {
+      return require(id.startsWith('node:') ? id : `node:${id}`);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ERR_UNKNOWN_BUILTIN_MODULE') throw err;
+      throw new Error(`${file} requires ${id}: a generated file may require only Node's own modules`);
+    }
   };
-  script.runInThisContext().call(mod.exports, mod.exports, requireModule, mod, file, dirname(file));
+  requireBuiltin.main = require.main;
+  script.runInThisContext().call(mod.exports, mod.exports, requireBuiltin, mod, file, dirname(file));
   return { exports: mod.exports, script };
 }
 

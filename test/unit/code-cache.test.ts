@@ -67,6 +67,12 @@ t.test('without a .bin, or with a cache made for other source, the file still lo
   const relative = join(dir, 'relative.js');
   writeFileSync(relative, "require('./bare.js');");
   t.throws(() => compileModule(relative), /relative\.js requires \.\/bare\.js: a generated file may require only Node's own modules/);
+  const pkg = join(dir, 'package.js');
+  writeFileSync(pkg, "require('tap');");
+  t.throws(() => compileModule(pkg), /package\.js requires tap: a generated file may require only Node's own modules/, 'a package, though one resolvable from here');
+  const main = join(dir, 'main.js');
+  writeFileSync(main, 'exports.main = require.main;');
+  t.equal((compileModule(main).exports as { main: unknown }).main, require.main, "require.main is the process's");
   const foreign = write('foreign.js', 'exports.x = 1;');
   const other = write('other.js', 'exports.y = "a longer source than the first";');
   writeFileSync(`${foreign}.bin`, compiledBin(Buffer.from('exports.x = 1;'), compileModule(other, false).script.createCachedData()));
