@@ -120,7 +120,8 @@ async function warmUp() {
     fs.writeFileSync(path.join(scratch, 'config.json'), JSON.stringify({ ociVersion: '1.0.2', root: { path: 5 } }));
     expect('create of a bad bundle', await loaded.main(['--root', root, 'create', '--bundle', scratch, '--pid-file', path.join(scratch, 'pid'), 'c2']), 1);
     expect('exec in a missing container', await loaded.main(['--root', root, 'exec', '--process', path.join(scratch, 'process.json'), '--detach', 'missing']), 255);
-    // create's planning and cgroup steps, on an in-memory cgroup tree.
+    // create's steps up to tsrun-init's start: its state in the scratch
+    // root, its cgroups in an in-memory tree (src/lifecycle/create-rehearsal.ts).
     fs.rmSync(path.join(scratch, 'config.json'));
     const spec = spawnSync(process.execPath, [path.join(__dirname, '..', 'bin', 'tsrun'), 'spec', '--bundle', scratch]);
     expect('tsrun spec', spec.status, 0);

@@ -89,7 +89,7 @@ export function containerOptions(call: ContainerCall) {
   return { command: call.command, options: derive(call.args) };
 }
 
-/** For the build's warm-up of this bundle's code cache only: create's planning and cgroup steps, on nothing real. */
+/** For the build's warm-up of this bundle's code cache only: create's steps up to tsrun-init's start, in scratch directories and an in-memory cgroup tree. */
 export function rehearseCreate(root: string, bundle: string): number {
   return (require('../lifecycle/create-rehearsal') as typeof import('../lifecycle/create-rehearsal')).rehearseCreate(root, bundle);
 }

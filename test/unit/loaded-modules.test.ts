@@ -18,6 +18,7 @@ writeFileSync(preload, "process.on('exit', () => require('fs').writeFileSync(pro
 /** The NativeModule entries the command loaded (env -i: without the runner's NODE_OPTIONS). */
 function loaded(t: Test, args: string[]): string[] {
   const to = join(dir, 'loaded');
+  rmSync(to, { force: true }); // not the list of the command before
   const r = spawnSync('/usr/bin/env', ['-i', `LOADED_TO=${to}`, process.execPath, '-r', preload, tsrunBin, '--root', join(dir, 'root'), ...args], { encoding: 'utf8' });
   t.not(r.status, null, `${args.join(' ')} ran (${r.stderr})`);
   return readFileSync(to, 'utf8').split('\n').filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice('NativeModule '.length));

@@ -9,18 +9,23 @@ import { need } from '../helpers/clients';
 t.test('isoTime writes what Date#toISOString() writes', async (t) => {
   const edges = [
     0, -1, 1, 999, 1000, 86_399_999, 86_400_000, // the epoch's first day and its ends
-    951_782_399_999, 951_782_400_000, 951_868_800_000, // 2000-02-28/29 and 03-01: a leap day of a year divisible by 400
-    4_107_542_400_000, 4_107_628_800_000, // 2100-02-28 and 03-01: no leap day in a century year
+    951_696_000_000, 951_782_400_000, 951_868_800_000, // 2000-02-28, 02-29 and 03-01: a leap day of a year divisible by 400
+    4_107_456_000_000, 4_107_542_400_000, // 2100-02-28 and 03-01: no leap day in a century year
     -62_167_219_200_000, // 0000-01-01
     253_402_300_799_999, // 9999-12-31T23:59:59.999Z
   ];
   for (const ms of edges) t.equal(isoTime(ms), new Date(ms).toISOString(), String(ms));
-  let differing = 0;
+  t.equal(isoTime(951_782_400_000), '2000-02-29T00:00:00.000Z', 'the leap day itself');
+  t.equal(isoTime(4_107_542_400_000), '2100-03-01T00:00:00.000Z', 'no 2100-02-29');
+  const first = -62_167_219_200_000;
+  const span = 253_402_300_800_000 - first;
+  const differing: number[] = [];
   for (let i = 0; i < 200_000; i++) {
-    const ms = Math.floor(Math.random() * 253_402_300_800_000);
-    if (isoTime(ms) !== new Date(ms).toISOString()) differing++;
+    const ms = first + Math.floor(Math.random() * span);
+    if (isoTime(ms) !== new Date(ms).toISOString()) differing.push(ms);
   }
-  t.equal(differing, 0, 'random times of years 1970 to 9999');
+  t.same(differing.slice(0, 5), [], 'random times of years 0 to 9999 (the first few that differ)');
+  for (const bad of [first - 1, 253_402_300_800_000, 1.5, Number.NaN]) t.throws(() => isoTime(bad), RangeError, `${bad}: refused (years 0 to 9999, whole milliseconds)`);
   const before = Date.now();
   const now = Date.parse(isoNow());
   t.ok(now >= before && now <= Date.now(), 'isoNow is now');
