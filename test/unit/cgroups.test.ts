@@ -168,13 +168,8 @@ class FakeCgroup2 implements CgroupFs {
     return true;
   }
 
-  /** mkdir -p, as Node's: the topmost directory made, undefined if dir existed. */
   mkdirAll(dir: string): string | undefined {
-    if (this.cgroups.has(dir)) return undefined;
-    const parent = split(dir)[0];
-    const top = this.cgroups.has(parent) ? undefined : this.mkdirAll(parent);
-    this.mkdir(dir);
-    return top ?? dir;
+    return mkdirAllBy((d) => this.cgroups.has(d), (d) => this.mkdir(d), dir);
   }
 
   rmdir(dir: string): void {
@@ -316,6 +311,15 @@ class FakeCgroup2 implements CgroupFs {
         return v;
     }
   }
+}
+
+/** A fake's mkdirAll, as Node's mkdir -p: the missing parents, then dir; the topmost directory made, undefined if dir existed. */
+function mkdirAllBy(exists: (dir: string) => boolean, mkdir: (dir: string) => void, dir: string): string | undefined {
+  if (exists(dir)) return undefined;
+  const parent = split(dir)[0];
+  const top = exists(parent) ? undefined : mkdirAllBy(exists, mkdir, parent);
+  mkdir(dir);
+  return top ?? dir;
 }
 
 /** A fake's writeEach, as the real one: each value in turn, a failure with the index of its value. */
@@ -810,13 +814,8 @@ class FakeCgroupV1 implements CgroupFs {
     this.populate(dir);
     return true;
   }
-  /** mkdir -p, as Node's: the topmost directory made, undefined if dir existed. */
   mkdirAll(dir: string): string | undefined {
-    if (this.dirs.has(dir)) return undefined;
-    const parent = split(dir)[0];
-    const top = this.dirs.has(parent) ? undefined : this.mkdirAll(parent);
-    this.mkdir(dir);
-    return top ?? dir;
+    return mkdirAllBy((d) => this.dirs.has(d), (d) => this.mkdir(d), dir);
   }
   rmdir(dir: string): void {
     need(this.dirs.has(dir), 'ENOENT', dir);
