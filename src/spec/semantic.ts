@@ -129,17 +129,36 @@ function checkNetDevices(spec: Spec, has: (t: NamespaceType) => Namespace | unde
 // A NUL byte cannot reach the kernel (paths, arguments, values are C
 // strings): anywhere in the config it is refused at its path, before any
 // other check could trip over it or echo it back.
-function checkNulBytes(value: unknown, path: string, out: Problem[]): void {
+// Every value of the config is visited, once per create, in V8's
+// interpreter: the walk keeps the keys on a stack and makes a field's path
+// only for a NUL byte found, rather than a path string (and Object.entries'
+// pairs) for every value.
+function checkNulBytes(value: unknown, keys: (string | number)[], out: Problem[]): void {
   if (typeof value === 'string') {
-    if (value.includes('\0')) out.push({ field: path, message: 'must not contain a NUL byte' });
+    if (value.includes('\0')) out.push({ field: pathOf(keys), message: 'must not contain a NUL byte' });
   } else if (Array.isArray(value)) {
-    value.forEach((v, i) => checkNulBytes(v, join(path, i), out));
+    for (let i = 0; i < value.length; i++) {
+      keys.push(i);
+      checkNulBytes(value[i], keys, out);
+      keys.pop();
+    }
   } else if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      if (k.includes('\0')) out.push({ field: path || '(top level)', message: `must not have a key with a NUL byte: ${JSON.stringify(k)}` });
-      else checkNulBytes(v, join(path, k), out);
+    const names = Object.keys(value);
+    for (let i = 0; i < names.length; i++) {
+      const k = names[i];
+      if (k.includes('\0')) {
+        out.push({ field: pathOf(keys) || '(top level)', message: `must not have a key with a NUL byte: ${JSON.stringify(k)}` });
+        continue;
+      }
+      keys.push(k);
+      checkNulBytes((value as Record<string, unknown>)[k], keys, out);
+      keys.pop();
     }
   }
+}
+
+function pathOf(keys: (string | number)[]): string {
+  return keys.reduce<string>((path, k) => join(path, k), '');
 }
 
 /** The rules of a process object beyond its schema: the init's, and an exec's (process.json or flags). */
@@ -160,7 +179,7 @@ export function processProblems(proc: Process): Problem[] {
 
 export function semanticProblems(spec: Spec, bundle: string): Problem[] {
   const out: Problem[] = [];
-  checkNulBytes(spec, '', out);
+  checkNulBytes(spec, [], out);
   if (out.length) return out;
   checkVersion(spec.ociVersion, out);
 
