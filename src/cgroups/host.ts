@@ -31,21 +31,31 @@ function unescape(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
+/** A v1 hierarchy's controllers as one key, whatever their order: "cpu,cpuacct". */
+const controllerKey = (controllers: string[]): string => [...controllers].sort().join(',');
+
 /** Parses mountinfo and /proc/self/cgroup texts (kept as parameters for tests of other layouts). */
 export function parseCgroupHost(mountinfo: string, selfCgroup: string): CgroupHost {
-  const own = new Map<string, string>(); // "cpu,cpuacct" or "" (v2) -> path
-  for (const line of selfCgroup.split('\n')) {
-    const m = /^(\d+):([^:]*):(.*)$/.exec(line);
-    if (m) own.set(m[2], m[3]);
+  // Once per create, in V8's interpreter: index loops and no work on the
+  // lines that are not cgroup mounts (a host may have hundreds).
+  const own = new Map<string, string>(); // controllerKey of "cpu,cpuacct", or "" (v2) -> path
+  const cgroupLines = selfCgroup.split('\n');
+  for (let i = 0; i < cgroupLines.length; i++) {
+    const m = /^(\d+):([^:]*):(.*)$/.exec(cgroupLines[i]);
+    if (m) own.set(m[2] === '' ? '' : controllerKey(m[2].split(',')), m[3]);
   }
   const hierarchies: Hierarchy[] = [];
   const seen = new Set<string>();
-  for (const line of mountinfo.split('\n')) {
-    const sep = line.indexOf(' - ');
+  const lines = mountinfo.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    const sep = line.indexOf(' - cgroup');
     if (sep < 0) continue;
-    const pre = line.slice(0, sep).split(' ');
-    const [fstype, , superOpts = ''] = line.slice(sep + 3).split(' ');
+    const post = line.slice(sep + 3).split(' ');
+    const fstype = post[0];
     if (fstype !== 'cgroup' && fstype !== 'cgroup2') continue;
+    const superOpts = post[2] ?? '';
+    const pre = line.slice(0, sep).split(' ');
     const device = pre[2];
     if (seen.has(device)) continue; // the same hierarchy mounted twice
     seen.add(device);
@@ -55,12 +65,9 @@ export function parseCgroupHost(mountinfo: string, selfCgroup: string): CgroupHo
       hierarchies.push({ version: 2, controllers: [], name: 'unified', mountpoint, mountRoot, own: own.get('') ?? '/' });
       continue;
     }
-    const controllers = superOpts
-      .split(',')
-      .filter((o) => !mountOptionsNotControllers.has(o) && !o.startsWith('release_agent='));
-    const key = [...own.keys()].find((k) => k.split(',').sort().join(',') === [...controllers].sort().join(','));
+    const controllers = superOpts.split(',').filter((o) => !mountOptionsNotControllers.has(o) && !o.startsWith('release_agent='));
     const name = controllers.map((c) => c.replace(/^name=/, '')).join(',');
-    hierarchies.push({ version: 1, controllers, name, mountpoint, mountRoot, own: key !== undefined ? own.get(key)! : '/' });
+    hierarchies.push({ version: 1, controllers, name, mountpoint, mountRoot, own: own.get(controllerKey(controllers)) ?? '/' });
   }
   const v2 = hierarchies.find((h) => h.version === 2);
   const v1 = hierarchies.some((h) => h.version === 1);

@@ -53,6 +53,16 @@ t.test('a v1 host', async (t) => {
   t.equal(cgroupDir(mem, '/x/y'), '/sys/fs/cgroup/memory/x/y');
 });
 
+t.test('a v1 hierarchy is matched to its line of /proc/self/cgroup whatever the order of the controllers', async (t) => {
+  const mounts = [line(31, '/', '/sys/fs/cgroup/net_cls,net_prio', 'cgroup', 'rw,net_prio,net_cls'), line(31, '/', '/sys/fs/cgroup/net_cls', 'cgroup', 'rw,net_prio,net_cls').replace(/^31 /, '32 ')].join('\n');
+  const host = parseCgroupHost(mounts, '7:net_prio,net_cls:/pod7\n');
+  t.same(
+    host.hierarchies.map((h) => [h.mountpoint, h.own]),
+    [['/sys/fs/cgroup/net_cls,net_prio', '/pod7']],
+    'its own cgroup found, and a second mount of the same hierarchy (same device) counted once',
+  );
+});
+
 t.test('a hybrid host (this machine\'s layout)', async (t) => {
   const mounts = v1Mounts + '\n' + line(35, '/', '/sys/fs/cgroup/unified', 'cgroup2', 'rw,nsdelegate');
   const host = parseCgroupHost(mounts, v1Self + '0::/user.slice/session-1.scope\n');
