@@ -24,8 +24,7 @@ import { MS, mountRecord, superblockOptions } from './mounts';
 import { resourceWarnings } from './resources';
 import { priorityRecords } from './priorities';
 import { rlimitResources } from './rlimits';
-import { compileSeccomp, type SeccompListener, seccompListener } from './seccomp';
-import { checkInitNeeds } from './seccomp-needs';
+import type { SeccompListener } from './seccomp';
 
 export { CLONE };
 
@@ -259,6 +258,11 @@ export function processRecords(spec: Spec, opts: Pick<PlanOptions, 'preserveFds'
   records.push(record('ENV', 'process.env', { env }));
   records.push(record('PRESERVE_FDS', '--preserve-fds', { count: opts.preserveFds }));
   if (linux.seccomp) {
+    // Loaded for a config with a filter only: the syscall tables and the
+    // filter's checks are about 50 kB of a create's allocations, set up
+    // when the module loads.
+    const { compileSeccomp } = require('./seccomp') as typeof import('./seccomp');
+    const { checkInitNeeds } = require('./seccomp-needs') as typeof import('./seccomp-needs');
     const { bpf, flags, listener } = compileSeccomp(linux.seccomp);
     checkInitNeeds(bpf, !!proc.noNewPrivileges, !!listener);
     records.push(record('SECCOMP', 'linux.seccomp', { program: bpf, flags }));
@@ -331,7 +335,7 @@ export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupH
     unwritableCgroups,
     ownPidNamespace: !!linux.namespaces?.some((n) => n.type === 'pid'),
     terminal: !!spec.process!.terminal,
-    seccompListener: seccompListener(linux.seccomp),
+    seccompListener: linux.seccomp ? (require('./seccomp') as typeof import('./seccomp')).seccompListener(linux.seccomp) : undefined,
     intelRdt: linux.intelRdt ? planIntelRdt(linux.intelRdt, opts.id, findResctrlMount()) : undefined,
   };
 }
