@@ -5,7 +5,7 @@
 // whatever the init happened to be doing (a broken pipe, a cwd "outside
 // the container").
 import { TsrunError } from '../errors';
-import { allows, evaluateSeccomp, nativeSyscalls, SECCOMP_RET } from './seccomp-evaluate';
+import { allows, nativeSyscalls, SECCOMP_RET, seccompEvaluator } from './seccomp-evaluate';
 
 const PR_SET_KEEPCAPS = 8;
 const PR_CAPBSET_DROP = 24;
@@ -53,10 +53,11 @@ export function checkInitNeeds(bpf: Buffer, noNewPrivileges: boolean, listener =
   const native = nativeSyscalls;
   if (!native) return; // an architecture whose numbers we do not carry: the init reports at run time
   const needs = noNewPrivileges ? (listener ? withNoNewPrivilegesAndListener : withNoNewPrivileges) : withoutNoNewPrivileges;
+  const evaluate = seccompEvaluator(bpf);
   for (const [name, arg0] of needs) {
     const nr = native.nr[name];
     if (nr === undefined) continue;
-    const verdict = evaluateSeccomp(bpf, { nr, arch: native.arch, args: arg0 === undefined ? [] : [arg0] });
+    const verdict = evaluate({ nr, arch: native.arch, args: arg0 === undefined ? [] : [arg0] });
     if (allows(verdict)) continue;
     if (name === 'execve') throw new TsrunError('the filter refuses execve, so the program could never start', 'linux.seccomp');
     const when = noNewPrivileges ? 'with a notify listener the filter is loaded before the wait for start, and the channel to tsrun is used after it' : "without process.noNewPrivileges the filter is loaded before the process's user and capabilities are set (as runc does)";
