@@ -79,8 +79,8 @@ t.test('each message a client matches contains runc words', async (t) => {
 });
 
 t.test('the table in src/messages.ts says what runc and the clients need', async (t) => {
-  t.same(contracts.map((c) => c.case).sort(), Object.keys(expected).sort(), 'the same cases');
-  for (const c of contracts) {
+  t.same(contracts().map((c) => c.case).sort(), Object.keys(expected).sort(), 'the same cases');
+  for (const c of contracts()) {
     const want = expected[c.case];
     if (!want) continue;
     t.equal(c.runc.exit, want.exit, `${c.case}: runc exits ${want.exit}`);
