@@ -124,3 +124,46 @@ t.test("bin/tsrun's copy of the rule: the hot bundle's .bin, else the bundle its
   t.equal(r.stdout, 'new\n', `without a .bin, the bundle's own source (${r.stderr})`);
   t.notOk(existsSync(`${hot}.bin`));
 });
+
+// create and run: bin/tsrun reads the config validator's .bin with the
+// container bundle's and hands it over (preloadCompiled), its source a
+// slice of one string with the bundle's; exec, which never validates a
+// config, does not read it.
+t.test("bin/tsrun reads the config validator's .bin with the container bundle's, for create and run only", async (t) => {
+  const repo = join(__dirname, '..', '..');
+  const pkg = join(dir, 'pkg-preload');
+  mkdirSync(join(pkg, 'bin'), { recursive: true });
+  mkdirSync(join(pkg, 'dist', 'validators'), { recursive: true });
+  copyFileSync(join(repo, 'scripts', 'tsrun-launcher.js'), join(pkg, 'bin', 'tsrun'));
+  const clean = ['/usr/bin/env', '-i', `PATH=${process.env.PATH}`, process.execPath];
+  const binOf = (file: string) => {
+    const made = spawnSync(clean[0], [...clean.slice(1), '-e', `const { compileModule, compiledBin } = require(${JSON.stringify(join(repo, 'dist', 'src', 'code-cache.js'))}); const fs = require('fs'); const f = process.argv[1]; fs.writeFileSync(f + '.bin', compiledBin(fs.readFileSync(f), compileModule(f, false).script.createCachedData()));`, file], { encoding: 'utf8' });
+    t.equal(made.status, 0, `.bin of ${file} made: ${made.stderr}`);
+  };
+  const validator = join(pkg, 'dist', 'validators', 'config.js');
+  writeFileSync(validator, 'module.exports = () => true;\n');
+  binOf(validator);
+  // The bundle reports what it is given: the file, whether the source is the
+  // validator's (wrapped), and whether V8 takes its cache for that source.
+  const bundle = join(pkg, 'dist', 'tsrun-container.js');
+  writeFileSync(
+    bundle,
+    `const fs = require('fs');
+exports.preloadCompiled = (file, source, cachedData) => {
+  const { Script } = require('vm');
+  const wrapped = ${JSON.stringify(wrapModule('module.exports = () => true;\n'))};
+  fs.writeSync(1, file + ' ' + (source === wrapped) + ' ' + new Script(source, { filename: file, cachedData }).cachedDataRejected + '\\n');
+};
+exports.runHotCommandLine = () => (fs.writeSync(1, 'ran\\n'), 0);
+`,
+  );
+  binOf(bundle);
+  const run = (...args: string[]) => spawnSync(clean[0], [...clean.slice(1), join(pkg, 'bin', 'tsrun'), ...args], { encoding: 'utf8' });
+  for (const word of ['create', 'run']) {
+    const r = run('--root', '/nonexistent', word, 'c1');
+    t.equal(r.stdout, `${validator} true false\nran\n`, `${word}: the validator's source and cache, taken by V8 (${r.stderr})`);
+  }
+  t.equal(run('exec', 'c1').stdout, 'ran\n', 'exec: not read');
+  rmSync(`${validator}.bin`);
+  t.equal(run('create', 'c1').stdout, 'ran\n', "create without the validator's .bin: left to be read when required");
+});
