@@ -65,61 +65,34 @@ function printBuilt(args) {
 // that create and exec do not load the hot bundle as well (about 3.5 ms).
 // Any other line starts from the hot bundle. Either one then runs the line
 // or names the bundle that does.
-// create and run validate config.json with dist/validators/config.js, a
-// file of its own (exec does not load it). Its .bin is read here with the
-// bundle's, and both sources are decoded into one string, of which each
-// script is given a slice: a string of 128 kB or more is made outside V8's
-// young generation, and a slice of it is no copy. The validator's 91 kB
-// source, decoded on its own, took a tenth of the young generation, and
-// create came within a few kB of filling it (a scavenge: 1 to 3 ms).
-// bundleFiles: files whose .bin to read with it (src/code-cache.ts
-// preloadCompiled); one that is missing or of an older format is left to
-// be read when it is required.
-function loadBundle(name, bundleFiles = []) {
+function loadBundle(name) {
   const { Script } = require('node:vm');
   const file = path.join(dist, name);
   const head = '(function (exports, require, module, __filename, __dirname) { ';
   let source;
   let cachedData;
-  const preloaded = [];
   try {
     const bin = fs.readFileSync(`${file}.bin`);
     const n = bin.readUInt32LE(0);
+    source = bin.toString('latin1', 4 + n); // wrapped by the build
     cachedData = bin.subarray(4, 4 + n);
-    const sources = [bin.subarray(4 + n)];
-    for (const other of bundleFiles) {
-      try {
-        const obin = fs.readFileSync(path.join(dist, `${other}.bin`));
-        const on = obin.readUInt32LE(0);
-        preloaded.push({ file: path.join(dist, other), cachedData: obin.subarray(4, 4 + on), length: obin.length - 4 - on });
-        sources.push(obin.subarray(4 + on));
-      } catch {
-        // read when it is required
-      }
-    }
-    const all = (sources.length > 1 ? Buffer.concat(sources) : sources[0]).toString('latin1');
-    let at = sources[0].length;
-    source = all.slice(0, at); // wrapped by the build
-    for (const p of preloaded) p.source = all.slice(at, (at += p.length));
   } catch {
     // No .bin: compiled without a cache.
   }
   // Not wrapped: a .bin of an older build's format, left beside a new file.
   if (!source?.startsWith(head)) {
     cachedData = undefined;
-    preloaded.length = 0;
     source = `${head}${fs.readFileSync(file, 'utf8')}\n});`;
   }
   const script = new Script(source, { filename: file, cachedData });
   const mod = { exports: {} };
   script.runInThisContext().call(mod.exports, mod.exports, require, mod, file, dist);
-  for (const p of preloaded) if (p.source.startsWith(head)) mod.exports.preloadCompiled?.(p.file, p.source, p.cachedData);
   return mod.exports;
 }
 
 if (!printBuilt(argv)) {
   const entry = argv.some((a) => a === 'create' || a === 'run' || a === 'exec') ? 'tsrun-container.js' : 'tsrun-hot.js';
-  const first = loadBundle(entry, entry === 'tsrun-container.js' && argv.some((a) => a === 'create' || a === 'run') ? ['validators/config.js'] : []);
+  const first = loadBundle(entry);
   const code = first.runHotCommandLine(argv);
   if (code !== undefined) {
     process.exitCode = code;

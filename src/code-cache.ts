@@ -39,24 +39,8 @@ export function compiledBin(source: Buffer, cache: Buffer): Buffer {
   return Buffer.concat([head, cache, Buffer.from(wrapped, 'latin1')]);
 }
 
-const preloaded = new Map<string, { source: string; cachedData: Buffer }>();
-
-/**
- * A file's .bin as bin/tsrun has already read it, with the bundle it
- * loads first (its source a slice of the string they share: see there),
- * for compiledSource to take instead of reading the file.
- */
-export function preloadCompiled(file: string, source: string, cachedData: Buffer): void {
-  preloaded.set(file, { source, cachedData });
-}
-
 /** The source to compile (wrapped), and its cache when the build made a .bin of the file. */
 export function compiledSource(file: string): { source: string; cachedData?: Buffer } {
-  const pre = preloaded.get(file);
-  if (pre) {
-    preloaded.delete(file);
-    return pre;
-  }
   let bin: Buffer;
   try {
     bin = readFileSync(`${file}.bin`);

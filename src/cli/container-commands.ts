@@ -12,7 +12,7 @@ import { type ContainerCall, isContainerCall, parseHot, prepareCommandLine } fro
 // bin/tsrun starts a line with the word create, run or exec from this bundle
 // instead of the hot one: it runs the line, or names the bundle that does, as
 // the hot bundle would.
-export { bundleFor, preloadCompiled, requireCompiled, runHotCommandLine } from './hot-path';
+export { bundleFor, requireCompiled, runHotCommandLine } from './hot-path';
 
 /** --preserve-fds, checked (yargs gives NaN for a word that is no number). */
 function preserveFdsOf(a: Record<string, unknown>): number {

@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsrunError, messageOf } from '../errors';
 // For bin/tsrun, which loads the other bundles with it.
-export { preloadCompiled, requireCompiled } from '../code-cache';
+export { requireCompiled } from '../code-cache';
 import { configureLog, logOptionsFromArgv, reportError } from '../log';
 import { stdout } from '../output';
 import { packageRoot } from '../paths';
