@@ -4,12 +4,13 @@
 // What each figure means, and the profile behind it: bench/README.md.
 //
 // Usage (as root): npm run bench -- [--rounds N] [--runtimes tsrun,runc,crun]
+//   (tsrun@<checkout> adds another build of tsrun, for a before and after)
 //   [--sequential N] [--clients N] [--seconds S] [--no-throughput]
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Result, Samples, exec, must, setOutputDir, succeeded } from './measure';
-import { type Runtime, deleteAll, leftovers, makeBundle, runtimes } from './runtimes';
+import { type Runtime, deleteAll, isTsrun, leftovers, makeBundle, runtimes } from './runtimes';
 import { concurrentRuns, sequentialRuns } from './throughput';
 
 const nodeArgv = [process.execPath, '-e', '0'];
@@ -104,7 +105,7 @@ function round(rt: Runtime, bundles: { sleep: string; true: string; execProcess:
   must([...rt.argv, 'delete', '--force', `${id}-cycle`]);
   record(`${r} cycle`, performance.now() - t0);
   mustTimed('run', [...rt.argv, 'run', '--bundle', bundles.true, `${id}-run`]);
-  if (r === 'tsrun') record('tsrun setup', tsrunSetupMs(rt, bundles.true, `${id}-setup`, join(work, 'debug.log')));
+  if (isTsrun(rt)) record(`${r} setup`, tsrunSetupMs(rt, bundles.true, `${id}-setup`, join(work, 'debug.log')));
 }
 
 const pad = (s: string, n: number) => s.padStart(n);
@@ -130,24 +131,23 @@ function report(s: Samples, rts: Runtime[], rounds: number): void {
   console.log('\ncreate + start + delete of true (one cycle)');
   const cycle = (rt: Runtime) => s.median(`${rt.name} cycle`) - 3 * wrapper(rt);
   for (const rt of rts) console.log(`  ${rt.name.padEnd(6)} ${pad(ms(cycle(rt)), 7)} ms`);
-  const tsrun = rts.find((rt) => rt.name === 'tsrun');
   const runc = rts.find((rt) => rt.name === 'runc');
-  if (tsrun && runc) {
-    const floor = cycle(runc) + 3 * base;
-    console.log(`  tsrun / (runc's cycle + 3 × node -e 0) = ${ms(cycle(tsrun))} / ${ms(floor)} = ${(cycle(tsrun) / floor).toFixed(2)} (goal: at most 1.20)`);
+  for (const tsrun of runc ? rts.filter(isTsrun) : []) {
+    const floor = cycle(runc!) + 3 * base;
+    console.log(`  ${tsrun.name} / (runc's cycle + 3 × node -e 0) = ${ms(cycle(tsrun))} / ${ms(floor)} = ${(cycle(tsrun) / floor).toFixed(2)} (goal: at most 1.20)`);
   }
 
   console.log('\ncontainer setup, without process start');
   for (const rt of rts) {
-    const setup = rt.name === 'tsrun' ? s.median('tsrun setup') : s.median(`${rt.name} create`) - s.median(`${rt.name} --version`);
-    const how = rt.name === 'tsrun' ? "tsrun-init's spawn to READY (tsrun --debug)" : 'create - --version';
+    const setup = isTsrun(rt) ? s.median(`${rt.name} setup`) : s.median(`${rt.name} create`) - s.median(`${rt.name} --version`);
+    const how = isTsrun(rt) ? "tsrun-init's spawn to READY (tsrun --debug)" : 'create - --version';
     console.log(`  ${rt.name.padEnd(6)} ${pad(ms(setup), 7)} ms  (${how})`);
   }
-  if (tsrun) {
+  for (const tsrun of rts.filter(isTsrun)) {
     // The issue's create goal: Node's floor + at most 15 ms of tsrun's own
     // work + the setup. Both terms are medians, of different runs.
-    const own = s.median('tsrun create margin') - s.median('tsrun setup');
-    console.log(`  tsrun's own work in create: its margin above node -e 0 less its setup = ${ms(own)} ms (goal: at most 15)`);
+    const own = s.median(`${tsrun.name} create margin`) - s.median(`${tsrun.name} setup`);
+    console.log(`  ${tsrun.name}'s own work in create: its margin above node -e 0 less its setup = ${ms(own)} ms (goal: at most 15)`);
   }
 
   console.log('\ncreated (waiting) init, PSS');

@@ -1,7 +1,7 @@
 // The runtimes compared, and the bundles they all run.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { exec, must } from './measure';
 
 const repo = join(__dirname, '..', '..');
@@ -25,14 +25,27 @@ export function isHybrid(): boolean {
   return readFileSync('/proc/self/mountinfo', 'utf8').includes(' /sys/fs/cgroup/unified ');
 }
 
+/** tsrun, or another build of it (tsrun@<checkout>: a before and after in one run). */
+export const isTsrun = (rt: Runtime): boolean => rt.name === 'tsrun' || rt.name.startsWith('tsrun@');
+
 export function runtimes(wanted: string[], stateRoot: string): Runtime[] {
   const out: Runtime[] = [];
   for (const name of wanted) {
-    const root = join(stateRoot, name);
     if (name === 'tsrun') {
-      out.push({ name, argv: [tsrunBin, '--root', root] });
+      out.push({ name, argv: [tsrunBin, '--root', join(stateRoot, name)] });
       continue;
     }
+    if (name.startsWith('tsrun@')) {
+      // Another checkout, built (npm ci): named after its directory.
+      const checkout = name.slice('tsrun@'.length);
+      const label = `tsrun@${basename(checkout)}`;
+      const bin = join(checkout, 'bin', 'tsrun');
+      if (!existsSync(bin)) throw new Error(`${name}: no ${bin} (build that checkout first)`);
+      if (out.some((rt) => rt.name === label)) throw new Error(`${name}: a second runtime named ${label}`);
+      out.push({ name: label, argv: [bin, '--root', join(stateRoot, label)] });
+      continue;
+    }
+    const root = join(stateRoot, name);
     const bin = which(name);
     if (!bin) {
       console.log(`# ${name} not found, left out (apt-get install ${name})`);
