@@ -2,7 +2,7 @@
 // atomically), the exec fifo, and a lock. The lock is flock(2) on the
 // directory itself, so commands on one id serialize, and a crashed tsrun
 // never leaves it held.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NoSuchContainer, TsrunError, errnoCode, messageOf } from '../errors';
 import { messages } from '../messages';
@@ -120,7 +120,11 @@ export class ContainerDir {
   /** Atomically replaces state.json (write to a temporary file, then rename). */
   write(record: StateRecord): void {
     const tmp = join(this.path, '.state.json.tmp');
-    writeText(tmp, JSON.stringify(record), 0o600);
+    // With the encoding named, Node 20's writeFileSync writes a string in
+    // C++; with options that leave it out, it makes a Buffer of the record in
+    // JavaScript first (some kilobytes of the young generation, four times
+    // in every create).
+    writeFileSync(tmp, JSON.stringify(record), { mode: 0o600, encoding: 'utf8' });
     renameSync(tmp, this.statePath);
   }
 
@@ -158,26 +162,6 @@ export class ContainerDir {
 }
 
 /** Writes a file atomically next to its final place (pid files). */
-/**
- * writeFileSync(path, text, { mode }), without a Buffer of the text: Node
- * 20's writeFileSync makes one in JavaScript (the record, written three
- * times by every create, is some kilobytes of its young generation), where
- * a string written to an fd is converted in C++.
- */
-function writeText(path: string, text: string, mode: number): void {
-  const fd = openSync(path, 'w', mode);
-  try {
-    const written = writeSync(fd, text);
-    // A regular file takes a whole write; should one come up short, the rest goes as bytes.
-    if (written < Buffer.byteLength(text)) {
-      const bytes = Buffer.from(text);
-      for (let off = written; off < bytes.length; ) off += writeSync(fd, bytes, off);
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
 export function writeFileAtomic(path: string, content: string): void {
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, content);

@@ -4,7 +4,7 @@
 // take and refuse the same records, and a refused read names the field.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -76,6 +76,25 @@ t.test('a damaged state.json is an error naming the field, never a record', asyn
   t.notOk('future' in stripped! || 'extra' in stripped!.init!, 'nothing unknown is kept (to be written back later)');
   t.throws(() => read(JSON.stringify({ ...good(), init: { pid: -1, startTime: '1' } })), /c1\/state\.json is damaged: init\.pid must be > 0/);
   t.throws(() => read('{"id": "c1", '), /c1\/state\.json is damaged: .*JSON/);
+});
+
+t.test('write: the record replaces state.json whole, readable by its owner only, and reads back the same', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'tsrun-write-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  mkdirSync(join(root, 'c1'));
+  writeFileSync(join(root, 'c1', 'state.json'), JSON.stringify(good()));
+  const { dir } = ContainerDir.open(root, 'c1', 'exclusive');
+  t.teardown(() => dir.unlock());
+  // Longer than the record before it, with text beyond ASCII (written as UTF-8).
+  const record = { ...good(), annotations: { note: 'caf\u00e9 \u2603'.repeat(2000) } } as Parameters<ContainerDir['write']>[0];
+  dir.write(record);
+  const file = join(root, 'c1', 'state.json');
+  t.same(JSON.parse(readFileSync(file, 'utf8')), record, 'the whole record, its text intact');
+  t.equal(statSync(file).mode & 0o777, 0o600, 'mode 0600');
+  t.same(dir.read(), record, 'read back as written');
+  dir.write(good() as Parameters<ContainerDir['write']>[0]);
+  t.same(JSON.parse(readFileSync(file, 'utf8')), good(), 'a shorter record replaces it whole');
+  t.notOk(existsSync(join(root, 'c1', '.state.json.tmp')), 'no temporary file left');
 });
 
 t.test('remove: the state directory goes, whatever is in it', async (t) => {
