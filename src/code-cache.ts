@@ -39,6 +39,9 @@ export function compiledBin(source: Buffer, cache: Buffer): Buffer {
   return Buffer.concat([head, cache, Buffer.from(wrapped, 'latin1')]);
 }
 
+/** V8's kMaxRegularHeapObjectSize: a larger string is made in its large-object space. */
+const LARGE_STRING = 128 * 1024;
+
 /** The source to compile (wrapped), and its cache when the build made a .bin of the file. */
 export function compiledSource(file: string): { source: string; cachedData?: Buffer } {
   let bin: Buffer;
@@ -48,11 +51,13 @@ export function compiledSource(file: string): { source: string; cachedData?: Buf
     return { source: wrapModule(readFileSync(file, 'utf8')) };
   }
   const n = bin.readUInt32LE(0);
-  // Decoded whole and sliced: a string of 128 kB or more is made outside
-  // V8's young generation, and a slice of it is no copy. The config
-  // validator's source alone (91 kB) took a tenth of that generation in
-  // every create, where a scavenge costs 1 to 3 ms.
-  const source = bin.toString('latin1').slice(4 + n);
+  // A .bin of 128 kB or more is decoded whole and its source sliced from
+  // it: a string that large goes to V8's large-object space, outside the
+  // young generation's 1 MB semispace (promoted without a copy), and a
+  // slice of it is no copy. The config validator's source alone (91 kB)
+  // took a tenth of that semispace in every create, where a scavenge
+  // costs 1 to 3 ms. A smaller .bin would only add its cache to the copy.
+  const source = bin.length >= LARGE_STRING ? bin.toString('latin1').slice(4 + n) : bin.toString('latin1', 4 + n);
   // Not wrapped: a .bin of an older build's format, left beside a new file.
   if (!source.startsWith(wrapperHead)) return { source: wrapModule(readFileSync(file, 'utf8')) };
   return { source, cachedData: bin.subarray(4, 4 + n) };
