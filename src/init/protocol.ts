@@ -47,8 +47,9 @@ export function record<T extends TagName>(tag: T, field: string, ...[values]: {}
   const fields: FieldValue[] = [];
   // Index loops, here and in encodePlan: create runs this code once, in
   // V8's interpreter, where each array destructuring and for-of allocates
-  // an iterator and a result object per element. Together they made about
-  // 200 kB of create's garbage, and a scavenge of its young generation.
+  // an iterator and a result object per element: encodePlan alone made
+  // 157 kB of garbage for a 3.7 kB plan, and create then filled its young
+  // generation (a scavenge).
   for (let i = 0; i < layout.length; i++) {
     const name = layout[i][0];
     const type = layout[i][1];
