@@ -54,7 +54,7 @@ t.test('a v1 host', async (t) => {
 });
 
 t.test('a v1 hierarchy is matched to its line of /proc/self/cgroup whatever the order of the controllers', async (t) => {
-  const mounts = [line(31, '/', '/sys/fs/cgroup/net_cls,net_prio', 'cgroup', 'rw,net_prio,net_cls'), line(31, '/', '/sys/fs/cgroup/net_cls', 'cgroup', 'rw,net_prio,net_cls').replace(/^31 /, '32 ')].join('\n');
+  const mounts = [line(31, '/', '/sys/fs/cgroup/net_cls,net_prio', 'cgroup', 'rw,net_cls,net_prio'), line(31, '/', '/sys/fs/cgroup/net_cls', 'cgroup', 'rw,net_cls,net_prio').replace(/^31 /, '32 ')].join('\n');
   const host = parseCgroupHost(mounts, '7:net_prio,net_cls:/pod7\n');
   t.same(
     host.hierarchies.map((h) => [h.mountpoint, h.own]),
