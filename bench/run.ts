@@ -166,7 +166,8 @@ async function throughput(rts: Runtime[], trueBundle: string, opts: ReturnType<t
   }
   console.log(`\n${opts.clients} concurrent clients running true for ${opts.seconds} s each runtime`);
   for (const rt of rts) {
-    const r = await concurrentRuns(rt, trueBundle, opts.clients, opts.seconds, `${prefix}${rt.name}-`);
+    // An id takes no '@' (tsrun@<checkout>).
+    const r = await concurrentRuns(rt, trueBundle, opts.clients, opts.seconds, `${prefix}${rt.name.replace(/[^\w+.-]/g, '_')}-`);
     failures += r.failures;
     console.log(`  ${rt.name.padEnd(6)} ${pad((r.completed / r.seconds).toFixed(1), 7)} containers/s  (${r.completed} in ${r.seconds.toFixed(1)} s)  failures ${r.failures}`);
   }
