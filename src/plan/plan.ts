@@ -26,6 +26,12 @@ import { priorityRecords } from './priorities';
 import { rlimitResources } from './rlimits';
 import type { SeccompListener } from './seccomp';
 
+// The seccomp modules, loaded for a config with a filter only: their
+// syscall tables and the filter's checks are about 50 kB of a create's
+// allocations, set up when they load.
+const seccomp = () => require('./seccomp') as typeof import('./seccomp');
+const seccompNeeds = () => require('./seccomp-needs') as typeof import('./seccomp-needs');
+
 export { CLONE };
 
 // config-linux.md "Rootfs Mount Propagation", applied to the container's
@@ -258,13 +264,8 @@ export function processRecords(spec: Spec, opts: Pick<PlanOptions, 'preserveFds'
   records.push(record('ENV', 'process.env', { env }));
   records.push(record('PRESERVE_FDS', '--preserve-fds', { count: opts.preserveFds }));
   if (linux.seccomp) {
-    // Loaded for a config with a filter only: the syscall tables and the
-    // filter's checks are about 50 kB of a create's allocations, set up
-    // when the module loads.
-    const { compileSeccomp } = require('./seccomp') as typeof import('./seccomp');
-    const { checkInitNeeds } = require('./seccomp-needs') as typeof import('./seccomp-needs');
-    const { bpf, flags, listener } = compileSeccomp(linux.seccomp);
-    checkInitNeeds(bpf, !!proc.noNewPrivileges, !!listener);
+    const { bpf, flags, listener } = seccomp().compileSeccomp(linux.seccomp);
+    seccompNeeds().checkInitNeeds(bpf, !!proc.noNewPrivileges, !!listener);
     records.push(record('SECCOMP', 'linux.seccomp', { program: bpf, flags }));
   }
   if (linux.personality) {
@@ -335,7 +336,7 @@ export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupH
     unwritableCgroups,
     ownPidNamespace: !!linux.namespaces?.some((n) => n.type === 'pid'),
     terminal: !!spec.process!.terminal,
-    seccompListener: linux.seccomp ? (require('./seccomp') as typeof import('./seccomp')).seccompListener(linux.seccomp) : undefined,
+    seccompListener: linux.seccomp ? seccomp().seccompListener(linux.seccomp) : undefined,
     intelRdt: linux.intelRdt ? planIntelRdt(linux.intelRdt, opts.id, findResctrlMount()) : undefined,
   };
 }
