@@ -70,7 +70,10 @@ export const realCgroupFs: CgroupFs = {
     }
   },
   // r+: a file the kernel does not have is ENOENT, never an attempt to create it.
-  write: (file, value) => writeFileSync(file, value, { flag: 'r+' }),
+  // The encoding named, Node 20 writes the string in C++ (as the state
+  // record's write, src/state/store.ts) rather than through a Buffer made in
+  // JavaScript; its errors are the same.
+  write: (file, value) => writeFileSync(file, value, { flag: 'r+', encoding: 'utf8' }),
   writeEach(file, values) {
     let fd: number;
     try {
