@@ -24,7 +24,7 @@ struct ScmpArgCmp {
   uint64_t datum_a;
   uint64_t datum_b;
 };
-enum { kAttrCtlNnp = 3, kAttrCtlOptimize = 8 };
+enum { kAttrCtlNnp = 3 };
 const int kScmpError = -1;  // __NR_SCMP_ERROR
 
 struct Lib {
@@ -103,7 +103,12 @@ Napi::Value CompileSeccomp(const Napi::CallbackInfo &info) {
   } release{lib, ctx};
   // tsrun-init sets no_new_privs itself when the config asks for it.
   lib->attr_set(ctx, kAttrCtlNnp, 0);
-  lib->attr_set(ctx, kAttrCtlOptimize, 2);  // binary tree of syscalls where supported
+  // libseccomp's default layout (optimize level 1: the syscalls one after
+  // another), as crun. The binary tree (level 2, runc's choice) took 5 to 6
+  // ms more to compile podman's default profile, and saved its containers
+  // no measurable time: since Linux 5.11 the kernel answers a syscall that
+  // the filter allows whatever its arguments from a bitmap, without running
+  // the filter (bench/README.md, "Seventh round").
 
   Napi::Array arches = spec.Get("architectures").As<Napi::Array>();
   for (uint32_t i = 0; i < arches.Length(); i++) {
