@@ -420,7 +420,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper));
   exports.Set("waitPid", Napi::Function::New(env, WaitPid));
   exports.Set("waitPidAsync", Napi::Function::New(env, WaitPidAsync));
-  exports.Set("compileSeccomp", Napi::Function::New(env, CompileSeccomp));
+  exports.Set("startSeccompCompile", Napi::Function::New(env, StartSeccompCompile));
+  exports.Set("seccompCompiled", Napi::Function::New(env, SeccompCompiled));
   exports.Set("attachDeviceProgram", Napi::Function::New(env, AttachDeviceProgram));
   exports.Set("eventfd", Napi::Function::New(env, EventFd));
   exports.Set("moveNetDevice", Napi::Function::New(env, MoveNetDevice));

@@ -1,11 +1,14 @@
-// compileSeccomp: a seccomp filter compiled to classic BPF by the system's
-// libseccomp (loaded with dlopen, so building tsrun needs no -dev package;
-// only the shared library, present wherever seccomp is used, must exist).
+// startSeccompCompile, seccompCompiled: a seccomp filter compiled to
+// classic BPF by the system's libseccomp, on a thread of its own while
+// create goes on. libseccomp is loaded with dlopen, so building tsrun needs
+// no -dev package; only the shared library, present wherever seccomp is
+// used, must exist.
 // tsrun-init only installs the bytes; syscall names, architectures and
 // 64-bit argument comparisons are libseccomp's business.
 #include <dlfcn.h>
 #include <errno.h>
 #include <napi.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -80,22 +83,36 @@ Napi::Value Fail(Napi::Env env, const std::string &msg, int rule = -1) {
   return env.Undefined();
 }
 
-}  // namespace
+struct Rule {
+  std::string syscall;
+  uint32_t action;
+  std::vector<ScmpArgCmp> args;
+};
 
-// compileSeccomp({ defaultAction, architectures: string[], rules: [{ syscall,
-//   action, args: [{ index, op, value, valueTwo }] }] })
-//   -> { bpf: Buffer, unknown: string[] }
-// Actions and operators are libseccomp's numbers (src/plan/seccomp.ts maps
-// the spec's names). A syscall name libseccomp does not know on any
-// architecture is skipped and returned in `unknown`, as runc skips it.
-Napi::Value CompileSeccomp(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
+// One compile: its input copied out of JavaScript, so that a thread can run
+// libseccomp on it while the main thread goes on; then its output.
+struct Job {
+  const Lib *lib;
+  uint32_t defaultAction;
+  std::vector<uint32_t> arches;
+  std::vector<Rule> rules;
+  pthread_t thread;
+  bool threaded = false;
+  bool done = false;
+  // The result.
+  std::vector<uint8_t> bpf;
+  std::vector<std::string> unknown;
   std::string error;
-  const Lib *lib = library(error);
-  if (!lib) return Fail(env, error);
-  Napi::Object spec = info[0].As<Napi::Object>();
-  void *ctx = lib->init(static_cast<uint32_t>(U64(spec.Get("defaultAction"))));
-  if (!ctx) return Fail(env, "seccomp_init failed (unsupported default action?)");
+  int errorRule = -1;
+};
+
+void Run(Job *job) {
+  const Lib *lib = job->lib;
+  void *ctx = lib->init(job->defaultAction);
+  if (!ctx) {
+    job->error = "seccomp_init failed (unsupported default action?)";
+    return;
+  }
   struct Release {
     const Lib *lib;
     void *ctx;
@@ -110,51 +127,121 @@ Napi::Value CompileSeccomp(const Napi::CallbackInfo &info) {
   // the filter allows whatever its arguments from a bitmap, without running
   // the filter (bench/README.md, "Seventh round").
 
-  Napi::Array arches = spec.Get("architectures").As<Napi::Array>();
-  for (uint32_t i = 0; i < arches.Length(); i++) {
-    std::string name = arches.Get(i).As<Napi::String>();
-    uint32_t token = lib->arch_resolve_name(name.c_str());
-    if (!token) return Fail(env, "unknown seccomp architecture " + name);
+  for (uint32_t token : job->arches) {
     int rc = lib->arch_add(ctx, token);
-    if (rc < 0 && rc != -EEXIST) return Fail(env, "cannot add seccomp architecture " + name + ": " + strerror(-rc));
+    if (rc < 0 && rc != -EEXIST) {
+      job->error = std::string("cannot add a seccomp architecture: ") + strerror(-rc);
+      return;
+    }
   }
-
-  Napi::Array unknown = Napi::Array::New(env);
-  Napi::Array rules = spec.Get("rules").As<Napi::Array>();
-  for (uint32_t i = 0; i < rules.Length(); i++) {
-    Napi::Object rule = rules.Get(i).As<Napi::Object>();
-    std::string name = rule.Get("syscall").As<Napi::String>();
-    int nr = lib->syscall_resolve_name(name.c_str());
+  for (size_t i = 0; i < job->rules.size(); i++) {
+    const Rule &rule = job->rules[i];
+    int nr = lib->syscall_resolve_name(rule.syscall.c_str());
     if (nr == kScmpError) {
-      unknown.Set(unknown.Length(), Napi::String::New(env, name));
+      job->unknown.push_back(rule.syscall);
       continue;
     }
-    Napi::Array args = rule.Get("args").As<Napi::Array>();
-    std::vector<ScmpArgCmp> cmp;
-    for (uint32_t j = 0; j < args.Length(); j++) {
-      Napi::Object a = args.Get(j).As<Napi::Object>();
-      cmp.push_back(ScmpArgCmp{static_cast<unsigned>(U64(a.Get("index"))), static_cast<int>(U64(a.Get("op"))),
-                               U64(a.Get("value")), U64(a.Get("valueTwo"))});
+    int rc = lib->rule_add_array(ctx, rule.action, nr, static_cast<unsigned>(rule.args.size()), rule.args.data());
+    if (rc < 0) {
+      job->error = "cannot add a seccomp rule for " + rule.syscall + ": " + strerror(-rc);
+      job->errorRule = static_cast<int>(i);
+      return;
     }
-    int rc = lib->rule_add_array(ctx, static_cast<uint32_t>(U64(rule.Get("action"))), nr,
-                                 static_cast<unsigned>(cmp.size()), cmp.data());
-    if (rc < 0) return Fail(env, "cannot add a seccomp rule for " + name + ": " + strerror(-rc), static_cast<int>(i));
   }
 
   int fd = memfd_create("seccomp-bpf", MFD_CLOEXEC);
-  if (fd < 0) return Fail(env, std::string("memfd_create: ") + strerror(errno));
+  if (fd < 0) {
+    job->error = std::string("memfd_create: ") + strerror(errno);
+    return;
+  }
   int rc = lib->export_bpf(ctx, fd);
   off_t size = lseek(fd, 0, SEEK_END);
   if (rc < 0 || size <= 0) {
     close(fd);
-    return Fail(env, std::string("cannot export the seccomp filter: ") + strerror(rc < 0 ? -rc : EIO));
+    job->error = std::string("cannot export the seccomp filter: ") + strerror(rc < 0 ? -rc : EIO);
+    return;
   }
-  Napi::Buffer<uint8_t> bpf = Napi::Buffer<uint8_t>::New(env, static_cast<size_t>(size));
-  ssize_t n = pread(fd, bpf.Data(), static_cast<size_t>(size), 0);
+  job->bpf.resize(static_cast<size_t>(size));
+  ssize_t n = pread(fd, job->bpf.data(), job->bpf.size(), 0);
   close(fd);
-  if (n != size) return Fail(env, "cannot read the seccomp filter back");
+  if (n != size) job->error = "cannot read the seccomp filter back";
+}
+
+void *RunThread(void *job) {
+  Run(static_cast<Job *>(job));
+  return nullptr;
+}
+
+void Finish(Job *job) {
+  if (job->done) return;
+  if (job->threaded) pthread_join(job->thread, nullptr);
+  job->done = true;
+}
+
+}  // namespace
+
+// startSeccompCompile({ defaultAction, architectures: string[], rules: [{
+//   syscall, action, args: [{ index, op, value, valueTwo }] }] }) -> job
+// Actions and operators are libseccomp's numbers (src/plan/seccomp.ts maps
+// the spec's names). What can be checked without compiling (the library,
+// the architectures) throws here; the compile itself runs on a thread of
+// its own, and seccompCompiled(job) waits for it.
+Napi::Value StartSeccompCompile(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string error;
+  const Lib *lib = library(error);
+  if (!lib) return Fail(env, error);
+  Napi::Object spec = info[0].As<Napi::Object>();
+  Job *job = new Job();
+  job->lib = lib;
+  job->defaultAction = static_cast<uint32_t>(U64(spec.Get("defaultAction")));
+  Napi::Array arches = spec.Get("architectures").As<Napi::Array>();
+  for (uint32_t i = 0; i < arches.Length(); i++) {
+    std::string name = arches.Get(i).As<Napi::String>();
+    uint32_t token = lib->arch_resolve_name(name.c_str());
+    if (!token) {
+      delete job;
+      return Fail(env, "unknown seccomp architecture " + name);
+    }
+    job->arches.push_back(token);
+  }
+  Napi::Array rules = spec.Get("rules").As<Napi::Array>();
+  job->rules.reserve(rules.Length());
+  for (uint32_t i = 0; i < rules.Length(); i++) {
+    Napi::Object rule = rules.Get(i).As<Napi::Object>();
+    Rule r{rule.Get("syscall").As<Napi::String>(), static_cast<uint32_t>(U64(rule.Get("action"))), {}};
+    Napi::Array args = rule.Get("args").As<Napi::Array>();
+    for (uint32_t j = 0; j < args.Length(); j++) {
+      Napi::Object a = args.Get(j).As<Napi::Object>();
+      r.args.push_back(ScmpArgCmp{static_cast<unsigned>(U64(a.Get("index"))), static_cast<int>(U64(a.Get("op"))),
+                                  U64(a.Get("value")), U64(a.Get("valueTwo"))});
+    }
+    job->rules.push_back(std::move(r));
+  }
+  // Without a thread (none to be had), the compile is done here.
+  job->threaded = pthread_create(&job->thread, nullptr, RunThread, job) == 0;
+  if (!job->threaded) Run(job);
+  // A job never waited for (create failed meanwhile) is waited for when it
+  // is collected, so that its thread never outlives its input.
+  return Napi::External<Job>::New(env, job, [](Napi::Env, Job *j) {
+    Finish(j);
+    delete j;
+  });
+}
+
+// seccompCompiled(job) -> { bpf: Buffer, unknown: string[] }, once the
+// compile is done. A syscall name libseccomp does not know on any
+// architecture is skipped and returned in `unknown`, as runc skips it; a
+// rule libseccomp refuses throws, with the rule's index as `rule`.
+Napi::Value SeccompCompiled(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Job *job = info[0].As<Napi::External<Job>>().Data();
+  Finish(job);
+  if (!job->error.empty()) return Fail(env, job->error, job->errorRule);
+  Napi::Array unknown = Napi::Array::New(env, job->unknown.size());
+  for (size_t i = 0; i < job->unknown.size(); i++) unknown.Set(i, Napi::String::New(env, job->unknown[i]));
   Napi::Object out = Napi::Object::New(env);
-  out.Set("bpf", bpf);
+  out.Set("bpf", Napi::Buffer<uint8_t>::Copy(env, job->bpf.data(), job->bpf.size()));
   out.Set("unknown", unknown);
   return out;
 }

@@ -1,5 +1,6 @@
-// compileSeccomp, in compile_seccomp.cc.
+// startSeccompCompile and seccompCompiled, in compile_seccomp.cc.
 #pragma once
 #include <napi.h>
 
-Napi::Value CompileSeccomp(const Napi::CallbackInfo &info);
+Napi::Value StartSeccompCompile(const Napi::CallbackInfo &info);
+Napi::Value SeccompCompiled(const Napi::CallbackInfo &info);

@@ -9,6 +9,9 @@ export interface WaitStatus {
   signal?: number;
 }
 
+/** A seccomp compile under way in the addon (opaque). */
+export type SeccompJob = { readonly __seccompJob: unique symbol };
+
 export interface Native {
   openHelper(path: string): number;
   /** joinsCgroups: argv names cgroups tsrun-init joins first; the pid is the one that goes on (maybe a clone), and a cgroup it cannot join is an error with errno and cgroupIndex. */
@@ -29,11 +32,14 @@ export interface Native {
   setChildSubreaper(): void;
   waitPid(pid: number, noHang: boolean): WaitStatus;
   waitPidAsync(pid: number): Promise<WaitStatus>;
-  compileSeccomp(filter: {
+  /** Starts a compile on a thread of its own (see addon/native/compile_seccomp.cc). */
+  startSeccompCompile(filter: {
     defaultAction: number;
     architectures: string[];
     rules: { syscall: string; action: number; args: { index: number; op: number; value: bigint; valueTwo: bigint }[] }[];
-  }): { bpf: Buffer; unknown: string[] };
+  }): SeccompJob;
+  /** Waits for the compile to end: the program, and the syscall names libseccomp does not know. */
+  seccompCompiled(job: SeccompJob): { bpf: Buffer; unknown: string[] };
   attachDeviceProgram(cgroupDir: string, program: Buffer): void;
   /** A blocking, close-on-exec eventfd(2). */
   eventfd(initval?: number): number;

@@ -24,7 +24,7 @@ import { MS, mountRecord, superblockOptions } from './mounts';
 import { resourceWarnings } from './resources';
 import { priorityRecords } from './priorities';
 import { rlimitResources } from './rlimits';
-import type { SeccompListener } from './seccomp';
+import type { SeccompCompile, SeccompListener } from './seccomp';
 
 // The seccomp modules, loaded for a config with a filter only: their
 // syscall tables and the filter's checks are about 50 kB of a create's
@@ -80,7 +80,19 @@ export interface ContainerPlan {
   seccompListener?: SeccompListener;
   /** linux.intelRdt: the resctrl group the container goes in. */
   intelRdt?: RdtPlan;
+  /**
+   * Completes the records: waits for the seccomp filter, whose compile the
+   * plan starts on a thread of the addon, and checks it. create calls it
+   * once the state directory and cgroups are made, before tsrun-init.
+   */
+  finish(): void;
 }
+
+// The compile of a container engine's default profile (about 400 syscalls,
+// three architectures) takes libseccomp longer than the rest of the plan,
+// so it is left running: a placeholder record, completed by finish(). An
+// empty program never reaches the kernel: tsrun-init refuses it.
+const UNCOMPILED = Buffer.alloc(0);
 
 function idMap(m: IdMapping[]): string {
   return m.map((e) => `${e.containerID} ${e.hostID} ${e.size}\n`).join('');
@@ -244,7 +256,9 @@ function filesystemRecords(spec: Spec, opts: PlanOptions, lsm: HostLsm, rootfs: 
 
 // The process: tsrun-init applies these in its own fixed order. The same
 // for the container's init and for a process exec'd into it later.
-export function processRecords(spec: Spec, opts: Pick<PlanOptions, 'preserveFds' | 'listenFds' | 'lsm'>, warn: (m: string) => void): PlanRecord[] {
+// With `later`, the seccomp record is completed by the function it is
+// given (see ContainerPlan.finish); without, before this returns.
+export function processRecords(spec: Spec, opts: Pick<PlanOptions, 'preserveFds' | 'listenFds' | 'lsm'>, warn: (m: string) => void, later?: (() => void)[]): PlanRecord[] {
   const proc = spec.process!;
   const linux = spec.linux ?? {};
   const records: PlanRecord[] = [];
@@ -264,9 +278,16 @@ export function processRecords(spec: Spec, opts: Pick<PlanOptions, 'preserveFds'
   records.push(record('ENV', 'process.env', { env }));
   records.push(record('PRESERVE_FDS', '--preserve-fds', { count: opts.preserveFds }));
   if (linux.seccomp) {
-    const { bpf, flags, listener } = seccomp().compileSeccomp(linux.seccomp);
-    seccompNeeds().checkInitNeeds(bpf, !!proc.noNewPrivileges, !!listener);
-    records.push(record('SECCOMP', 'linux.seccomp', { program: bpf, flags }));
+    const compiling: SeccompCompile = seccomp().startSeccompCompile(linux.seccomp);
+    const filter = record('SECCOMP', 'linux.seccomp', { program: UNCOMPILED, flags: compiling.flags });
+    records.push(filter);
+    const complete = () => {
+      const { bpf, flags, listener } = compiling.wait();
+      seccompNeeds().checkInitNeeds(bpf, !!proc.noNewPrivileges, !!listener);
+      filter.fields = record('SECCOMP', 'linux.seccomp', { program: bpf, flags }).fields;
+    };
+    if (later) later.push(complete);
+    else complete();
   }
   if (linux.personality) {
     records.push(record('PERSONALITY', 'linux.personality', { persona: linux.personality.domain === 'LINUX32' ? 0x0008 : 0 }));
@@ -314,12 +335,13 @@ export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupH
   const cgroupDirs = opts.rootless ? planned.filter((d) => cgroupWritable(d.dir, d.mountpoint)) : planned;
   const unwritableCgroups = opts.rootless ? planned.filter((d) => !cgroupDirs.includes(d)).map(hierarchyName) : undefined;
   const idmapTrees: PlanRecord[] = [];
+  const later: (() => void)[] = [];
   const filesystem = filesystemRecords(spec, opts, lsm, rootfs, cgroupDirs, cgroupHost, idmapTrees, warn);
   const records: PlanRecord[] = [
     ...namespaceRecords(spec),
     ...idmapTrees,
     ...filesystem,
-    ...processRecords(spec, { ...opts, lsm }, warn),
+    ...processRecords(spec, { ...opts, lsm }, warn, later),
     // The init waits for start on the exec fifo (exec'd processes do not).
     record('EXEC_FIFO', 'exec fifo', { fifo: { fd: 'execFifo' } }),
     ...startHookRecords(spec, opts),
@@ -338,5 +360,8 @@ export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupH
     terminal: !!spec.process!.terminal,
     seccompListener: linux.seccomp ? seccomp().seccompListener(linux.seccomp) : undefined,
     intelRdt: linux.intelRdt ? planIntelRdt(linux.intelRdt, opts.id, findResctrlMount()) : undefined,
+    finish: () => {
+      for (const complete of later.splice(0)) complete();
+    },
   };
 }

@@ -3,7 +3,7 @@
 // libseccomp (through the addon) does the compiling.
 import { TsrunError, messageOf } from '../errors';
 import { debug } from '../log';
-import { native } from '../native/addon';
+import { native, type SeccompJob } from '../native/addon';
 import { join } from '../spec/fieldpath';
 import { exactInteger } from '../spec/json';
 import type { Seccomp } from '../spec/types';
@@ -121,8 +121,22 @@ export interface CompiledSeccomp {
   listener?: SeccompListener;
 }
 
-/** The BPF program, the seccomp(2) flags to load it with, and where its notify listener goes. */
-export function compileSeccomp(s: Seccomp): CompiledSeccomp {
+/** A filter being compiled on a thread of the addon; what is known before the compile ends. */
+export interface SeccompCompile {
+  /** seccomp(2) SECCOMP_FILTER_FLAG_* */
+  flags: number;
+  /** With an SCMP_ACT_NOTIFY rule. */
+  listener?: SeccompListener;
+  /** Waits for the compile to end (once); a rule libseccomp refuses is a TsrunError naming it. */
+  wait(): CompiledSeccomp;
+}
+
+/**
+ * Checks the filter and starts its compile, which goes on while the caller
+ * does other work (create: its state directory and cgroups). A field that
+ * is wrong on its face throws here, before anything is made.
+ */
+export function startSeccompCompile(s: Seccomp): SeccompCompile {
   // A listener is for SCMP_ACT_NOTIFY rules; without one the path is
   // ignored (config-linux.md "Seccomp"). As runc, the default action is not
   // NOTIFY: every syscall, the listener's own handover included, would wait
@@ -172,13 +186,36 @@ export function compileSeccomp(s: Seccomp): CompiledSeccomp {
     const alternatives = new Set(indexes).size < indexes.length ? args.map((a) => [a]) : [args];
     for (const name of call.names) for (const alt of alternatives) rules.push({ syscall: name, action: act, args: alt, field });
   });
-  let result: { bpf: Buffer; unknown: string[] };
-  try {
-    result = native().compileSeccomp({ defaultAction, architectures: arches, rules });
-  } catch (err) {
+  const refused = (err: unknown) => {
     const rule = (err as { rule?: number }).rule;
-    throw new TsrunError(messageOf(err), rule !== undefined ? rules[rule].field : 'linux.seccomp');
+    return new TsrunError(messageOf(err), rule !== undefined ? rules[rule].field : 'linux.seccomp');
+  };
+  let job: SeccompJob;
+  try {
+    job = native().startSeccompCompile({ defaultAction, architectures: arches, rules });
+  } catch (err) {
+    throw refused(err);
   }
-  if (result.unknown.length) debug(`seccomp: syscalls unknown to libseccomp, skipped: ${[...new Set(result.unknown)].join(' ')}`);
-  return { bpf: result.bpf, flags: loadFlags, listener: seccompListener(s) };
+  const listener = seccompListener(s);
+  let compiled: CompiledSeccomp | undefined;
+  return {
+    flags: loadFlags,
+    listener,
+    wait() {
+      if (compiled) return compiled;
+      let result: { bpf: Buffer; unknown: string[] };
+      try {
+        result = native().seccompCompiled(job);
+      } catch (err) {
+        throw refused(err);
+      }
+      if (result.unknown.length) debug(`seccomp: syscalls unknown to libseccomp, skipped: ${[...new Set(result.unknown)].join(' ')}`);
+      return (compiled = { bpf: result.bpf, flags: loadFlags, listener });
+    },
+  };
+}
+
+/** The BPF program, the seccomp(2) flags to load it with, and where its notify listener goes. */
+export function compileSeccomp(s: Seccomp): CompiledSeccomp {
+  return startSeccompCompile(s).wait();
 }

@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { env, repo, requireRoot, scratch, uniqueId } from '../helpers/tsrun';
+import { cgroupLeftovers, env, processesMentioning, repo, requireRoot, scratch, uniqueId } from '../helpers/tsrun';
 import { waitFor } from '../helpers/wait';
 
 type Config = Record<string, any>;
@@ -32,6 +32,28 @@ if (requireRoot(t)) {
     t.match(r.stdout, /^Seccomp:\s+2\n/, 'filter mode');
     t.match(r.stdout, /mkdir: can't create directory '\/tmp\/a': Permission denied/, 'errnoRet 13 (EACCES)');
     t.match(r.stdout, /rmdir: '\/tmp': Operation not permitted/, 'EPERM without errnoRet');
+  });
+
+  // The compile ends after the state directory and cgroups are made (it
+  // runs on a thread meanwhile): a rule libseccomp refuses is found then,
+  // and the failed create's teardown removes them.
+  t.test('a rule libseccomp refuses: exit 1, the rule named, nothing left behind', async (t) => {
+    const e = env(t);
+    const id = uniqueId('sc-refused');
+    const dir = e.bundle(withSeccomp({
+      defaultAction: 'SCMP_ACT_ALLOW',
+      syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }, { names: ['read'], action: 'SCMP_ACT_ERRNO', args: [{ index: 6, value: 1, op: 'SCMP_CMP_EQ' }] }],
+    }));
+    const r = e.tsrun(['create', '--bundle', dir, id]);
+    t.equal(r.status, 1);
+    t.equal(r.stderr, 'tsrun: linux.seccomp.syscalls[1]: cannot add a seccomp rule for read: Invalid argument\n');
+    t.notOk(existsSync(join(e.root, id)), 'no state directory');
+    t.same(cgroupLeftovers(e.root, id), [], 'no cgroup');
+    t.same(processesMentioning([id]), [], 'no process');
+    // Control: the same bundle without the bad rule creates (and is deleted by the teardown).
+    const ok = e.tsrun(['create', '--bundle', e.bundle(withSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] })), id]);
+    t.equal(ok.status, 0, ok.stderr);
+    t.not(cgroupLeftovers(e.root, id).length, 0, 'control: a created container has its cgroups, where the check above looks');
   });
 
   t.test('an errno of choice; a default action that denies', async (t) => {

@@ -33,7 +33,11 @@ const spec = (mutate?: (s: Spec & Record<string, any>) => void): Spec => {
 const noLsm = { apparmor: false, selinux: false };
 const selinuxHost = { apparmor: false, selinux: true };
 const opts = { root: '/run/tsrun', id: 'c1', bundle, noPivot: false, noNewKeyring: false, preserveFds: 0, listenFds: 0, lsm: noLsm };
-const plan = (s: Spec, host = hybrid, o = opts) => planContainer(s, o, host);
+const plan = (s: Spec, host = hybrid, o = opts) => {
+  const p = planContainer(s, o, host);
+  p.finish();
+  return p;
+};
 const tags = (records: PlanRecord[]) => records.map((r) => r.tag);
 const find = (records: PlanRecord[], tag: TagName, field?: string) => records.find((r) => r.tag === tag && (!field || r.field === field));
 /** The named fields of the first `tag` record (undefined without one). */
@@ -185,6 +189,24 @@ t.test('scheduler, ioPriority; what cannot be applied is refused', async (t) => 
   ] as const) {
     t.throws(() => plan(spec(mutate)), new RegExp(`^${field.replace(/[.[\]]/g, '\\$&')}: `), `${field} that cannot be applied is an error`);
   }
+});
+
+// The filter's compile runs on a thread of the addon from the plan until
+// create has made the state directory and cgroups (ContainerPlan.finish):
+// what libseccomp refuses is only known there, and still names the rule.
+t.test('seccomp: the compile goes on after the plan; finish() completes the record or names the rule refused', async (t) => {
+  const refused = spec((s) => (s.linux!.seccomp = {
+    defaultAction: 'SCMP_ACT_ALLOW',
+    syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }, { names: ['read'], action: 'SCMP_ACT_ERRNO', args: [{ index: 6, value: 1, op: 'SCMP_CMP_EQ' }] }],
+  }));
+  const p = planContainer(refused, opts, hybrid);
+  t.equal(values(p.records, 'SECCOMP')!.program.length, 0, 'no program before finish()');
+  t.throws(() => p.finish(), { message: 'linux.seccomp.syscalls[1]: cannot add a seccomp rule for read: Invalid argument' }, 'a seventh argument (index 6) is refused by libseccomp');
+  const good = planContainer(spec((s) => (s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] })), opts, hybrid);
+  good.finish();
+  const program = values(good.records, 'SECCOMP')!.program as Buffer;
+  t.ok(program.length > 0 && program.length % 8 === 0, 'after finish(): the BPF program, in its record');
+  t.ok(encodePlan(good.records, { execFifo: 0 }).includes(program), 'and in the encoded plan');
 });
 
 // config.md "Linux Process" apparmorProfile; runc writes the same to the

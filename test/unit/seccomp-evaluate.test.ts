@@ -8,7 +8,7 @@
 // and the kernel's syscall tables rather than taken from the module under
 // test, so a wrong constant there shows up as a failure here.
 import t from 'tap';
-import { native } from '../../src/native/addon';
+import { type Native, native } from '../../src/native/addon';
 import { compileSeccomp } from '../../src/plan/seccomp';
 import { allows, describeVerdict, evaluateSeccomp, nativeSyscalls, syscallTable, type SeccompVerdict } from '../../src/plan/seccomp-evaluate';
 
@@ -40,9 +40,12 @@ interface Rule {
   args?: { index: number; op: number; value: bigint; valueTwo?: bigint }[];
 }
 
+/** The addon's compile, started and waited for. */
+const libseccomp = (filter: Parameters<Native['startSeccompCompile']>[0]) => native().seccompCompiled(native().startSeccompCompile(filter));
+
 /** A filter compiled by libseccomp, with the argument src/plan/seccomp.ts builds. */
 function compile(defaultAction: number, rules: Rule[], architectures: string[] = []): Buffer {
-  const { bpf, unknown } = native().compileSeccomp({
+  const { bpf, unknown } = libseccomp({
     defaultAction,
     architectures,
     rules: rules.map((r) => ({ syscall: r.syscall, action: r.action, args: (r.args ?? []).map((a) => ({ ...a, valueTwo: a.valueTwo ?? 0n })) })),
@@ -216,7 +219,7 @@ t.test('syscall tables, checked against libseccomp', async (t) => {
     // Each syscall gets its own errno from a filter for that architecture:
     // the table's number must lead to exactly that rule.
     const names = Object.keys(table.nr);
-    const { bpf, unknown } = native().compileSeccomp({
+    const { bpf, unknown } = libseccomp({
       defaultAction: ALLOW,
       architectures: [tab.lib],
       rules: names.map((syscall, i) => ({ syscall, action: errno(100 + i), args: [] })),
