@@ -81,79 +81,88 @@ const accepted = new Set<number>([
   ...[JEQ, JGE, JGT, JSET].flatMap((op) => [JMP | op | K, JMP | op | X]),
 ]);
 
-interface Insn {
-  code: number;
-  jt: number;
-  jf: number;
-  k: number;
+/**
+ * A decoded program, one typed array per field of struct sock_filter: no
+ * object per instruction (a runtime's default profile has over a thousand,
+ * decoded on every create with a filter, in V8's interpreter).
+ */
+interface Program {
+  length: number;
+  code: Uint16Array;
+  jt: Uint8Array;
+  jf: Uint8Array;
+  k: Uint32Array;
 }
 
 function hex(n: number): string {
   return `0x${n.toString(16)}`;
 }
 
-function refuse(pc: number, insn: Insn, why: string): never {
-  throw new Error(`seccomp program: instruction ${pc} (code ${hex(insn.code)}, jt ${insn.jt}, jf ${insn.jf}, k ${hex(insn.k)}): ${why}`);
+function refuse(p: Program, pc: number, why: string): never {
+  throw new Error(`seccomp program: instruction ${pc} (code ${hex(p.code[pc])}, jt ${p.jt[pc]}, jf ${p.jf[pc]}, k ${hex(p.k[pc])}): ${why}`);
 }
 
-function decode(program: Buffer): Insn[] {
+function decode(program: Buffer): Program {
   if (program.length === 0 || program.length % 8 !== 0) {
     throw new Error(`seccomp program: ${program.length} bytes is not a whole, non-empty number of 8-byte instructions`);
   }
   const n = program.length / 8;
   if (n > MAXINSNS) throw new Error(`seccomp program: ${n} instructions, more than the kernel's ${MAXINSNS}`);
-  const insns: Insn[] = [];
+  const p: Program = { length: n, code: new Uint16Array(n), jt: new Uint8Array(n), jf: new Uint8Array(n), k: new Uint32Array(n) };
   for (let i = 0; i < n; i++) {
     const o = i * 8;
-    // Read by hand: Buffer's readUInt*LE check their arguments on each
-    // call, a few thousand calls for a runtime's default profile.
-    const k = (program[o + 4] | (program[o + 5] << 8) | (program[o + 6] << 16) | (program[o + 7] << 24)) >>> 0;
-    insns.push({ code: program[o] | (program[o + 1] << 8), jt: program[o + 2], jf: program[o + 3], k });
+    // Read by hand: Buffer's readUInt*LE check their arguments on each call.
+    p.code[i] = program[o] | (program[o + 1] << 8);
+    p.jt[i] = program[o + 2];
+    p.jf[i] = program[o + 3];
+    p.k[i] = program[o + 4] | (program[o + 5] << 8) | (program[o + 6] << 16) | (program[o + 7] << 24);
   }
-  return insns;
+  return p;
 }
 
 /** Throws unless the kernel would load this program as a seccomp filter. */
-function check(insns: Insn[]): void {
-  const n = insns.length;
-  insns.forEach((insn, pc) => {
-    const { code, jt, jf, k } = insn;
-    if (!accepted.has(code)) refuse(pc, insn, 'an opcode seccomp does not accept');
+function check(p: Program): void {
+  const n = p.length;
+  for (let pc = 0; pc < n; pc++) {
+    const code = p.code[pc];
+    const k = p.k[pc];
+    if (!accepted.has(code)) refuse(p, pc, 'an opcode seccomp does not accept');
     if (code === (LD | W | ABS) && (k >= SECCOMP_DATA_SIZE || k % 4 !== 0)) {
-      refuse(pc, insn, 'a load outside struct seccomp_data or not 4-byte aligned');
+      refuse(p, pc, 'a load outside struct seccomp_data or not 4-byte aligned');
     }
-    if (code === (ALU | DIV | K) && k === 0) refuse(pc, insn, 'division by the constant 0');
-    if ((code === (ALU | LSH | K) || code === (ALU | RSH | K)) && k >= 32) refuse(pc, insn, 'a shift by 32 or more');
+    if (code === (ALU | DIV | K) && k === 0) refuse(p, pc, 'division by the constant 0');
+    if ((code === (ALU | LSH | K) || code === (ALU | RSH | K)) && k >= 32) refuse(p, pc, 'a shift by 32 or more');
     if ((code === (LD | MEM) || code === (LDX | MEM) || code === ST || code === STX) && k >= MEMWORDS) {
-      refuse(pc, insn, `scratch memory has ${MEMWORDS} words`);
+      refuse(p, pc, `scratch memory has ${MEMWORDS} words`);
     }
     if (code === (JMP | JA)) {
-      if (k >= n - pc - 1) refuse(pc, insn, 'a jump past the end of the program');
+      if (k >= n - pc - 1) refuse(p, pc, 'a jump past the end of the program');
     } else if ((code & 0x07) === JMP) {
-      if (pc + jt + 1 >= n || pc + jf + 1 >= n) refuse(pc, insn, 'a jump past the end of the program');
+      if (pc + p.jt[pc] + 1 >= n || pc + p.jf[pc] + 1 >= n) refuse(p, pc, 'a jump past the end of the program');
     }
-  });
-  const last = insns[n - 1];
-  if (last.code !== (RET | K) && last.code !== (RET | A)) refuse(n - 1, last, 'the program does not end with a return');
+  }
+  const last = p.code[n - 1];
+  if (last !== (RET | K) && last !== (RET | A)) refuse(p, n - 1, 'the program does not end with a return');
   // Scratch memory must be written on every path before it is read (the
   // kernel's check_load_and_stores, which this follows step for step).
-  const masks = new Array<number>(n).fill(0xffff);
+  const masks = new Uint16Array(n).fill(0xffff);
   let valid = 0;
-  insns.forEach((insn, pc) => {
+  for (let pc = 0; pc < n; pc++) {
     valid &= masks[pc];
-    const { code, jt, jf, k } = insn;
+    const code = p.code[pc];
+    const k = p.k[pc];
     if (code === ST || code === STX) valid |= 1 << k;
     else if (code === (LD | MEM) || code === (LDX | MEM)) {
-      if (!(valid & (1 << k))) refuse(pc, insn, `scratch word ${k} may be read before it is written`);
+      if (!(valid & (1 << k))) refuse(p, pc, `scratch word ${k} may be read before it is written`);
     } else if (code === (JMP | JA)) {
       masks[pc + 1 + k] &= valid;
       valid = 0xffff;
     } else if ((code & 0x07) === JMP) {
-      masks[pc + 1 + jt] &= valid;
-      masks[pc + 1 + jf] &= valid;
+      masks[pc + 1 + p.jt[pc]] &= valid;
+      masks[pc + 1 + p.jf[pc]] &= valid;
       valid = 0xffff;
     }
-  });
+  }
 }
 
 /** struct seccomp_data { int nr; __u32 arch; __u64 instruction_pointer; __u64 args[6]; }, little endian. */
@@ -192,12 +201,12 @@ export function evaluateSeccomp(program: Buffer, req: SeccompRequest): SeccompVe
  * tsrun-init makes, on every create with a filter).
  */
 export function seccompEvaluator(program: Buffer): (req: SeccompRequest) => SeccompVerdict {
-  const insns = decode(program);
-  check(insns);
-  return (req) => run(insns, req);
+  const p = decode(program);
+  check(p);
+  return (req) => run(p, req);
 }
 
-function run(insns: Insn[], req: SeccompRequest): SeccompVerdict {
+function run(p: Program, req: SeccompRequest): SeccompVerdict {
   const data = seccompData(req);
   const view = new DataView(data.buffer, data.byteOffset, data.length);
   // The registers start at 0 (the kernel clears A and X when it converts the
@@ -206,9 +215,10 @@ function run(insns: Insn[], req: SeccompRequest): SeccompVerdict {
   let x = 0;
   const mem = new Uint32Array(MEMWORDS);
   let ret: number | undefined;
-  // Jumps only go forward, so this ends within insns.length steps.
+  // Jumps only go forward, so this ends within p.length steps.
   for (let pc = 0; ret === undefined; pc++) {
-    const { code, jt, jf, k } = insns[pc];
+    const code = p.code[pc];
+    const k = p.k[pc];
     switch (code) {
       case LD | W | ABS:
         a = view.getUint32(k, true);
@@ -265,7 +275,7 @@ function run(insns: Insn[], req: SeccompRequest): SeccompVerdict {
         } else {
           // A conditional jump (check() let nothing else through).
           const operand = code & X ? x : k;
-          pc += compare(code & 0xf0, a, operand) ? jt : jf;
+          pc += compare(code & 0xf0, a, operand) ? p.jt[pc] : p.jf[pc];
         }
     }
   }
