@@ -102,15 +102,25 @@ void close_from(int from, const int *keep, int nkeep) {
   }
 }
 
+// The filter's program: in its record, or, when create left it out to
+// compile it while we set up, from tsrun now (before the handshake's end,
+// while the channel is open, whenever the filter goes in).
+Field seccomp_program(const proto::SeccompRec &r) {
+  if (r.program().len) return r.program();
+  send_msg(proto::MSG_SECCOMP_PROGRAM, nullptr, 0);
+  uint8_t *buf;
+  uint32_t len;
+  if (recv_msg(&buf, &len) != proto::MSG_FILTER) _exit(1);  // tsrun aborted the creation
+  return Field{reinterpret_cast<const char *>(buf), len};
+}
+
 // `field`: after the handshake, errors are plain text that must name the
 // field themselves (before it, g_ref does).
-void load_seccomp(const proto::SeccompRec &r, const char *field = "") {
-  const Field &prog = r.program();
-  if (prog.len == 0 || prog.len % sizeof(struct sock_filter) != 0) fail(EINVAL, "malformed seccomp program");
+void load_seccomp(const Field &prog, unsigned flags, const char *field = "") {
+  if (prog.len == 0 || prog.len % sizeof(struct sock_filter) != 0) fail(EINVAL, "%smalformed seccomp program", field);
   struct sock_fprog fprog;
   fprog.len = static_cast<unsigned short>(prog.len / sizeof(struct sock_filter));
   fprog.filter = reinterpret_cast<struct sock_filter *>(const_cast<char *>(prog.s));
-  unsigned flags = static_cast<unsigned>(r.flags());
   long ret = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fprog);
   if (ret < 0) fail(errno, "%sload seccomp filter", field);
   if (!(flags & SECCOMP_FILTER_FLAG_NEW_LISTENER)) return;
@@ -393,13 +403,16 @@ void finalize_process(const Plan &plan, int console, ProcessKind kind) {
   // With it, as late as possible: after the wait for start, or, with a
   // notify listener (which reaches tsrun only while the channel is open),
   // just before READY (as runc), after the user and capabilities are set.
-  bool listener = p.seccomp && (proto::SeccompRec(*p.seccomp).flags() & SECCOMP_FILTER_FLAG_NEW_LISTENER);
+  unsigned seccomp_flags = p.seccomp ? static_cast<unsigned>(proto::SeccompRec(*p.seccomp).flags()) : 0;
+  bool listener = seccomp_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER;
   bool late_seccomp = p.seccomp && p.no_new_privs && !listener;
   bool ready_seccomp = p.seccomp && p.no_new_privs && listener;
-  if (p.seccomp && !p.no_new_privs) {
+  Field seccomp = {nullptr, 0};
+  if (p.seccomp) {
     g_ref = p.seccomp->ref;
-    load_seccomp(proto::SeccompRec(*p.seccomp));
+    seccomp = seccomp_program(proto::SeccompRec(*p.seccomp));
   }
+  if (p.seccomp && !p.no_new_privs) load_seccomp(seccomp, seccomp_flags);
 
   const char *cwd = p.cwd ? proto::CwdRec(*p.cwd).path() : "/";
   if (p.cwd) g_ref = p.cwd->ref;
@@ -428,7 +441,7 @@ void finalize_process(const Plan &plan, int console, ProcessKind kind) {
   g_start_report = p.report;
   if (ready_seccomp) {
     g_ref = p.seccomp->ref;
-    load_seccomp(proto::SeccompRec(*p.seccomp));
+    load_seccomp(seccomp, seccomp_flags);
   }
 
   send_msg(proto::MSG_READY, nullptr, 0);
@@ -438,7 +451,7 @@ void finalize_process(const Plan &plan, int console, ProcessKind kind) {
     // sees it end when execve succeeds, or gets the error that stopped it.
     if (late_seccomp) {
       g_ref = p.seccomp->ref;
-      load_seccomp(proto::SeccompRec(*p.seccomp));
+      load_seccomp(seccomp, seccomp_flags);
       g_ref = p.args->ref;
     }
     execve(program, argv, envp);
@@ -466,7 +479,7 @@ void finalize_process(const Plan &plan, int console, ProcessKind kind) {
   // for start, so that a profile has to allow none of the init's own work
   // but the final execve (and what startContainer hooks need, which run
   // under it as the container's processes).
-  if (late_seccomp) load_seccomp(proto::SeccompRec(*p.seccomp), "linux.seccomp: ");
+  if (late_seccomp) load_seccomp(seccomp, seccomp_flags, "linux.seccomp: ");
   run_start_hooks(plan);
   execve(program, argv, envp);
   // The filter was checked at create to allow execve; an EPERM here may

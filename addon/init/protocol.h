@@ -42,6 +42,7 @@ constexpr uint32_t MAX_FRAME = 67108864u;
 enum Msg : uint32_t {
   MSG_PLAN = 1,  // from tsrun: payload: the plan
   MSG_ACK = 2,  // from tsrun: go on
+  MSG_FILTER = 3,  // from tsrun: payload: the seccomp program, the answer to MSG_SECCOMP_PROGRAM
   MSG_IDMAP = 10,  // from init: unshared a user namespace: write uid_map/gid_map of the sender
   MSG_PID = 11,  // from init: payload: decimal host pid of the container init
   MSG_HOOKS = 12,  // from init: payload: hook stage name; run them, then MSG_ACK
@@ -50,6 +51,7 @@ enum Msg : uint32_t {
   MSG_WARN = 15,  // from init: payload: message
   MSG_NET_DEVICES = 17,  // from init: the network namespace is the container's: tsrun moves linux.netDevices into it, then MSG_ACK
   MSG_SECCOMP_FD = 16,  // from init: loaded a filter with a notify listener: its fd follows (one byte with SCM_RIGHTS); tsrun sends it to listenerPath, then MSG_ACK
+  MSG_SECCOMP_PROGRAM = 18,  // from init: the SECCOMP record's program is empty: tsrun sends it with MSG_FILTER once compiled
 };
 
 enum Tag : uint32_t {
@@ -617,7 +619,7 @@ class SeccompRec {
  public:
   explicit SeccompRec(const Record &r) : r_(r) { check_record(r, T_SECCOMP); }
   uint32_t ref() const { return r_.ref; }
-  const Field &program() const { return ffield(r_, 0); }  // BPF instructions
+  const Field &program() const { return ffield(r_, 0); }  // BPF instructions; empty: asked for with MSG_SECCOMP_PROGRAM (create compiles it while the init sets up)
   uint64_t flags() const { return fu64(r_, 1); }  // SECCOMP_FILTER_FLAG_*
 
  private:

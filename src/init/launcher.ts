@@ -128,6 +128,8 @@ export interface HandshakeHandlers {
   netDevices?(): void;
   /** The seccomp notify listener (tsrun closes the fd after): hand it to the agent. */
   seccompFd?(fd: number): void;
+  /** The seccomp program the plan left out (create compiles it meanwhile). */
+  seccompProgram?(): Buffer;
   /** The channel ended before READY: say why. */
   ended(): TsrunError;
 }
@@ -169,6 +171,10 @@ export function handshake(channel: Channel, records: PlanRecord[], on: Handshake
         channel.send(Msg.ACK);
         break;
       }
+      case Msg.SECCOMP_PROGRAM:
+        if (!on.seccompProgram) throw new TsrunError('tsrun-init asked for a seccomp program the plan did not leave out');
+        channel.send(Msg.FILTER, on.seccompProgram());
+        break;
       case Msg.WARN:
         warn(frame.payload.toString());
         break;

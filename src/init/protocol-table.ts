@@ -10,6 +10,8 @@ export const Msg = {
   PLAN: 1,
   /** from tsrun: go on */
   ACK: 2,
+  /** from tsrun: payload: the seccomp program, the answer to MSG_SECCOMP_PROGRAM */
+  FILTER: 3,
   /** from init: unshared a user namespace: write uid_map/gid_map of the sender */
   IDMAP: 10,
   /** from init: payload: decimal host pid of the container init */
@@ -26,6 +28,8 @@ export const Msg = {
   NET_DEVICES: 17,
   /** from init: loaded a filter with a notify listener: its fd follows (one byte with SCM_RIGHTS); tsrun sends it to listenerPath, then MSG_ACK */
   SECCOMP_FD: 16,
+  /** from init: the SECCOMP record's program is empty: tsrun sends it with MSG_FILTER once compiled */
+  SECCOMP_PROGRAM: 18,
 } as const;
 
 /** Plan record tags. */
@@ -333,7 +337,7 @@ export interface RecordFields {
     count: WireValue['u64'];
   };
   SECCOMP: {
-    /** BPF instructions */
+    /** BPF instructions; empty: asked for with MSG_SECCOMP_PROGRAM (create compiles it while the init sets up) */
     program: WireValue['bytes'];
     /** SECCOMP_FILTER_FLAG_* */
     flags: WireValue['u64'];

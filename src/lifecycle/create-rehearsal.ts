@@ -57,7 +57,6 @@ export function rehearseCreate(root: string, bundle: string): number {
     const pidFile = join(root, 'rehearsal.pid');
     writeFileAtomic(pidFile, String(process.pid));
     unlinkSync(pidFile);
-    plan.finish();
     return encodePlan(plan.records, { execFifo: 0 }).length;
   } finally {
     dir.remove();

@@ -152,8 +152,6 @@ export function create(opts: CreateOptions): Created {
     keep.push(fifo);
     if (startReport !== undefined) keep.push(startReport);
     if (consoleFd !== undefined) keep.push(consoleFd);
-    // The seccomp filter has compiled meanwhile, on a thread of the addon.
-    plan.finish();
     // The container's setup proper, without Node's start and the planning
     // (npm run bench reads this line).
     const setupStart = nowMs();
@@ -244,6 +242,7 @@ function initHandshake(channel: Channel, plan: ContainerPlan, record: StateRecor
         namespaces: containerNamespaces(spec),
       });
     },
+    seccompProgram: plan.seccompProgram,
     netDevices: () => moveNetDevices((record.config as unknown as Spec).linux!.netDevices!, record.init!.pid, record.init!.startTime),
     seccompFd: plan.seccompListener
       ? (fd) => {

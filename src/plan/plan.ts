@@ -81,18 +81,20 @@ export interface ContainerPlan {
   /** linux.intelRdt: the resctrl group the container goes in. */
   intelRdt?: RdtPlan;
   /**
-   * Completes the records: waits for the seccomp filter, whose compile the
-   * plan starts on a thread of the addon, and checks it. create calls it
-   * once the state directory and cgroups are made, before tsrun-init.
+   * The seccomp program, which the SECCOMP record leaves out: waits for its
+   * compile, started by the plan on a thread of the addon, and checks it.
+   * tsrun-init asks for it (MSG_SECCOMP_PROGRAM) when it gets to the filter.
    */
-  finish(): void;
+  seccompProgram?: () => Buffer;
 }
 
 // The compile of a container engine's default profile (about 400 syscalls,
-// three architectures) takes libseccomp longer than the rest of the plan,
-// so it is left running: a placeholder record, completed by finish(). An
-// empty program never reaches the kernel: tsrun-init refuses it.
-const UNCOMPILED = Buffer.alloc(0);
+// three architectures) takes libseccomp longer than the rest of create's
+// work before tsrun-init: create leaves it running while it makes the state
+// directory and cgroups and while tsrun-init sets the container up, and
+// sends the program when tsrun-init asks for it, which an empty program in
+// the record tells it to do (it never loads an empty one).
+const ASK_FOR_IT = Buffer.alloc(0);
 
 function idMap(m: IdMapping[]): string {
   return m.map((e) => `${e.containerID} ${e.hostID} ${e.size}\n`).join('');
@@ -256,9 +258,10 @@ function filesystemRecords(spec: Spec, opts: PlanOptions, lsm: HostLsm, rootfs: 
 
 // The process: tsrun-init applies these in its own fixed order. The same
 // for the container's init and for a process exec'd into it later.
-// With `later`, the seccomp record is completed by the function it is
-// given (see ContainerPlan.finish); without, before this returns.
-export function processRecords(spec: Spec, opts: Pick<PlanOptions, 'preserveFds' | 'listenFds' | 'lsm'>, warn: (m: string) => void, later?: (() => void)[]): PlanRecord[] {
+// With `deferred`, the seccomp record leaves the program out and the
+// function that waits for it goes to deferred.program (see
+// ContainerPlan.seccompProgram); without, the record holds it.
+export function processRecords(spec: Spec, opts: Pick<PlanOptions, 'preserveFds' | 'listenFds' | 'lsm'>, warn: (m: string) => void, deferred?: { program?: () => Buffer }): PlanRecord[] {
   const proc = spec.process!;
   const linux = spec.linux ?? {};
   const records: PlanRecord[] = [];
@@ -279,15 +282,13 @@ export function processRecords(spec: Spec, opts: Pick<PlanOptions, 'preserveFds'
   records.push(record('PRESERVE_FDS', '--preserve-fds', { count: opts.preserveFds }));
   if (linux.seccomp) {
     const compiling: SeccompCompile = seccomp().startSeccompCompile(linux.seccomp);
-    const filter = record('SECCOMP', 'linux.seccomp', { program: UNCOMPILED, flags: compiling.flags });
-    records.push(filter);
-    const complete = () => {
-      const { bpf, flags, listener } = compiling.wait();
+    const program = () => {
+      const { bpf, listener } = compiling.wait();
       seccompNeeds().checkInitNeeds(bpf, !!proc.noNewPrivileges, !!listener);
-      filter.fields = record('SECCOMP', 'linux.seccomp', { program: bpf, flags }).fields;
+      return bpf;
     };
-    if (later) later.push(complete);
-    else complete();
+    if (deferred) deferred.program = program;
+    records.push(record('SECCOMP', 'linux.seccomp', { program: deferred ? ASK_FOR_IT : program(), flags: compiling.flags }));
   }
   if (linux.personality) {
     records.push(record('PERSONALITY', 'linux.personality', { persona: linux.personality.domain === 'LINUX32' ? 0x0008 : 0 }));
@@ -335,13 +336,13 @@ export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupH
   const cgroupDirs = opts.rootless ? planned.filter((d) => cgroupWritable(d.dir, d.mountpoint)) : planned;
   const unwritableCgroups = opts.rootless ? planned.filter((d) => !cgroupDirs.includes(d)).map(hierarchyName) : undefined;
   const idmapTrees: PlanRecord[] = [];
-  const later: (() => void)[] = [];
+  const deferred: { program?: () => Buffer } = {};
   const filesystem = filesystemRecords(spec, opts, lsm, rootfs, cgroupDirs, cgroupHost, idmapTrees, warn);
   const records: PlanRecord[] = [
     ...namespaceRecords(spec),
     ...idmapTrees,
     ...filesystem,
-    ...processRecords(spec, { ...opts, lsm }, warn, later),
+    ...processRecords(spec, { ...opts, lsm }, warn, deferred),
     // The init waits for start on the exec fifo (exec'd processes do not).
     record('EXEC_FIFO', 'exec fifo', { fifo: { fd: 'execFifo' } }),
     ...startHookRecords(spec, opts),
@@ -360,8 +361,6 @@ export function planContainer(spec: Spec, opts: PlanOptions, cgroupHost: CgroupH
     terminal: !!spec.process!.terminal,
     seccompListener: linux.seccomp ? seccomp().seccompListener(linux.seccomp) : undefined,
     intelRdt: linux.intelRdt ? planIntelRdt(linux.intelRdt, opts.id, findResctrlMount()) : undefined,
-    finish: () => {
-      for (const complete of later.splice(0)) complete();
-    },
+    seccompProgram: deferred.program,
   };
 }

@@ -33,11 +33,7 @@ const spec = (mutate?: (s: Spec & Record<string, any>) => void): Spec => {
 const noLsm = { apparmor: false, selinux: false };
 const selinuxHost = { apparmor: false, selinux: true };
 const opts = { root: '/run/tsrun', id: 'c1', bundle, noPivot: false, noNewKeyring: false, preserveFds: 0, listenFds: 0, lsm: noLsm };
-const plan = (s: Spec, host = hybrid, o = opts) => {
-  const p = planContainer(s, o, host);
-  p.finish();
-  return p;
-};
+const plan = (s: Spec, host = hybrid, o = opts) => planContainer(s, o, host);
 const tags = (records: PlanRecord[]) => records.map((r) => r.tag);
 const find = (records: PlanRecord[], tag: TagName, field?: string) => records.find((r) => r.tag === tag && (!field || r.field === field));
 /** The named fields of the first `tag` record (undefined without one). */
@@ -141,7 +137,8 @@ t.test('user namespace, joined namespaces, limits on unified hosts, warnings', a
   t.equal(p.oomScoreAdj, 100);
   t.same(p.warnings, [], 'memory, pids and cpu resources are applied, not warned about');
   const sc = values(p.records, 'SECCOMP')!;
-  t.ok(Buffer.isBuffer(sc.program) && sc.program.length % 8 === 0, 'seccomp compiled to BPF instructions (8 bytes each)');
+  const program = p.seccompProgram!();
+  t.ok(program.length > 0 && program.length % 8 === 0, 'seccomp compiled to BPF instructions (8 bytes each)');
   t.equal(sc.flags, 0, 'no load flags');
 });
 
@@ -192,21 +189,26 @@ t.test('scheduler, ioPriority; what cannot be applied is refused', async (t) => 
 });
 
 // The filter's compile runs on a thread of the addon from the plan until
-// create has made the state directory and cgroups (ContainerPlan.finish):
-// what libseccomp refuses is only known there, and still names the rule.
-t.test('seccomp: the compile goes on after the plan; finish() completes the record or names the rule refused', async (t) => {
+// tsrun-init asks for the program (ContainerPlan.seccompProgram): what
+// libseccomp refuses is only known then, and still names the rule.
+t.test('seccomp: the record leaves the program out; seccompProgram() waits for it, or names the rule refused', async (t) => {
   const refused = spec((s) => (s.linux!.seccomp = {
     defaultAction: 'SCMP_ACT_ALLOW',
     syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }, { names: ['read'], action: 'SCMP_ACT_ERRNO', args: [{ index: 6, value: 1, op: 'SCMP_CMP_EQ' }] }],
   }));
   const p = planContainer(refused, opts, hybrid);
-  t.equal(values(p.records, 'SECCOMP')!.program.length, 0, 'no program before finish()');
-  t.throws(() => p.finish(), { message: 'linux.seccomp.syscalls[1]: cannot add a seccomp rule for read: Invalid argument' }, 'a seventh argument (index 6) is refused by libseccomp');
+  t.equal(values(p.records, 'SECCOMP')!.program.length, 0, 'an empty program in the record: tsrun-init asks for it');
+  t.throws(() => p.seccompProgram!(), { message: 'linux.seccomp.syscalls[1]: cannot add a seccomp rule for read: Invalid argument' }, 'a seventh argument (index 6) is refused by libseccomp');
   const good = planContainer(spec((s) => (s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] })), opts, hybrid);
-  good.finish();
-  const program = values(good.records, 'SECCOMP')!.program as Buffer;
-  t.ok(program.length > 0 && program.length % 8 === 0, 'after finish(): the BPF program, in its record');
-  t.ok(encodePlan(good.records, { execFifo: 0 }).includes(program), 'and in the encoded plan');
+  const program = good.seccompProgram!();
+  t.ok(program.length > 0 && program.length % 8 === 0, 'the BPF program');
+  t.equal(good.seccompProgram!(), program, 'compiled once');
+  t.equal(plan(spec()).seccompProgram, undefined, 'nothing to ask for without a filter');
+  // exec has nothing to overlap the compile with: its record holds the program.
+  const filtered = spec((s) => (s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] }));
+  const handles = { ns: Object.fromEntries(filtered.linux!.namespaces!.map((n) => [n.type, '/proc/self/fd/5'])), root: '/proc/self/fd/6' };
+  const exec = planExec('c1', filtered, filtered.process!, handles, { preserveFds: 0, newKeyring: true, lsm: noLsm });
+  t.same(values(exec.records, 'SECCOMP')!.program, program, "exec's record holds the same program");
 });
 
 // config.md "Linux Process" apparmorProfile; runc writes the same to the
