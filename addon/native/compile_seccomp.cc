@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <napi.h>
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -95,6 +96,7 @@ struct Job {
   const Lib *lib;
   uint32_t defaultAction;
   std::vector<uint32_t> arches;
+  std::vector<std::string> archNames;
   std::vector<Rule> rules;
   pthread_t thread;
   bool threaded = false;
@@ -106,7 +108,11 @@ struct Job {
   int errorRule = -1;
 };
 
-void Run(Job *job) {
+// libseccomp keeps process-wide state (the kernel's API level, probed on
+// first use) without a lock: one compile at a time. create has only one.
+pthread_mutex_t g_libseccomp = PTHREAD_MUTEX_INITIALIZER;
+
+void Compile(Job *job) {
   const Lib *lib = job->lib;
   void *ctx = lib->init(job->defaultAction);
   if (!ctx) {
@@ -127,10 +133,10 @@ void Run(Job *job) {
   // the filter allows whatever its arguments from a bitmap, without running
   // the filter (bench/README.md, "Seventh round").
 
-  for (uint32_t token : job->arches) {
-    int rc = lib->arch_add(ctx, token);
+  for (size_t i = 0; i < job->arches.size(); i++) {
+    int rc = lib->arch_add(ctx, job->arches[i]);
     if (rc < 0 && rc != -EEXIST) {
-      job->error = std::string("cannot add a seccomp architecture: ") + strerror(-rc);
+      job->error = "cannot add seccomp architecture " + job->archNames[i] + ": " + strerror(-rc);
       return;
     }
   }
@@ -167,9 +173,28 @@ void Run(Job *job) {
   if (n != size) job->error = "cannot read the seccomp filter back";
 }
 
+void Run(Job *job) {
+  pthread_mutex_lock(&g_libseccomp);
+  Compile(job);
+  pthread_mutex_unlock(&g_libseccomp);
+}
+
 void *RunThread(void *job) {
   Run(static_cast<Job *>(job));
   return nullptr;
+}
+
+// The thread gets every signal blocked (a signal for tsrun is Node's to
+// handle, on its own thread). While it runs, create still spawns tsrun-init
+// (posix_spawn) and hooks (libuv): their children run only async-signal-safe
+// code before execve, so a lock the thread holds (malloc's) cannot stop them.
+bool StartThread(Job *job) {
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  bool started = pthread_create(&job->thread, nullptr, RunThread, job) == 0;
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return started;
 }
 
 void Finish(Job *job) {
@@ -204,6 +229,7 @@ Napi::Value StartSeccompCompile(const Napi::CallbackInfo &info) {
       return Fail(env, "unknown seccomp architecture " + name);
     }
     job->arches.push_back(token);
+    job->archNames.push_back(name);
   }
   Napi::Array rules = spec.Get("rules").As<Napi::Array>();
   job->rules.reserve(rules.Length());
@@ -219,10 +245,11 @@ Napi::Value StartSeccompCompile(const Napi::CallbackInfo &info) {
     job->rules.push_back(std::move(r));
   }
   // Without a thread (none to be had), the compile is done here.
-  job->threaded = pthread_create(&job->thread, nullptr, RunThread, job) == 0;
+  job->threaded = StartThread(job);
   if (!job->threaded) Run(job);
-  // A job never waited for (create failed meanwhile) is waited for when it
-  // is collected, so that its thread never outlives its input.
+  // A job never waited for (create failed meanwhile) is waited for if it is
+  // collected; at exit its thread just ends with the process: it writes
+  // nothing but its Job.
   return Napi::External<Job>::New(env, job, [](Napi::Env, Job *j) {
     Finish(j);
     delete j;

@@ -23,7 +23,7 @@ const PR_CAP_AMBIENT = 47;
 //   noNewPrivileges where it does anyway; with it, after the user and
 //   capabilities are set (as runc), and the channel work follows. The
 //   listener is sent with write and sendmsg (a failure reported with
-//   writev): compileSeccomp refuses NOTIFY on them by name.
+//   writev): startSeccompCompile refuses NOTIFY on them by name.
 // A notified syscall never counts as allowed here: the agent may answer
 // success without making it, and the init would go on believing it had
 // dropped its privileges, or was in its working directory.

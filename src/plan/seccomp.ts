@@ -107,7 +107,7 @@ export interface SeccompListener {
   metadata?: string;
 }
 
-/** The listener's destination, when a rule is SCMP_ACT_NOTIFY (compileSeccomp checks the rest). */
+/** The listener's destination, when a rule is SCMP_ACT_NOTIFY (startSeccompCompile checks the rest). */
 export function seccompListener(s: Seccomp | undefined): SeccompListener | undefined {
   if (!s?.listenerPath || !(s.syscalls ?? []).some((c) => c.action === 'SCMP_ACT_NOTIFY')) return undefined;
   return { path: s.listenerPath, ...(s.listenerMetadata !== undefined && { metadata: s.listenerMetadata }) };
@@ -215,7 +215,7 @@ export function startSeccompCompile(s: Seccomp): SeccompCompile {
   };
 }
 
-/** The BPF program, the seccomp(2) flags to load it with, and where its notify listener goes. */
+/** The BPF program, the seccomp(2) flags to load it with, and where its notify listener goes, at once (for tests). */
 export function compileSeccomp(s: Seccomp): CompiledSeccomp {
   return startSeccompCompile(s).wait();
 }
