@@ -56,7 +56,7 @@ function tsrunSetupMs(rt: Runtime, bundle: string, id: string, log: string): num
 }
 
 /** One round of every measured command, for one runtime. */
-function round(rt: Runtime, bundles: { sleep: string; true: string; execProcess: string }, id: string, record: (what: string, value: number) => void, work: string): void {
+function round(rt: Runtime, bundles: { sleep: string; true: string; seccomp: string; execProcess: string }, id: string, record: (what: string, value: number) => void, work: string): void {
   const r = rt.name;
   if (rt.wrapper) record(`${r} wrapper`, must([...rt.wrapper, '/bin/true']));
   // Not timed: the first command after another runtime's turn ran slower
@@ -97,6 +97,10 @@ function round(rt: Runtime, bundles: { sleep: string; true: string; execProcess:
   mustTimed('kill', [...rt.argv, 'kill', id, 'KILL']);
   waitStopped(rt, id);
   mustTimed('delete', [...rt.argv, 'delete', id]);
+  // As podman creates, with its default seccomp profile (every client
+  // passes one: the compile of its 437 syscalls is part of their create).
+  mustTimed('create-sc', [...rt.argv, 'create', '--bundle', bundles.seccomp, `${id}-sc`]);
+  must([...rt.argv, 'delete', '--force', `${id}-sc`]);
 
   // The whole cycle of a short container, and run.
   const t0 = performance.now();
@@ -106,6 +110,13 @@ function round(rt: Runtime, bundles: { sleep: string; true: string; execProcess:
   record(`${r} cycle`, performance.now() - t0);
   mustTimed('run', [...rt.argv, 'run', '--bundle', bundles.true, `${id}-run`]);
   if (isTsrun(rt)) record(`${r} setup`, tsrunSetupMs(rt, bundles.true, `${id}-setup`, join(work, 'debug.log')));
+}
+
+/** linux.seccomp as podman 4.3 writes it by default (its profile for a container with default capabilities). */
+function podmanSeccomp(): (config: Record<string, any>) => void {
+  const corpus = join(__dirname, '..', '..', 'conformance', 'corpus', 'podman-plain.json');
+  const { seccomp } = JSON.parse(readFileSync(corpus, 'utf8')).linux;
+  return (config) => (config.linux.seccomp = seccomp);
 }
 
 const pad = (s: string, n: number) => s.padStart(n);
@@ -118,9 +129,10 @@ function report(s: Samples, rts: Runtime[], rounds: number): void {
   console.log(`\n${rounds} rounds, medians in ms; node -e 0: ${ms(base)} ms (Node ${process.version})`);
   for (const rt of rts) if (rt.wrapper) console.log(`${rt.name} runs through its hybrid-host wrapper here; its ${ms(wrapper(rt))} ms per call is subtracted from every ${rt.name} figure`);
 
-  console.log(`\nper command: median, and margin above a node -e 0 timed next to it (median of the differences)`);
+  console.log(`\nper command: median, and margin above a node -e 0 timed next to it (median of the differences);`);
+  console.log(`create-sc: create with podman's default seccomp profile (conformance/corpus/podman-plain.json)`);
   console.log(''.padEnd(12) + rts.map((rt) => pad(rt.name, 18)).join(''));
-  for (const cmd of ['--version', 'features', 'list', 'state', 'create', 'start', 'exec', 'kill', 'delete', 'run']) {
+  for (const cmd of ['--version', 'features', 'list', 'state', 'create', 'create-sc', 'start', 'exec', 'kill', 'delete', 'run']) {
     const cells = rts.map((rt) => {
       const m = s.median(`${rt.name} ${cmd}`) - wrapper(rt);
       return pad(`${ms(m)} ${pad(signed(s.median(`${rt.name} ${cmd} margin`) - wrapper(rt)), 7)}`, 18);
@@ -185,7 +197,12 @@ async function main(): Promise<void> {
   const rts = runtimes(opts.runtimes, join(work, 'state'));
   let failed = false;
   try {
-    const bundles = { true: makeBundle(join(work, 'true'), ['true']), sleep: makeBundle(join(work, 'sleep'), ['sleep', '1000']), execProcess: join(work, 'process.json') };
+    const bundles = {
+      true: makeBundle(join(work, 'true'), ['true']),
+      sleep: makeBundle(join(work, 'sleep'), ['sleep', '1000']),
+      seccomp: makeBundle(join(work, 'seccomp'), ['sleep', '1000'], podmanSeccomp()),
+      execProcess: join(work, 'process.json'),
+    };
     const { process: proc } = JSON.parse(readFileSync(join(bundles.sleep, 'config.json'), 'utf8'));
     writeFileSync(bundles.execProcess, JSON.stringify({ ...proc, args: ['true'] }));
     const s = new Samples();

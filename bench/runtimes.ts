@@ -60,7 +60,7 @@ export function runtimes(wanted: string[], stateRoot: string): Runtime[] {
 }
 
 /** A busybox bundle running args, with the same config for every runtime. */
-export function makeBundle(dir: string, args: string[]): string {
+export function makeBundle(dir: string, args: string[], mutate?: (config: Record<string, any>) => void): string {
   const rootfs = join(dir, 'rootfs');
   mkdirSync(join(rootfs, 'bin'), { recursive: true });
   for (const d of ['proc', 'sys', 'dev', 'tmp', 'etc']) mkdirSync(join(rootfs, d), { recursive: true });
@@ -72,6 +72,7 @@ export function makeBundle(dir: string, args: string[]): string {
   config.process.terminal = false;
   config.process.args = args;
   config.ociVersion = '1.0.2'; // crun 1.8 knows no later version
+  mutate?.(config);
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
   return dir;
 }
