@@ -110,7 +110,8 @@ Field seccomp_program(const proto::SeccompRec &r) {
   send_msg(proto::MSG_SECCOMP_PROGRAM, nullptr, 0);
   uint8_t *buf;
   uint32_t len;
-  if (recv_msg(&buf, &len) != proto::MSG_FILTER) _exit(1);  // tsrun aborted the creation
+  uint32_t type = recv_msg(&buf, &len);  // exits if tsrun closed the channel (it gave up)
+  if (type != proto::MSG_FILTER) fail(EPROTO, "expected the seccomp program from tsrun, got message %u", type);
   return Field{reinterpret_cast<const char *>(buf), len};
 }
 
@@ -118,6 +119,7 @@ Field seccomp_program(const proto::SeccompRec &r) {
 // field themselves (before it, g_ref does).
 void load_seccomp(const Field &prog, unsigned flags, const char *field = "") {
   if (prog.len == 0 || prog.len % sizeof(struct sock_filter) != 0) fail(EINVAL, "%smalformed seccomp program", field);
+  if (prog.len / sizeof(struct sock_filter) > BPF_MAXINSNS) fail(EINVAL, "%sseccomp program of more than %d instructions", field, BPF_MAXINSNS);
   struct sock_fprog fprog;
   fprog.len = static_cast<unsigned short>(prog.len / sizeof(struct sock_filter));
   fprog.filter = reinterpret_cast<struct sock_filter *>(const_cast<char *>(prog.s));
@@ -332,6 +334,14 @@ void finalize_process(const Plan &plan, int console, ProcessKind kind) {
   bool joined = kind == ProcessKind::Joined;
   if (joined && (p.fifo >= 0 || p.report >= 0)) fail(EINVAL, "a joined process has no start to wait for");
   if (!joined && p.fifo < 0) fail(EINVAL, "no exec fifo in the init's plan");
+  // The filter's program first, before an rlimit could stop the buffer it
+  // may come in; it is loaded below, at one of three moments.
+  unsigned seccomp_flags = p.seccomp ? static_cast<unsigned>(proto::SeccompRec(*p.seccomp).flags()) : 0;
+  Field seccomp = {nullptr, 0};
+  if (p.seccomp) {
+    g_ref = p.seccomp->ref;
+    seccomp = seccomp_program(proto::SeccompRec(*p.seccomp));
+  }
 
   if (p.personality) {
     g_ref = p.personality->ref;
@@ -403,16 +413,13 @@ void finalize_process(const Plan &plan, int console, ProcessKind kind) {
   // With it, as late as possible: after the wait for start, or, with a
   // notify listener (which reaches tsrun only while the channel is open),
   // just before READY (as runc), after the user and capabilities are set.
-  unsigned seccomp_flags = p.seccomp ? static_cast<unsigned>(proto::SeccompRec(*p.seccomp).flags()) : 0;
   bool listener = seccomp_flags & SECCOMP_FILTER_FLAG_NEW_LISTENER;
   bool late_seccomp = p.seccomp && p.no_new_privs && !listener;
   bool ready_seccomp = p.seccomp && p.no_new_privs && listener;
-  Field seccomp = {nullptr, 0};
-  if (p.seccomp) {
+  if (p.seccomp && !p.no_new_privs) {
     g_ref = p.seccomp->ref;
-    seccomp = seccomp_program(proto::SeccompRec(*p.seccomp));
+    load_seccomp(seccomp, seccomp_flags);
   }
-  if (p.seccomp && !p.no_new_privs) load_seccomp(seccomp, seccomp_flags);
 
   const char *cwd = p.cwd ? proto::CwdRec(*p.cwd).path() : "/";
   if (p.cwd) g_ref = p.cwd->ref;

@@ -232,6 +232,11 @@ function initHandshake(channel: Channel, plan: ContainerPlan, record: StateRecor
       if (pid !== helperPid) native().waitPid(helperPid, false); // the intermediate process exits now
     },
     hooks: () => {
+      // A filter that cannot be compiled, or that refuses tsrun-init's own
+      // syscalls, fails create before any hook has run, as it did when the
+      // compile came before tsrun-init (tsrun-init asks for the program
+      // after the hooks; this waits for it, once).
+      plan.seccompProgram?.();
       const init = record.init!;
       const base = { id: record.id, bundle: record.bundle, annotations: record.annotations };
       const spec = record.config as unknown as Spec;

@@ -282,10 +282,13 @@ export function processRecords(spec: Spec, opts: Pick<PlanOptions, 'preserveFds'
   records.push(record('PRESERVE_FDS', '--preserve-fds', { count: opts.preserveFds }));
   if (linux.seccomp) {
     const compiling: SeccompCompile = seccomp().startSeccompCompile(linux.seccomp);
+    let checked: Buffer | undefined;
     const program = () => {
+      if (checked) return checked;
       const { bpf, listener } = compiling.wait();
+      if (!bpf.length) throw new TsrunError('libseccomp gave an empty program', 'linux.seccomp');
       seccompNeeds().checkInitNeeds(bpf, !!proc.noNewPrivileges, !!listener);
-      return bpf;
+      return (checked = bpf);
     };
     if (deferred) deferred.program = program;
     records.push(record('SECCOMP', 'linux.seccomp', { program: deferred ? ASK_FOR_IT : program(), flags: compiling.flags }));

@@ -133,8 +133,9 @@ export interface SeccompCompile {
 
 /**
  * Checks the filter and starts its compile, which goes on while the caller
- * does other work (create: its state directory and cgroups). A field that
- * is wrong on its face throws here, before anything is made.
+ * does other work (create: its state directory and cgroups, and
+ * tsrun-init's setup until it asks for the program). A field that is wrong
+ * on its face throws here, before anything is made.
  */
 export function startSeccompCompile(s: Seccomp): SeccompCompile {
   // A listener is for SCMP_ACT_NOTIFY rules; without one the path is

@@ -34,25 +34,33 @@ if (requireRoot(t)) {
     t.match(r.stdout, /rmdir: '\/tmp': Operation not permitted/, 'EPERM without errnoRet');
   });
 
-  // The compile ends after the state directory and cgroups are made (it
-  // runs on a thread meanwhile): a rule libseccomp refuses is found then,
-  // and the failed create's teardown removes them.
-  t.test('a rule libseccomp refuses: exit 1, the rule named, nothing left behind', async (t) => {
+  // The compile runs on a thread from the plan on, and tsrun-init asks for
+  // the program when it gets to the filter: a rule libseccomp refuses is
+  // found while tsrun-init runs (the debug log shows it started), and the
+  // failed create's teardown ends it and removes the state and cgroups.
+  // Before the hooks: none of them runs (nor poststop, as for any create
+  // that fails before its hooks).
+  t.test('a rule libseccomp refuses: exit 1, the rule named, no hook run, nothing left behind', async (t) => {
     const e = env(t);
     const id = uniqueId('sc-refused');
-    const dir = e.bundle(withSeccomp({
-      defaultAction: 'SCMP_ACT_ALLOW',
-      syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }, { names: ['read'], action: 'SCMP_ACT_ERRNO', args: [{ index: 6, value: 1, op: 'SCMP_CMP_EQ' }] }],
-    }));
-    const r = e.tsrun(['create', '--bundle', dir, id]);
+    const marks = scratch(t, 'sc-refused-hooks');
+    const hook = (name: string) => ({ path: '/bin/sh', args: ['sh', '-c', `touch ${join(marks, name)}`] });
+    const hooks = { createRuntime: [hook('createRuntime')], poststop: [hook('poststop')] };
+    const refused = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }, { names: ['read'], action: 'SCMP_ACT_ERRNO', args: [{ index: 6, value: 1, op: 'SCMP_CMP_EQ' }] }] };
+    const log = join(marks, 'debug.log');
+    const r = e.tsrun(['--debug', '--log', log, 'create', '--bundle', e.bundle(withSeccomp(refused, (c) => (c.hooks = hooks))), id]);
     t.equal(r.status, 1);
     t.equal(r.stderr, 'tsrun: linux.seccomp.syscalls[1]: cannot add a seccomp rule for read: Invalid argument\n');
+    t.match(readFileSync(log, 'utf8'), /tsrun-init started as pid \d+[^]*linux\.seccomp\.syscalls\[1\]: cannot add a seccomp rule for read: Invalid argument/, 'tsrun-init was running when the rule was refused');
+    t.notOk(existsSync(join(marks, 'createRuntime')), 'no createRuntime hook ran');
+    t.notOk(existsSync(join(marks, 'poststop')), 'nor poststop');
     t.notOk(existsSync(join(e.root, id)), 'no state directory');
     t.same(cgroupLeftovers(e.root, id), [], 'no cgroup');
     t.same(processesMentioning([id]), [], 'no process');
-    // Control: the same bundle without the bad rule creates (and is deleted by the teardown).
-    const ok = e.tsrun(['create', '--bundle', e.bundle(withSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] })), id]);
+    // Control: without the bad rule the same bundle creates, its hook runs, and it has its cgroups.
+    const ok = e.tsrun(['create', '--bundle', e.bundle(withSeccomp({ ...refused, syscalls: [refused.syscalls[0]] }, (c) => (c.hooks = hooks))), id]);
     t.equal(ok.status, 0, ok.stderr);
+    t.ok(existsSync(join(marks, 'createRuntime')), 'control: the createRuntime hook runs, where the check above looks');
     t.not(cgroupLeftovers(e.root, id).length, 0, 'control: a created container has its cgroups, where the check above looks');
   });
 
