@@ -97,8 +97,8 @@ function round(rt: Runtime, bundles: { sleep: string; true: string; seccomp: str
   mustTimed('kill', [...rt.argv, 'kill', id, 'KILL']);
   waitStopped(rt, id);
   mustTimed('delete', [...rt.argv, 'delete', id]);
-  // As podman creates, with its default seccomp profile (every client
-  // passes one: the compile of its 437 syscalls is part of their create).
+  // As podman creates, with its default seccomp profile (podman and Docker
+  // pass one unless told not to: its compile is part of their create).
   mustTimed('create-sc', [...rt.argv, 'create', '--bundle', bundles.seccomp, `${id}-sc`]);
   must([...rt.argv, 'delete', '--force', `${id}-sc`]);
 
@@ -112,11 +112,19 @@ function round(rt: Runtime, bundles: { sleep: string; true: string; seccomp: str
   if (isTsrun(rt)) record(`${r} setup`, tsrunSetupMs(rt, bundles.true, `${id}-setup`, join(work, 'debug.log')));
 }
 
-/** linux.seccomp as podman 4.3 writes it by default (its profile for a container with default capabilities). */
+/**
+ * linux.seccomp as podman 4.3 writes it by default (its profile for a
+ * container with default capabilities), and its process.noNewPrivileges
+ * (unset), which decides when the filter is loaded and what tsrun-init must
+ * still be allowed after it.
+ */
 function podmanSeccomp(): (config: Record<string, any>) => void {
   const corpus = join(__dirname, '..', '..', 'conformance', 'corpus', 'podman-plain.json');
-  const { seccomp } = JSON.parse(readFileSync(corpus, 'utf8')).linux;
-  return (config) => (config.linux.seccomp = seccomp);
+  const podman = JSON.parse(readFileSync(corpus, 'utf8'));
+  return (config) => {
+    config.linux.seccomp = podman.linux.seccomp;
+    config.process.noNewPrivileges = podman.process.noNewPrivileges ?? false;
+  };
 }
 
 const pad = (s: string, n: number) => s.padStart(n);
