@@ -127,7 +127,7 @@ export interface SeccompCompile {
   flags: number;
   /** With an SCMP_ACT_NOTIFY rule. */
   listener?: SeccompListener;
-  /** Waits for the compile to end (once); a rule libseccomp refuses is a TsrunError naming it. */
+  /** Waits for the compile to end; a rule libseccomp refuses is a TsrunError naming it. */
   wait(): CompiledSeccomp;
 }
 
@@ -198,12 +198,10 @@ export function startSeccompCompile(s: Seccomp): SeccompCompile {
     throw refused(err);
   }
   const listener = seccompListener(s);
-  let compiled: CompiledSeccomp | undefined;
   return {
     flags: loadFlags,
     listener,
     wait() {
-      if (compiled) return compiled;
       let result: { bpf: Buffer; unknown: string[] };
       try {
         result = native().seccompCompiled(job);
@@ -211,7 +209,7 @@ export function startSeccompCompile(s: Seccomp): SeccompCompile {
         throw refused(err);
       }
       if (result.unknown.length) debug(`seccomp: syscalls unknown to libseccomp, skipped: ${[...new Set(result.unknown)].join(' ')}`);
-      return (compiled = { bpf: result.bpf, flags: loadFlags, listener });
+      return { bpf: result.bpf, flags: loadFlags, listener };
     },
   };
 }
