@@ -422,6 +422,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("waitPidAsync", Napi::Function::New(env, WaitPidAsync));
   exports.Set("startSeccompCompile", Napi::Function::New(env, StartSeccompCompile));
   exports.Set("seccompCompiled", Napi::Function::New(env, SeccompCompiled));
+  exports.Set("seccompCompilerId", Napi::Function::New(env, SeccompCompilerId));
+  exports.Set("hash64", Napi::Function::New(env, Hash64));
   exports.Set("attachDeviceProgram", Napi::Function::New(env, AttachDeviceProgram));
   exports.Set("eventfd", Napi::Function::New(env, EventFd));
   exports.Set("moveNetDevice", Napi::Function::New(env, MoveNetDevice));

@@ -71,7 +71,7 @@ function startProcess(c: Container, opts: ExecOptions): Started {
   if (ownTerminal && opts.detach) throw new TsrunError('cannot allocate a terminal for a detached process without --console-socket', '--tty');
   if (!proc.terminal && opts.consoleSocket !== undefined) throw new TsrunError('--console-socket needs a terminal (--tty or process.terminal)', '--console-socket');
   const handles = openInit(c);
-  const plan = planExec(c.id, c.spec, proc, handles.paths, { preserveFds: opts.preserveFds, newKeyring: !c.rec.noNewKeyring });
+  const plan = planExec(c.id, c.spec, proc, handles.paths, { preserveFds: opts.preserveFds, newKeyring: !c.rec.noNewKeyring, root: opts.root });
   for (const w of plan.warnings) warn(w);
   const preserved = Array.from({ length: opts.preserveFds }, (_, i) => 3 + i);
   const cgroupDirs = execCgroupDirs(c.rec.cgroup.dirs, opts.cgroup);

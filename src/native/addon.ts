@@ -40,6 +40,10 @@ export interface Native {
   }): SeccompJob;
   /** Waits for the compile to end: the program, and the syscall names libseccomp does not know. */
   seccompCompiled(job: SeccompJob): { bpf: Buffer; unknown: string[] };
+  /** What besides the rules decides a compile's program (libseccomp's version, the addon's use of it, the kernel); "" if the library cannot say. */
+  seccompCompilerId(): string;
+  /** FNV-1a (64 bits) of the text's UTF-8, in 16 hex digits. */
+  hash64(text: string): string;
   attachDeviceProgram(cgroupDir: string, program: Buffer): void;
   /** A blocking, close-on-exec eventfd(2). */
   eventfd(initval?: number): number;

@@ -36,6 +36,8 @@ export interface ExecPlanOptions {
   newKeyring: boolean;
   /** The host's LSMs (read from /sys unless given). */
   lsm?: HostLsm;
+  /** The state root, whose cache of compiled seccomp filters the process's filter may come from. */
+  root?: string;
 }
 
 export function planExec(id: string, spec: Spec, process: Process, init: InitHandles, opts: ExecPlanOptions): ExecPlan {
@@ -63,6 +65,6 @@ export function planExec(id: string, spec: Spec, process: Process, init: InitHan
     const size = process.consoleSize;
     records.push(record('CONSOLE', 'process.terminal', { socket: { fd: 'consoleSocket' }, rows: size?.height ?? 0, cols: size?.width ?? 0, bindDevConsole: false }));
   }
-  records.push(...processRecords({ ...spec, process }, { preserveFds: opts.preserveFds, listenFds: 0, lsm }, (m) => warnings.push(m)));
+  records.push(...processRecords({ ...spec, process }, { preserveFds: opts.preserveFds, listenFds: 0, lsm, root: opts.root }, (m) => warnings.push(m)));
   return { records, warnings, oomScoreAdj: process.oomScoreAdj, terminal: !!process.terminal, seccompListener: seccompListener(spec.linux?.seccomp) };
 }

@@ -261,7 +261,9 @@ function filesystemRecords(spec: Spec, opts: PlanOptions, lsm: HostLsm, rootfs: 
 // With `deferred`, the seccomp record leaves the program out and the
 // function that waits for it goes to deferred.program (see
 // ContainerPlan.seccompProgram); without, the record holds it.
-export function processRecords(spec: Spec, opts: Pick<PlanOptions, 'preserveFds' | 'listenFds' | 'lsm'>, warn: (m: string) => void, deferred?: { program?: () => Buffer }): PlanRecord[] {
+// With opts.root, the seccomp filter is taken from the state root's cache
+// of compiled filters when it was compiled before, and kept there if not.
+export function processRecords(spec: Spec, opts: Pick<PlanOptions, 'preserveFds' | 'listenFds' | 'lsm'> & { root?: string }, warn: (m: string) => void, deferred?: { program?: () => Buffer }): PlanRecord[] {
   const proc = spec.process!;
   const linux = spec.linux ?? {};
   const records: PlanRecord[] = [];
@@ -281,7 +283,7 @@ export function processRecords(spec: Spec, opts: Pick<PlanOptions, 'preserveFds'
   records.push(record('ENV', 'process.env', { env }));
   records.push(record('PRESERVE_FDS', '--preserve-fds', { count: opts.preserveFds }));
   if (linux.seccomp) {
-    const compiling: SeccompCompile = seccomp().startSeccompCompile(linux.seccomp);
+    const compiling: SeccompCompile = seccomp().startSeccompCompile(linux.seccomp, opts.root);
     let checked: Buffer | undefined;
     const program = () => {
       if (checked) return checked;

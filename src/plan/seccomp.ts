@@ -135,9 +135,11 @@ export interface SeccompCompile {
  * Checks the filter and starts its compile, which goes on while the caller
  * does other work (create: its state directory and cgroups, and
  * tsrun-init's setup until it asks for the program). A field that is wrong
- * on its face throws here, before anything is made.
+ * on its face throws here, before anything is made. With the state root, a
+ * program compiled before from the same rules is used instead, and a new
+ * one is kept (seccomp-cache.ts).
  */
-export function startSeccompCompile(s: Seccomp): SeccompCompile {
+export function startSeccompCompile(s: Seccomp, stateRoot?: string): SeccompCompile {
   // A listener is for SCMP_ACT_NOTIFY rules; without one the path is
   // ignored (config-linux.md "Seccomp"). As runc, the default action is not
   // NOTIFY: every syscall, the listener's own handover included, would wait
@@ -170,6 +172,9 @@ export function startSeccompCompile(s: Seccomp): SeccompCompile {
   });
   if (notifies && loadFlags & flags.SECCOMP_FILTER_FLAG_TSYNC) loadFlags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
   const rules: Rule[] = [];
+  const cacheDir = stateRoot === undefined ? undefined : seccompCache().seccompCacheDir(stateRoot);
+  // The rules as libseccomp gets them, one per line (the cache's key).
+  const lines: string[] = cacheDir ? [`${defaultAction} ${JSON.stringify(arches)}`] : [];
   (s.syscalls ?? []).forEach((call, i) => {
     const field = join('linux.seccomp.syscalls', i);
     const act = action(call.action, call.errnoRet, join(field, 'action'));
@@ -185,8 +190,20 @@ export function startSeccompCompile(s: Seccomp): SeccompCompile {
     // several on the same argument are alternatives (one rule each).
     const indexes = args.map((a) => a.index);
     const alternatives = new Set(indexes).size < indexes.length ? args.map((a) => [a]) : [args];
-    for (const name of call.names) for (const alt of alternatives) rules.push({ syscall: name, action: act, args: alt, field });
+    for (const name of call.names) {
+      for (const alt of alternatives) {
+        rules.push({ syscall: name, action: act, args: alt, field });
+        if (cacheDir) lines.push(`${JSON.stringify(name)} ${act}${alt.map((a) => ` ${a.index} ${a.op} ${a.value} ${a.valueTwo}`).join('')}`);
+      }
+    }
   });
+  const listener = seccompListener(s);
+  const key = cacheDir ? seccompCache().compileKey(lines.join('\n')) : undefined;
+  const cached = key ? seccompCache().lookUp(cacheDir!, key) : undefined;
+  if (cached) {
+    debug('seccomp: the program compiled before from these rules');
+    return { flags: loadFlags, listener, wait: () => compiled(cached, loadFlags, listener) };
+  }
   const refused = (err: unknown) => {
     const rule = (err as { rule?: number }).rule;
     return new TsrunError(messageOf(err), rule !== undefined ? rules[rule].field : 'linux.seccomp');
@@ -197,7 +214,6 @@ export function startSeccompCompile(s: Seccomp): SeccompCompile {
   } catch (err) {
     throw refused(err);
   }
-  const listener = seccompListener(s);
   return {
     flags: loadFlags,
     listener,
@@ -208,11 +224,19 @@ export function startSeccompCompile(s: Seccomp): SeccompCompile {
       } catch (err) {
         throw refused(err);
       }
-      if (result.unknown.length) debug(`seccomp: syscalls unknown to libseccomp, skipped: ${[...new Set(result.unknown)].join(' ')}`);
-      return { bpf: result.bpf, flags: loadFlags, listener };
+      if (key) seccompCache().store(cacheDir!, key, result);
+      return compiled(result, loadFlags, listener);
     },
   };
 }
+
+function compiled(result: { bpf: Buffer; unknown: string[] }, flags: number, listener: SeccompListener | undefined): CompiledSeccomp {
+  if (result.unknown.length) debug(`seccomp: syscalls unknown to libseccomp, skipped: ${[...new Set(result.unknown)].join(' ')}`);
+  return { bpf: result.bpf, flags, listener };
+}
+
+// Loaded with a state root only (tests compile without one).
+const seccompCache = () => require('./seccomp-cache') as typeof import('./seccomp-cache');
 
 /** The BPF program, the seccomp(2) flags to load it with, and where its notify listener goes, at once (for tests). */
 export function compileSeccomp(s: Seccomp): CompiledSeccomp {

@@ -2,7 +2,7 @@
 // test/helpers/rootless.ts), as runc runs rootless: a user namespace of the
 // user's own, its ids (or what newuidmap grants), state under
 // $XDG_RUNTIME_DIR, no cgroups it cannot write.
-import { chmodSync, existsSync, lchownSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lchownSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { chownTree, rootlessUser } from '../helpers/rootless';
@@ -221,6 +221,10 @@ if (requireRoot(t) && need(t, ['useradd', 'usermod', 'setpriv', 'newuidmap', 'ne
     t.equal(user.run([...podman, 'rm', name]).status, 0);
     const calls = rt.calls();
     for (const cmd of ['create', 'start', 'exec', 'kill', 'delete']) t.ok(used(calls, cmd), `podman ran tsrun ${cmd}`);
-    t.same(readdirSync(join(user.runtimeDir, 'tsrun')), [], 'nothing left in the state root');
+    // podman passes its default seccomp profile: the compiled filter is
+    // kept for the next container (src/plan/seccomp-cache.ts), the user's own.
+    const cache = statSync(join(user.runtimeDir, 'tsrun', '@seccomp-cache'));
+    t.same([cache.uid, cache.mode & 0o777], [user.uid, 0o700], "the filter cache is the user's, for the user only");
+    t.same(readdirSync(join(user.runtimeDir, 'tsrun')).filter((n) => n !== '@seccomp-cache'), [], 'nothing else left in the state root');
   });
 }

@@ -2,7 +2,7 @@
 // with and without no_new_privs, for root and another user, and the
 // profiles podman and containerd really write.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { cgroupLeftovers, env, processesMentioning, repo, requireRoot, scratch, uniqueId } from '../helpers/tsrun';
@@ -62,6 +62,60 @@ if (requireRoot(t)) {
     t.equal(ok.status, 0, ok.stderr);
     t.ok(existsSync(join(marks, 'createRuntime')), 'control: the createRuntime hook runs, where the check above looks');
     t.not(cgroupLeftovers(e.root, id).length, 0, 'control: a created container has its cgroups, where the check above looks');
+  });
+
+  // A filter compiled once is kept in the state root (src/plan/seccomp-cache.ts)
+  // and used again for the same rules. Its key is held whole in the entry:
+  // an entry of other rules under the name, or a damaged one, is a miss
+  // (compiled again and rewritten), never a program for the wrong rules.
+  t.test('compiled filters are kept in the state root and used again for the same rules only', async (t) => {
+    const e = env(t);
+    const cache = join(e.root, '@seccomp-cache');
+    const filter = (errnoRet: number) => ({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet }] });
+    let runs = 0;
+    const run = (errnoRet: number) => {
+      const log = join(e.root, `..`, `debug-${++runs}.log`);
+      const r = e.tsrun(['--debug', '--log', log, 'run', '--bundle', e.bundle(withSeccomp(filter(errnoRet), (c) => (c.process.args = ['sh', '-c', 'mkdir /tmp/a 2>&1; echo end']))), uniqueId('sc-cache')]);
+      return { ...r, cached: /the program compiled before from these rules/.test(readFileSync(log, 'utf8')) };
+    };
+    const eacces = /mkdir: can't create directory '\/tmp\/a': Permission denied\nend\n$/;
+    const enosys = /mkdir: can't create directory '\/tmp\/a': Function not implemented\nend\n$/;
+
+    const first = run(13);
+    t.equal(first.status, 0, first.stderr);
+    t.match(first.stdout, eacces, 'errnoRet 13 (EACCES)');
+    t.notOk(first.cached, 'the first run compiles');
+    const [entry13] = readdirSync(cache);
+    t.match(entry13, /^[0-9a-f]{16}$/, 'one entry, named by its key\'s hash');
+    const kept13 = readFileSync(join(cache, entry13));
+    t.match(kept13.toString('latin1', 0, 200), /^tsrun seccomp cache 1\nlibseccomp \d+\.\d+\.\d+; /, 'the entry starts with its key');
+
+    const again = run(13);
+    t.equal(again.status, 0, again.stderr);
+    t.ok(again.cached, 'the same rules: the kept program');
+    t.match(again.stdout, eacces, 'which filters as the compiled one did');
+
+    const other = run(38);
+    t.notOk(other.cached, 'another errnoRet is other rules: compiled');
+    t.match(other.stdout, enosys, 'errnoRet 38 (ENOSYS), not the kept EACCES');
+    t.equal(readdirSync(cache).length, 2, 'kept beside the first');
+    const entry38 = readdirSync(cache).find((n) => n !== entry13)!;
+
+    // The other rules' entry put under the first one's name: its key differs.
+    writeFileSync(join(cache, entry13), readFileSync(join(cache, entry38)));
+    const swapped = run(13);
+    t.notOk(swapped.cached, 'an entry of other rules under the name is not used');
+    t.match(swapped.stdout, eacces, 'EACCES as configured, not the swapped-in ENOSYS');
+    t.same(readFileSync(join(cache, entry13)), kept13, 'the entry is rewritten with the right rules');
+
+    // A damaged program (not whole BPF instructions) is not used either.
+    writeFileSync(join(cache, entry13), kept13.subarray(0, kept13.length - 3));
+    const damaged = run(13);
+    t.notOk(damaged.cached, 'a damaged entry is not used');
+    t.match(damaged.stdout, eacces);
+    t.same(readFileSync(join(cache, entry13)), kept13, 'and is rewritten');
+
+    t.equal(e.tsrun(['list', '-q']).stdout, '', 'list shows no container for the cache');
   });
 
   t.test('an errno of choice; a default action that denies', async (t) => {
