@@ -84,6 +84,16 @@ export class ContainerDir {
     return { dir: new ContainerDir(root, id, fd), locked };
   }
 
+  /**
+   * The directory of a container, neither opened nor locked: for reading a
+   * record that create has finished (query.ts). Its read() gives undefined
+   * when there is no record, or no such container.
+   */
+  static unlocked(root: string, id: string): ContainerDir {
+    checkId(id);
+    return new ContainerDir(root, id, -1);
+  }
+
   /** The ids under root (whatever their state). */
   static list(root: string): string[] {
     try {
