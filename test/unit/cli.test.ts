@@ -77,8 +77,12 @@ t.test('a line with create, run or exec starts from the container bundle, withou
   t.equal(state.stderr, 'tsrun: container does not exist: run\n', 'state run');
   t.equal(state.status, 1);
   t.match(spawnSync(bare, ['--root', root, 'state', 'c2'], { encoding: 'utf8' }).stderr, /ENOENT.*tsrun-hot\.js/, 'without the word, the missing hot bundle is needed');
-  // Not a plain form (exec without --process): the container bundle names the whole command line's.
-  t.match(spawnSync(bare, ['--root', root, 'exec', 'c1', 'ls'], { encoding: 'utf8' }).stderr, /ENOENT.*tsrun\.js/, 'exec c1 ls: the whole command line is needed');
+  // exec with a command is a plain form too: the container bundle runs it.
+  const exec = spawnSync(bare, ['--root', root, 'exec', 'c1', 'ls'], { encoding: 'utf8' });
+  t.equal(exec.stderr, 'tsrun: exec failed: container does not exist: c1\n', 'exec c1 ls');
+  t.equal(exec.status, 255);
+  // Not a plain form (an exec option the plain parser leaves to yargs): the container bundle names the whole command line's.
+  t.match(spawnSync(bare, ['--root', root, 'exec', '--cwd', '/', 'c1', 'ls'], { encoding: 'utf8' }).stderr, /ENOENT.*tsrun\.js/, 'exec --cwd / c1 ls: the whole command line is needed');
 });
 
 t.test('--help lists the runc commands', async (t) => {

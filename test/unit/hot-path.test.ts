@@ -59,6 +59,12 @@ const plain: string[][] = [
   ['--rootless', 'true', 'run', '--bundle', '/b', 'c1'],
   ['--rootless=false', 'create', '--bundle', '/b', 'c1'],
   ['exec', '--process=/p.json', '--tty', '-d', '--preserve-fds', '1', 'c1'],
+  // exec with a command, as people write it: every word after the id is the command's.
+  ['exec', 'c1', 'sh'],
+  ['exec', 'c1', 'sh', '-c', 'echo hi'],
+  ['exec', '-t', 'c1', '--', 'ls', '-l'],
+  ['exec', '-d', '--pid-file', '/p', 'c1', 'sleep', '9', '--root', '/x', '-d'],
+  ['--root', '/r', 'exec', 'c1', 'true', '--', 'x'],
 ];
 
 /** A call in the terms it runs with: a container command's options, as its runner derives them from args. */
@@ -95,7 +101,10 @@ t.test('every other line is left to yargs', async (t) => {
     ['list', '--format', 'yaml'],
     ['list', 'extra'],
     ['state', 'c1', '-v'],
-    ['exec', 'c1', 'sh'],
+    ['exec', 'c1'],
+    ['exec', 'c1', '--'],
+    ['exec', '--process', '/p.json', 'c1', 'sh'],
+    ['exec', '--cwd', '/', 'c1', 'sh'],
     // yargs takes the word after a yes/no flag as its value when it is true or false.
     ['run', '-d', 'false'],
     ['exec', '-p', '/p.json', '-t', 'false'],
@@ -132,8 +141,8 @@ t.test('random lines: the plain parser takes a line only as yargs means it', asy
   const vocabulary = [
     // Only commands with a plain form: yargs would run the others' handlers
     // (and ends the process after --help and --version).
-    'state', 'start', 'kill', 'delete', 'list', 'features', 'create', 'run', 'exec',
-    'c1', 'true', 'false', 'KILL', '9', '-', '--', '/b', 'json', 'table', 'x', '0', '2', '-1',
+    'state', 'start', 'kill', 'delete', 'list', 'features', 'create', 'run', 'exec', 'exec', 'exec',
+    'c1', 'c1', 'sh', '-c', 'true', 'false', 'KILL', '9', '-', '--', '/b', 'json', 'table', 'x', '0', '2', '-1',
     '--root', '--log', '--log-format', '--debug', '--rootless', 'auto', '--rootless=false',
     '--all', '-a', '--force', '-f', '--quiet', '-q', '--format',
     '--bundle', '-b', '--pid-file', '--console-socket', '--no-pivot', '--no-new-keyring', '--preserve-fds',
