@@ -94,6 +94,8 @@ function round(rt: Runtime, bundles: { sleep: string; true: string; seccomp: str
   mustTimed('start', [...rt.argv, 'start', id]);
   // As containerd's shim and conmon exec (a probe): the process as a file.
   mustTimed('exec', [...rt.argv, 'exec', '--process', bundles.execProcess, id]);
+  // As people exec: the command on the line.
+  mustTimed('exec-cmd', [...rt.argv, 'exec', id, 'true']);
   mustTimed('kill', [...rt.argv, 'kill', id, 'KILL']);
   waitStopped(rt, id);
   mustTimed('delete', [...rt.argv, 'delete', id]);
@@ -138,9 +140,9 @@ function report(s: Samples, rts: Runtime[], rounds: number): void {
   for (const rt of rts) if (rt.wrapper) console.log(`${rt.name} runs through its hybrid-host wrapper here; its ${ms(wrapper(rt))} ms per call is subtracted from every ${rt.name} figure`);
 
   console.log(`\nper command: median, and margin above a node -e 0 timed next to it (median of the differences);`);
-  console.log(`create-sc: create with podman's default seccomp profile (conformance/corpus/podman-plain.json)`);
+  console.log(`create-sc: create with podman's default seccomp profile (conformance/corpus/podman-plain.json); exec: exec --process; exec-cmd: exec ID true`);
   console.log(''.padEnd(12) + rts.map((rt) => pad(rt.name, 18)).join(''));
-  for (const cmd of ['--version', 'features', 'list', 'state', 'create', 'create-sc', 'start', 'exec', 'kill', 'delete', 'run']) {
+  for (const cmd of ['--version', 'features', 'list', 'state', 'create', 'create-sc', 'start', 'exec', 'exec-cmd', 'kill', 'delete', 'run']) {
     const cells = rts.map((rt) => {
       const m = s.median(`${rt.name} ${cmd}`) - wrapper(rt);
       return pad(`${ms(m)} ${pad(signed(s.median(`${rt.name} ${cmd} margin`) - wrapper(rt)), 7)}`, 18);
