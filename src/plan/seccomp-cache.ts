@@ -80,7 +80,12 @@ export function store(dir: string, key: string, compiled: CachedCompile): void {
   const path = entryPath(dir, key);
   const tmp = `${path}.${process.pid}.tmp`;
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // In the state root that create made (with its own mode), never making it.
+    try {
+      mkdirSync(dir, { mode: 0o700 });
+    } catch (err) {
+      if (errnoCode(err) !== 'EEXIST') throw err;
+    }
     const fd = openSync(tmp, 'w', 0o600);
     try {
       for (const part of [Buffer.from(`${key}\n${JSON.stringify(compiled.unknown)}\n`), compiled.bpf]) {

@@ -1,7 +1,7 @@
 // The cache of compiled seccomp filters (src/plan/seccomp-cache.ts): an
 // entry is found only under its whole key, a damaged one is a miss, writes
 // leave no partial file, and the directory keeps a bounded number.
-import { mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -76,6 +76,10 @@ t.test('an unwritable cache costs the compile only', async (t) => {
   const compiled = startSeccompCompile(filter, root).wait();
   t.ok(compiled.bpf.length > 0, 'compiled');
   t.equal(readFileSync(seccompCacheDir(root), 'utf8'), 'not a directory', 'nothing kept, nothing broken');
+  // Nor does it make a state root that is not there (create makes it, with its own mode).
+  const noRoot = join(root, 'absent');
+  t.ok(startSeccompCompile(filter, noRoot).wait().bpf.length > 0, 'compiled without a state root');
+  t.notOk(existsSync(noRoot), 'no state root made');
 });
 
 t.test('startSeccompCompile with a state root: compiled, kept, then read back the same', async (t) => {
