@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -47,8 +48,9 @@ struct Lib {
   int (*rule_add_array)(void *, uint32_t, int, unsigned int, const ScmpArgCmp *);
   int (*attr_set)(void *, int, uint32_t);
   int (*export_bpf)(void *, int);
-  // Optional (libseccomp 2.3 and later): without it no compile is cached.
+  // Optional (libseccomp 2.3 and later): without them no compile is cached.
   const ScmpVersion *(*version)();
+  uint32_t (*arch_native)();
 };
 
 const Lib *library(std::string &error) {
@@ -70,6 +72,7 @@ const Lib *library(std::string &error) {
   lib.attr_set = reinterpret_cast<int (*)(void *, int, uint32_t)>(sym("seccomp_attr_set"));
   lib.export_bpf = reinterpret_cast<int (*)(void *, int)>(sym("seccomp_export_bpf"));
   lib.version = reinterpret_cast<const ScmpVersion *(*)()>(sym("seccomp_version"));
+  lib.arch_native = reinterpret_cast<uint32_t (*)()>(sym("seccomp_arch_native"));
   if (!lib.init || !lib.release || !lib.arch_add || !lib.arch_resolve_name || !lib.syscall_resolve_name ||
       !lib.rule_add_array || !lib.attr_set || !lib.export_bpf) {
     error = "libseccomp lacks a function tsrun needs";
@@ -94,9 +97,10 @@ Napi::Value Fail(Napi::Env env, const std::string &msg, int rule = -1) {
   return env.Undefined();
 }
 
-// What Compile() does beyond the rules it is given. It is part of every
-// cached filter's key (seccompCompilerId, src/plan/seccomp-cache.ts): change
-// it with any change to Compile() that changes the program it makes.
+// What Compile() does beyond the rules it is given, in every cached
+// filter's key (seccompCompilerId, src/plan/seccomp-cache.ts) with this
+// addon's file: a rebuilt addon is another key anyway, this names the
+// recipe for whoever reads a cache entry.
 const char kRecipe[] = "tsrun compile 1: no_new_privs attribute off, default layout";
 
 struct Rule {
@@ -220,20 +224,38 @@ void Finish(Job *job) {
 
 }  // namespace
 
-// seccompCompilerId() -> string, or "" when the library cannot say its
-// version: what, besides the rules, decides the program a compile makes
-// (libseccomp's version, kRecipe, the kernel libseccomp probes). A filter
-// compiled before is reused only under the same id.
+// The file a loaded function lives in, by its identity on disk (device,
+// inode, size, modification time): a library or addon replaced in place
+// (a distribution's patched build, say, under the same version) is another
+// one. "" if it cannot be told.
+std::string FileOf(const void *fn) {
+  Dl_info info;
+  struct stat st;
+  if (!dladdr(fn, &info) || !info.dli_fname || stat(info.dli_fname, &st) != 0) return "";
+  return std::string(info.dli_fname) + " " + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + " " +
+         std::to_string(st.st_size) + " " + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+}
+
+// seccompCompilerId() -> string, or "" (nothing is then cached) when the
+// library cannot be loaded or cannot say its version: what, besides the
+// rules, decides the program a compile makes: libseccomp's version, its
+// native architecture and its file; this addon's file (Compile() is its
+// code) and kRecipe; the kernel libseccomp probes. A filter compiled
+// before is reused only under the same id.
 Napi::Value SeccompCompilerId(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   std::string error;
   const Lib *lib = library(error);
-  if (!lib) return Fail(env, error);
-  const ScmpVersion *v = lib->version ? lib->version() : nullptr;
+  const ScmpVersion *v = lib && lib->version ? lib->version() : nullptr;
   struct utsname u;
-  if (!v || uname(&u) != 0) return Napi::String::New(env, "");
+  // A missing library is startSeccompCompile's error to report, with its field.
+  if (!v || !lib->arch_native || uname(&u) != 0) return Napi::String::New(env, "");
+  std::string libFile = FileOf(reinterpret_cast<const void *>(lib->init));
+  std::string ownFile = FileOf(reinterpret_cast<const void *>(&SeccompCompilerId));
+  if (libFile.empty() || ownFile.empty()) return Napi::String::New(env, "");
   std::string id = "libseccomp " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->micro) +
-                   "; " + kRecipe + "; " + u.sysname + " " + u.release + " " + u.version + " " + u.machine;
+                   ", native arch " + std::to_string(lib->arch_native()) + ", " + libFile + "; addon " + ownFile + "; " + kRecipe +
+                   "; " + u.sysname + " " + u.release + " " + u.version + " " + u.machine;
   return Napi::String::New(env, id);
 }
 

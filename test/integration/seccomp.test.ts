@@ -71,12 +71,13 @@ if (requireRoot(t)) {
   t.test('compiled filters are kept in the state root and used again for the same rules only', async (t) => {
     const e = env(t);
     const cache = join(e.root, '@seccomp-cache');
-    const filter = (errnoRet: number) => ({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet }] });
+    const filter = (errnoRet: number) => ({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat', 'no_such_call'], action: 'SCMP_ACT_ERRNO', errnoRet }] });
     let runs = 0;
     const run = (errnoRet: number) => {
       const log = join(e.root, `..`, `debug-${++runs}.log`);
       const r = e.tsrun(['--debug', '--log', log, 'run', '--bundle', e.bundle(withSeccomp(filter(errnoRet), (c) => (c.process.args = ['sh', '-c', 'mkdir /tmp/a 2>&1; echo end']))), uniqueId('sc-cache')]);
-      return { ...r, cached: /the program compiled before from these rules/.test(readFileSync(log, 'utf8')) };
+      const debug = readFileSync(log, 'utf8');
+      return { ...r, cached: /the program compiled before from these rules/.test(debug), debug };
     };
     const eacces = /mkdir: can't create directory '\/tmp\/a': Permission denied\nend\n$/;
     const enosys = /mkdir: can't create directory '\/tmp\/a': Function not implemented\nend\n$/;
@@ -88,12 +89,24 @@ if (requireRoot(t)) {
     const [entry13] = readdirSync(cache);
     t.match(entry13, /^[0-9a-f]{16}$/, 'one entry, named by its key\'s hash');
     const kept13 = readFileSync(join(cache, entry13));
-    t.match(kept13.toString('latin1', 0, 200), /^tsrun seccomp cache 1\nlibseccomp \d+\.\d+\.\d+; /, 'the entry starts with its key');
+    t.match(kept13.toString('latin1', 0, 200), /^tsrun seccomp cache 2\nlibseccomp \d+\.\d+\.\d+, native arch /, 'the entry starts with its key');
 
     const again = run(13);
     t.equal(again.status, 0, again.stderr);
     t.ok(again.cached, 'the same rules: the kept program');
     t.match(again.stdout, eacces, 'which filters as the compiled one did');
+    t.match(again.debug, /syscalls unknown to libseccomp, skipped: no_such_call/, 'and says which syscalls libseccomp did not know, as the compile did');
+
+    // exec's process gets the container's filter from the cache too.
+    const id = uniqueId('sc-cache-exec');
+    const bundle = e.bundle(withSeccomp(filter(13), (c) => (c.process.args = ['sleep', '100'])));
+    t.equal(e.tsrun(['create', '--bundle', bundle, id]).status, 0);
+    t.equal(e.tsrun(['start', id]).status, 0);
+    const execLog = join(e.root, '..', 'debug-exec.log');
+    const exec = e.tsrun(['--debug', '--log', execLog, 'exec', id, 'sh', '-c', 'mkdir /tmp/a 2>&1; echo end']);
+    t.match(exec.stdout, eacces, 'exec: filtered');
+    t.match(readFileSync(execLog, 'utf8'), /the program compiled before from these rules/, 'exec: the kept program');
+    t.equal(e.tsrun(['delete', '--force', id]).status, 0);
 
     const other = run(38);
     t.notOk(other.cached, 'another errnoRet is other rules: compiled');
