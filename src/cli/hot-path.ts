@@ -22,6 +22,7 @@ import { TsrunError, messageOf } from '../errors';
 // For bin/tsrun, which loads the other bundles with it.
 export { requireCompiled } from '../code-cache';
 import { configureLog, logOptionsFromArgv, reportError } from '../log';
+import { runcArgv } from './argv';
 import { stdout } from '../output';
 import { packageRoot } from '../paths';
 import { defaultStateRoot } from '../rootless';
@@ -208,8 +209,10 @@ export function prepareCommandLine(argv: readonly string[]): void {
   } catch {
     process.chdir('/');
   }
-  // Before yargs parses anything: its own errors go to --log as well.
-  configureLog(logOptionsFromArgv(argv));
+  // Before yargs parses anything: its own errors go to --log as well. As
+  // yargs sees the line (argv.ts): exec's and ps's command words, after
+  // the container id, are the command's, not tsrun's --log or --debug.
+  configureLog(logOptionsFromArgv(runcArgv([...argv])));
 }
 
 /** The bundle that runs argv when the hot bundle does not: the container commands' or the whole command line's. */

@@ -2,7 +2,7 @@
 // version, spec, features, and the error conventions (stderr, --log json
 // lines, exit status 1).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -83,6 +83,24 @@ t.test('a line with create, run or exec starts from the container bundle, withou
   t.equal(exec.status, 255);
   // Not a plain form (an exec option the plain parser leaves to yargs): the container bundle names the whole command line's.
   t.match(spawnSync(bare, ['--root', root, 'exec', '--cwd', '/', 'c1', 'ls'], { encoding: 'utf8' }).stderr, /ENOENT.*tsrun\.js/, 'exec --cwd / c1 ls: the whole command line is needed');
+});
+
+// runc's exec and ps take every word after the container id as the
+// command's: a --log or --debug there is not tsrun's (it would make tsrun,
+// as root, append its log to a file the command line names).
+t.test("--log and --debug after exec's or ps's container id are the command's", async (t) => {
+  const root = join(dir, 'log-words-state');
+  for (const command of ['exec', 'ps']) {
+    const log = join(dir, `${command}-words.log`);
+    const r = spawnSync(bin, ['--root', root, command, 'missing', 'sh', '--log', log, '--debug'], { encoding: 'utf8' });
+    t.not(r.status, 0, `${command}: fails (no such container)`);
+    t.match(r.stderr, /container does not exist: missing/, `${command}: the error on stderr`);
+    t.notOk(existsSync(log), `${command}: no log written where the command's words say`);
+    // Control: before the command, --log is tsrun's.
+    const before = spawnSync(bin, ['--root', root, '--log', log, command, 'missing', 'sh'], { encoding: 'utf8' });
+    t.not(before.status, 0);
+    t.match(readFileSync(log, 'utf8'), /container does not exist: missing/, `${command}: control: the global --log is written`);
+  }
 });
 
 t.test('--help lists the runc commands', async (t) => {
