@@ -1,4 +1,5 @@
-// state and list: what a container is, derived under a shared lock.
+// state and list: what a container is, from its record, /proc and its
+// cgroups; the lock only to tell a create at work from one that died.
 import type { StateRecord } from '../state/record';
 import { specVersion } from '../spec/version';
 import { type Status, stateDocument, statusOf } from '../state/status';

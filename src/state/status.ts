@@ -15,9 +15,10 @@ export function isLive(status: Status): boolean {
   return status === 'created' || status === 'running' || status === 'paused';
 }
 
-/** The version of the runtime-spec tsrun implements. */
-
-/** Status of a container whose lock we hold (so no create is in progress). */
+/**
+ * Status of a container no create is at work on: one whose lock we hold,
+ * or whose record create has finished (query.ts reads it without the lock).
+ */
 export function statusOf(dir: ContainerDir, rec: StateRecord | undefined): Status {
   // A create that died before finishing left a container that is not running.
   if (!rec || rec.phase === 'creating' || !rec.init) return 'stopped';

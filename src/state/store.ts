@@ -87,7 +87,8 @@ export class ContainerDir {
   /**
    * The directory of a container, neither opened nor locked: for reading a
    * record that create has finished (query.ts). Its read() gives undefined
-   * when there is no record, or no such container.
+   * when there is no record or no such directory, and throws when the id
+   * names something else (ENOTDIR) or the record is damaged.
    */
   static unlocked(root: string, id: string): ContainerDir {
     checkId(id);
