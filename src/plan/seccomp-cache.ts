@@ -140,13 +140,7 @@ export function store(dir: string, key: string, compiled: CachedCompile): void {
     evict(dir);
   } catch (err) {
     debug(`seccomp cache: cannot keep the filter: ${messageOf(err)}`);
-    if (made) {
-      try {
-        unlinkSync(tmp);
-      } catch {
-        // gone
-      }
-    }
+    if (made) unlinkQuietly(tmp);
   }
 }
 
@@ -170,6 +164,6 @@ function unlinkQuietly(path: string): void {
   try {
     unlinkSync(path);
   } catch {
-    // removed by another create meanwhile
+    // gone already (another create's eviction, say)
   }
 }
